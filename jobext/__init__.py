@@ -1,0 +1,39 @@
+"""jobext: a Jupyter Server extension that makes a Jupyter server a job manager.
+
+Inside a job, ``import jobext`` gives the job API: :func:`progress`, :func:`step`,
+:func:`checkpoint`, :func:`result_path` and :func:`records_written`. This module stays light (it
+is imported by every job process), so the server extension is loaded lazily.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import (
+    JobStopped,
+    checkpoint,
+    in_job,
+    progress,
+    records_written,
+    result_path,
+    step,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "JobStopped",
+    "__version__",
+    "checkpoint",
+    "in_job",
+    "progress",
+    "records_written",
+    "result_path",
+    "step",
+]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import JobExtApp
+
+    return [{"module": "jobext", "app": JobExtApp}]

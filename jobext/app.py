@@ -1,0 +1,137 @@
+"""The Jupyter Server extension: configuration, and the start and stop of background work."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float, Int, List, Unicode, default, validate
+
+from .events import EventHub
+from .executors import LocalExecutor
+from .handlers import API, ROUTES
+from .service import JobService
+from .store import Store
+from .supervisor import Supervisor
+
+AVAILABLE_KINDS = ("python", "shell")
+
+
+class JobExtApp(ExtensionApp):
+    """jobext: a job manager inside the Jupyter server."""
+
+    name = "jobext"
+    load_other_extensions = True
+
+    db_url = Unicode(
+        "",
+        config=True,
+        help=(
+            "SQLAlchemy URL of the database. Empty: a SQLite file jobext/jobext.db in the Jupyter "
+            "data dir (created if missing). Teams: postgresql+psycopg://user@host/db."
+        ),
+    )
+    results_dir = Unicode(
+        "",
+        config=True,
+        help="Where run results are kept. Empty: jobext/results in the Jupyter data dir.",
+    )
+    max_workers = Int(
+        0,
+        config=True,
+        help="Runs this server executes at once; more wait in 'queued'. 0: the number of CPUs.",
+    )
+    allowed_kinds = List(
+        Unicode(),
+        default_value=list(AVAILABLE_KINDS),
+        config=True,
+        help="Job kinds this server registers and runs; drop 'shell' to forbid shell commands.",
+    )
+    job_cwd = Unicode(
+        "",
+        config=True,
+        help="Working directory of job processes (modules there are importable). Empty: the "
+        "server's root_dir.",
+    )
+    stop_grace_s = Float(
+        10.0,
+        config=True,
+        help="Seconds a stopped job gets to end after SIGTERM before its process group is killed.",
+    )
+    heartbeat_s = Float(5.0, config=True, help="Seconds between this server's heartbeats.")
+    dead_server_after_s = Float(
+        60.0,
+        config=True,
+        help="A server on another host whose heartbeat is older than this is taken as dead and "
+        "its runs are settled.",
+    )
+    event_flush_s = Float(
+        0.05, config=True, help="Seconds between writes of buffered log lines to the database."
+    )
+
+    @default("max_workers")
+    def _default_workers(self) -> int:
+        return 0
+
+    @validate("allowed_kinds")
+    def _check_kinds(self, proposal: dict[str, Any]) -> list[str]:
+        kinds = list(proposal["value"])
+        unknown = sorted(set(kinds) - set(AVAILABLE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown job kinds {unknown}; available: {list(AVAILABLE_KINDS)}")
+        return kinds
+
+    def jobext_dir(self) -> Path:
+        return Path(jupyter_data_dir()) / "jobext"
+
+    def resolved_db_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        path = self.jobext_dir() / "jobext.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+
+    def initialize_settings(self) -> None:
+        results = Path(self.results_dir) if self.results_dir else self.jobext_dir() / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        self.store = Store.open(self.resolved_db_url())
+        self.hub = EventHub(self.store, flush_interval=self.event_flush_s)
+        base_url = self.serverapp.base_url if self.serverapp else "/"
+        self.service = JobService(
+            self.store,
+            self.hub,
+            results_dir=results,
+            allowed_kinds=frozenset(self.allowed_kinds),
+            api_base=f"{base_url.rstrip('/')}/{API}",
+        )
+        root = self.job_cwd or (self.serverapp.root_dir if self.serverapp else os.getcwd())
+        self.supervisor = Supervisor(
+            self.service,
+            LocalExecutor(),
+            max_workers=self.max_workers or os.cpu_count() or 2,
+            cwd=root,
+            stop_grace_s=self.stop_grace_s,
+            heartbeat_s=self.heartbeat_s,
+            dead_after_s=self.dead_server_after_s,
+        )
+        self.log.info(
+            "jobext: database %s, results in %s, %d workers",
+            self.store.engine.url.render_as_string(hide_password=True),
+            results,
+            self.supervisor.max_workers,
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(ROUTES)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        await self.supervisor.start()
+
+    async def stop_extension(self) -> None:
+        supervisor = getattr(self, "supervisor", None)
+        if supervisor is not None:
+            await supervisor.stop()
+            self.store.dispose()

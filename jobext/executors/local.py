@@ -1,0 +1,304 @@
+"""The local executor: each run is ``python -m jobext.runner`` in its own session and process
+group on this host.
+
+Pausing a shell job stops its process group with SIGSTOP (a command line has no checkpoints);
+pausing a Python job asks it to halt at its next ``jobext.checkpoint()``. A graceful stop sends
+``stop`` on the control pipe and SIGTERM to the group; :meth:`kill` sends SIGKILL to the group and
+to every process that still carries the run's ``JOBEXT_RUN_UUID``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from .base import Executor, ExecutorEvents, LogLine, Outcome, RunSpec
+
+log = logging.getLogger(__name__)
+
+MAX_LINE = 100_000
+_READ_SIZE = 1 << 16
+#: Larger specs travel in a file: an environment variable holds at most 128 KiB on Linux.
+_SPEC_ENV_LIMIT = 64 * 1024
+
+
+def kill_run_processes(uuid: str) -> int:
+    """SIGKILL every process on this host whose environment names run ``uuid``; return how many.
+
+    Used for runs whose process group cannot be trusted: after a server crash, or when a job's
+    children left its group.
+    """
+    needle = f"JOBEXT_RUN_UUID={uuid}".encode()
+    killed = 0
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+class _LineSplitter:
+    """Turns chunks of bytes into complete lines, keeping the unfinished tail."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        lines = (self._tail + chunk).split(b"\n")
+        self._tail = lines.pop()
+        return lines
+
+    def rest(self) -> list[bytes]:
+        tail, self._tail = self._tail, b""
+        return [tail] if tail else []
+
+
+def _text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    if text.endswith("\r"):
+        text = text[:-1]
+    if len(text) > MAX_LINE:
+        text = text[:MAX_LINE] + f" … [{len(text) - MAX_LINE} characters cut]"
+    return text
+
+
+class _Process:
+    def __init__(
+        self,
+        spec: RunSpec,
+        process: asyncio.subprocess.Process,
+        control_fd: int,
+        events: ExecutorEvents,
+    ):
+        self.spec = spec
+        self.events = events
+        self.process = process
+        self.control_fd = control_fd
+        self.end: dict[str, Any] | None = None
+        self.readers: list[asyncio.Task[None]] = []
+        self.waiter: asyncio.Task[None] | None = None
+        self.suspended = False
+
+    @property
+    def pgid(self) -> int:
+        return self.process.pid
+
+    def send(self, command: str) -> None:
+        try:
+            os.write(self.control_fd, command.encode() + b"\n")
+        except OSError:
+            pass
+
+    def signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pgid, signum)
+
+
+class LocalExecutor(Executor):
+    """Runs each job in a subprocess of the Jupyter server."""
+
+    name = "local"
+
+    def __init__(self, *, python: str = sys.executable, env: dict[str, str] | None = None):
+        self.python = python
+        self.extra_env = env or {}
+        self._procs: dict[int, _Process] = {}
+
+    async def start(self, spec: RunSpec, events: ExecutorEvents) -> int | None:
+        event_r, event_w = os.pipe()
+        control_r, control_w = os.pipe()
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env.update(
+            JOBEXT_RUN_ID=str(spec.run_id),
+            JOBEXT_RUN_UUID=spec.uuid,
+            JOBEXT_JOB=spec.job,
+            JOBEXT_EVENT_FD=str(event_w),
+            JOBEXT_CONTROL_FD=str(control_r),
+            PYTHONUNBUFFERED="1",
+        )
+        payload = json.dumps(spec.payload())
+        if len(payload) < _SPEC_ENV_LIMIT:
+            env["JOBEXT_RUN_SPEC"] = payload
+        else:
+            spec.result_dir.mkdir(parents=True, exist_ok=True)
+            spec_file = spec.result_dir / ".spec.json"
+            spec_file.write_text(payload)
+            env["JOBEXT_RUN_SPEC_FILE"] = str(spec_file)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.python,
+                "-m",
+                "jobext.runner",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=(event_w, control_r),
+                env=env,
+                cwd=spec.cwd,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (event_r, event_w, control_r, control_w):
+                os.close(fd)
+            raise
+        finally:
+            # The child holds its own copies now.
+            with contextlib.suppress(OSError):
+                os.close(event_w)
+                os.close(control_r)
+        os.set_blocking(control_w, False)
+        proc = _Process(spec, process, control_w, events)
+        self._procs[spec.run_id] = proc
+        loop = asyncio.get_running_loop()
+        event_reader = asyncio.StreamReader(limit=1 << 24)
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(event_reader), os.fdopen(event_r, "rb", 0)
+        )
+        assert process.stdout is not None and process.stderr is not None
+        proc.readers = [
+            loop.create_task(self._read_events(proc, event_reader, events)),
+            loop.create_task(self._read_raw(proc, process.stdout, "stdout", events)),
+            loop.create_task(self._read_raw(proc, process.stderr, "stderr", events)),
+        ]
+        proc.waiter = loop.create_task(self._wait(proc, events))
+        return process.pid
+
+    async def _read_events(
+        self, proc: _Process, reader: asyncio.StreamReader, events: ExecutorEvents
+    ) -> None:
+        splitter = _LineSplitter()
+        run_id = proc.spec.run_id
+        while True:
+            chunk = await reader.read(_READ_SIZE)
+            frames = splitter.feed(chunk) if chunk else splitter.rest()
+            lines: list[LogLine] = []
+            for frame in frames:
+                head = frame[:1]
+                if head == b"1":
+                    lines.append(("stdout", None, _text(frame[1:])))
+                elif head == b"2":
+                    lines.append(("stderr", None, _text(frame[1:])))
+                elif head == b"{":
+                    try:
+                        message = json.loads(frame)
+                    except ValueError:
+                        lines.append(("stderr", None, _text(frame)))
+                        continue
+                    if message.get("t") == "log":
+                        lines.append(("log", message.get("level"), _text(message["text"].encode())))
+                        continue
+                    if lines:
+                        events.on_logs(run_id, lines)
+                        lines = []
+                    if message.get("t") == "end":
+                        proc.end = message
+                    else:
+                        events.on_message(run_id, message)
+                elif frame:
+                    lines.append(("stderr", None, _text(frame)))
+            if lines:
+                events.on_logs(run_id, lines)
+            if not chunk:
+                return
+
+    async def _read_raw(
+        self,
+        proc: _Process,
+        stream: asyncio.StreamReader,
+        name: str,
+        events: ExecutorEvents,
+    ) -> None:
+        splitter = _LineSplitter()
+        while True:
+            chunk = await stream.read(_READ_SIZE)
+            raw = splitter.feed(chunk) if chunk else splitter.rest()
+            if raw:
+                events.on_logs(proc.spec.run_id, [(name, None, _text(line)) for line in raw])
+            if not chunk:
+                return
+
+    async def _wait(self, proc: _Process, events: ExecutorEvents) -> None:
+        returncode = await proc.process.wait()
+        # Whatever the job left behind in its group ends with it, so no pipe stays open.
+        proc.signal_group(signal.SIGKILL)
+        _, pending = await asyncio.wait(proc.readers, timeout=5.0)
+        if pending:
+            kill_run_processes(proc.spec.uuid)
+            _, pending = await asyncio.wait(pending, timeout=2.0)
+            for task in pending:
+                task.cancel()
+        with contextlib.suppress(OSError):
+            os.close(proc.control_fd)
+        self._procs.pop(proc.spec.run_id, None)
+        events.on_exit(proc.spec.run_id, Outcome(returncode, proc.end))
+
+    def _get(self, run_id: int) -> _Process | None:
+        return self._procs.get(run_id)
+
+    def pause(self, run_id: int) -> None:
+        proc = self._get(run_id)
+        if proc is None:
+            return
+        if proc.spec.kind == "shell":
+            proc.signal_group(signal.SIGSTOP)
+            proc.suspended = True
+            # A stopped group cannot say so itself.
+            asyncio.get_running_loop().call_soon(self._report_paused, proc)
+        else:
+            proc.send("pause")
+
+    def _report_paused(self, proc: _Process) -> None:
+        if proc.suspended and proc.spec.run_id in self._procs:
+            proc.events.on_message(proc.spec.run_id, {"t": "paused"})
+
+    def resume(self, run_id: int) -> None:
+        proc = self._get(run_id)
+        if proc is None:
+            return
+        if proc.suspended:
+            proc.suspended = False
+            proc.signal_group(signal.SIGCONT)
+        proc.send("resume")
+
+    def stop(self, run_id: int) -> None:
+        proc = self._get(run_id)
+        if proc is None:
+            return
+        proc.send("stop")
+        proc.signal_group(signal.SIGTERM)
+        if proc.suspended:
+            proc.suspended = False
+            proc.signal_group(signal.SIGCONT)
+
+    def kill(self, run_id: int) -> None:
+        proc = self._get(run_id)
+        if proc is None:
+            return
+        proc.signal_group(signal.SIGKILL)
+        kill_run_processes(proc.spec.uuid)
+
+    def running(self) -> list[int]:
+        return list(self._procs)
+
+    async def wait_all(self, timeout: float) -> None:
+        waiters = [p.waiter for p in self._procs.values() if p.waiter is not None]
+        if waiters:
+            await asyncio.wait(waiters, timeout=timeout)

@@ -1,0 +1,36 @@
+"""Tornado handlers, one module per resource; :data:`ROUTES` lists them under the API base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .jobs import JobHandler, JobRunsHandler, JobsHandler, JobStatsHandler
+from .meta import OpenAPIHandler, StatsHandler
+from .runs import (
+    RunActionHandler,
+    RunEventsHandler,
+    RunHandler,
+    RunLogsHandler,
+    RunRestartHandler,
+    RunResultHandler,
+    RunsHandler,
+)
+
+API = "jobext/api/v1"
+_NAME = r"([^/]+)"
+
+ROUTES: list[tuple[str, Any]] = [
+    (rf"/{API}/jobs", JobsHandler),
+    (rf"/{API}/jobs/{_NAME}", JobHandler),
+    (rf"/{API}/jobs/{_NAME}/stats", JobStatsHandler),
+    (rf"/{API}/jobs/{_NAME}/runs", JobRunsHandler),
+    (rf"/{API}/runs", RunsHandler),
+    (rf"/{API}/runs/{_NAME}", RunHandler),
+    (rf"/{API}/runs/{_NAME}/(stop|pause|resume)", RunActionHandler),
+    (rf"/{API}/runs/{_NAME}/restart", RunRestartHandler),
+    (rf"/{API}/runs/{_NAME}/logs", RunLogsHandler),
+    (rf"/{API}/runs/{_NAME}/events", RunEventsHandler),
+    (rf"/{API}/runs/{_NAME}/result", RunResultHandler),
+    (rf"/{API}/stats", StatsHandler),
+    (rf"/{API}/openapi.json", OpenAPIHandler),
+]

@@ -1,0 +1,81 @@
+"""``python`` jobs: ``target`` names a callable; args are its keyword arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import re
+from typing import Any
+
+from ..errors import Invalid
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def validate_target(target: str) -> str:
+    target = target.strip()
+    module, sep, attr = target.partition(":")
+    if not _DOTTED.match(module) or (sep and not _DOTTED.match(attr)):
+        raise Invalid(
+            "target",
+            "must be 'package.module:callable' or a dotted path such as 'package.module.callable'",
+        )
+    if not sep and "." not in module:
+        raise Invalid("target", "a dotted path needs a module and a callable, e.g. 'mod.func'")
+    return target
+
+
+def merge_args(default_args: Any, args: Any, *, field: str) -> dict[str, Any]:
+    if args is not None and not isinstance(args, dict):
+        raise Invalid(field, "python jobs take a JSON object of keyword arguments")
+    merged: dict[str, Any] = dict(default_args) if isinstance(default_args, dict) else {}
+    merged.update(args or {})
+    bad = [k for k in merged if not k.isidentifier()]
+    if bad:
+        raise Invalid(field, f"{bad[0]!r} is not a valid keyword argument name")
+    return merged
+
+
+def resolve(target: str) -> Any:
+    """Import the object ``target`` names."""
+    module_name, sep, attr = target.partition(":")
+    if sep:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+    parts = target.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError as exc:
+            if exc.name and ".".join(parts[:cut]).startswith(exc.name):
+                continue
+            raise
+        for part in parts[cut:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ModuleNotFoundError(f"no module found in {target!r}")
+
+
+def run(target: str, args: dict[str, Any]) -> Any:
+    """Call the callable with ``args``; a class is instantiated and its ``run`` (or
+    ``execute``) method called; a coroutine is run to completion."""
+    obj = resolve(target)
+    if inspect.isclass(obj):
+        instance = obj()
+        method = getattr(instance, "run", None) or getattr(instance, "execute", None)
+        if method is None:
+            raise TypeError(f"{target} is a class without a run() or execute() method")
+        obj = method
+    if not callable(obj):
+        raise TypeError(f"{target} is not callable")
+    value = obj(**args)
+    if inspect.isawaitable(value):
+        value = asyncio.run(_await(value))
+    return value
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,542 @@
+"""The domain operations: register jobs, enqueue, stop, pause, resume, restart, remove, stats.
+
+The REST handlers, the supervisor (and later the scheduler and the batch controller) all go
+through these functions, so every path shares one set of rules. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, or_, update
+from sqlmodel import select
+
+from . import kinds
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .events import Event, EventHub
+from .filters import RunFilter, escape_like
+from .models import (
+    Job,
+    JobCreate,
+    JobUpdate,
+    Run,
+    RunEvent,
+    Server,
+    job_json,
+    run_json,
+    utcnow,
+)
+from .states import FINAL, IN_PROGRESS, RunStatus, Trigger, check_transition
+from .store import PageRequest, Store, paginate
+
+log = logging.getLogger(__name__)
+
+JOB_SORTS = ("name", "kind", "created_at", "updated_at")
+RUN_SORTS = ("id", "created_at", "started_at", "ended_at", "status", "job", "duration_s")
+
+
+class RunControl(Protocol):
+    """What the service tells the part that owns the processes (the supervisor)."""
+
+    def wake(self) -> None:
+        """Queued runs may be startable now."""
+
+    def apply(self, run: Run) -> None:
+        """``run``'s status was changed by a request; steer its process to match."""
+
+
+class _NoControl:
+    def wake(self) -> None:
+        pass
+
+    def apply(self, run: Run) -> None:
+        pass
+
+
+def validation_error(exc: ValidationError) -> Invalid:
+    """The first problem pydantic found, as :class:`Invalid` naming the field."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or None
+    message = first.get("msg", "is not valid")
+    if first.get("type") == "extra_forbidden":
+        message = "is not a known field"
+    elif first.get("type") == "missing":
+        message = "is required"
+    return Invalid(field, message)
+
+
+class JobService:
+    """The rules of jobs and runs over a :class:`Store`, publishing state changes to the hub."""
+
+    def __init__(
+        self,
+        store: Store,
+        hub: EventHub,
+        *,
+        results_dir: Path,
+        allowed_kinds: frozenset[str] = frozenset({"python", "shell"}),
+        api_base: str = "/jobext/api/v1",
+    ):
+        self.store = store
+        self.hub = hub
+        self.results_dir = results_dir
+        self.allowed_kinds = allowed_kinds
+        self.api_base = api_base
+        self.control: RunControl = _NoControl()
+
+    # ------------------------------------------------------------------ jobs
+
+    def get_job(self, name: str) -> Job:
+        with self.store.read() as session:
+            job = session.get(Job, name)
+        if job is None:
+            raise NotFound(f"no job named {name!r}")
+        return job
+
+    def list_jobs(self, page: PageRequest) -> tuple[list[Job], int]:
+        stmt = select(Job)
+        if page.search:
+            pattern = f"%{escape_like(page.search)}%"
+            stmt = stmt.where(
+                or_(
+                    Job.name.like(pattern, escape="\\"),
+                    Job.description.like(pattern, escape="\\"),
+                    Job.target.like(pattern, escape="\\"),
+                )
+            )
+        columns = {name: getattr(Job, name) for name in JOB_SORTS}
+        with self.store.read() as session:
+            return paginate(
+                session,
+                stmt,
+                page,
+                columns=columns,
+                default_sort="name",
+                tiebreak=Job.name,
+            )
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in self.allowed_kinds:
+            raise Forbidden(
+                f"jobs of kind {kind!r} are disabled on this server "
+                f"(JobExtApp.allowed_kinds = {sorted(self.allowed_kinds)})",
+                field="kind",
+            )
+
+    def register_job(self, data: Any, *, user: str | None) -> Job:
+        """Register a job; 400 on bad fields, 403 for a disabled kind, 409 if the name is taken."""
+        if not isinstance(data, dict):
+            raise Invalid(None, "the body must be a JSON object")
+        try:
+            spec = JobCreate.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        self._check_kind(spec.kind)
+        target = kinds.validate_target(spec.kind, spec.target)
+        if spec.default_args is not None:
+            kinds.merge_args(spec.kind, None, spec.default_args, field="default_args")
+        fields = spec.model_dump(exclude_none=True, exclude={"name", "kind", "target"})
+        job = Job(name=spec.name, kind=spec.kind, target=target, created_by=user, **fields)
+        with self.store.write() as session:
+            if session.get(Job, spec.name) is not None:
+                raise Conflict(f"a job named {spec.name!r} exists already", field="name")
+            session.add(job)
+        return job
+
+    def update_job(self, name: str, data: Any, *, user: str | None) -> Job:
+        """Change some fields of a job; ``name`` and ``kind`` cannot change."""
+        if not isinstance(data, dict):
+            raise Invalid(None, "the body must be a JSON object")
+        for fixed in ("name", "kind"):
+            if fixed in data:
+                raise Invalid(fixed, "cannot be changed; register a new job instead")
+        try:
+            spec = JobUpdate.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        changes = spec.model_dump(exclude_unset=True)
+        with self.store.write() as session:
+            job = session.exec(self.store.for_update(select(Job).where(Job.name == name))).first()
+            if job is None:
+                raise NotFound(f"no job named {name!r}")
+            if "target" in changes:
+                if changes["target"] is None:
+                    raise Invalid("target", "cannot be empty")
+                changes["target"] = kinds.validate_target(job.kind, changes["target"])
+            if changes.get("default_args") is not None:
+                kinds.merge_args(job.kind, None, changes["default_args"], field="default_args")
+            for key in ("max_concurrent", "retries", "retry_backoff_s", "queue_when_busy"):
+                if key in changes and changes[key] is None:
+                    raise Invalid(key, "cannot be null")
+            if "description" in changes and changes["description"] is None:
+                changes["description"] = ""
+            for key, value in changes.items():
+                setattr(job, key, value)
+            job.updated_at = utcnow()
+            session.add(job)
+        self.control.wake()
+        return job
+
+    def delete_job(self, name: str) -> int:
+        """Delete a job with its runs, logs and results; 409 while a run is in progress.
+
+        Returns how many runs were removed.
+        """
+        with self.store.write() as session:
+            job = session.exec(self.store.for_update(select(Job).where(Job.name == name))).first()
+            if job is None:
+                raise NotFound(f"no job named {name!r}")
+            busy = self._count_runs(session, name, IN_PROGRESS)
+            if busy:
+                raise Conflict(
+                    f"job {name!r} has {busy} run(s) in progress; stop them first",
+                    reason="in_progress",
+                )
+            rows = session.exec(select(Run.id, Run.uuid).where(Run.job == name)).all()
+            ids = [r[0] for r in rows]
+            for chunk in _chunks(ids, 500):
+                session.execute(delete(RunEvent).where(RunEvent.run_id.in_(chunk)))
+            session.execute(delete(Run).where(Run.job == name))
+            session.delete(job)
+        for _, uuid in rows:
+            self._remove_result_dir(uuid)
+        return len(ids)
+
+    def job_detail(self, name: str) -> dict[str, Any]:
+        """A job with its ``stats``, ``latest_run`` and ``next_run_at``."""
+        job = self.get_job(name)
+        stats = self.job_stats(name)
+        detail = job_json(job)
+        detail["stats"] = stats
+        detail["latest_run"] = stats["latest_run"]
+        detail["next_run_at"] = stats["next_run_at"]
+        return detail
+
+    def job_stats(self, name: str) -> dict[str, Any]:
+        """``{total, succeeded, failed, stopped, in_progress, average_duration_s, latest_run,
+        next_run_at}`` for one job."""
+        self.get_job(name)
+        with self.store.read() as session:
+            counts = dict(
+                session.exec(
+                    select(Run.status, func.count()).where(Run.job == name).group_by(Run.status)
+                ).all()
+            )
+            average = session.exec(
+                select(func.avg(Run.duration_s)).where(
+                    Run.job == name, Run.status == RunStatus.SUCCEEDED.value
+                )
+            ).one()
+            latest = session.exec(
+                select(Run).where(Run.job == name).order_by(Run.id.desc()).limit(1)
+            ).first()
+        return {
+            "total": sum(counts.values()),
+            "succeeded": counts.get("succeeded", 0),
+            "failed": counts.get("failed", 0),
+            "stopped": counts.get("stopped", 0),
+            "in_progress": sum(counts.get(s.value, 0) for s in IN_PROGRESS),
+            "average_duration_s": round(average, 3) if average is not None else None,
+            "latest_run": self.run_json(latest) if latest else None,
+            "next_run_at": None,
+        }
+
+    # ------------------------------------------------------------------ runs
+
+    def run_json(self, run: Run) -> dict[str, Any]:
+        return run_json(run, self.api_base)
+
+    def get_run(self, run_id: int) -> Run:
+        with self.store.read() as session:
+            run = session.get(Run, run_id)
+        if run is None:
+            raise NotFound(f"no run with id {run_id}")
+        return run
+
+    def list_runs(self, filters: RunFilter, page: PageRequest) -> tuple[list[Run], int]:
+        stmt = select(Run).where(*filters.conditions())
+        columns = {name: getattr(Run, name) for name in RUN_SORTS}
+        with self.store.read() as session:
+            return paginate(
+                session, stmt, page, columns=columns, default_sort="-id", tiebreak=Run.id
+            )
+
+    @staticmethod
+    def _count_runs(session: Any, job: str, statuses: frozenset[RunStatus]) -> int:
+        return int(
+            session.exec(
+                select(func.count()).where(
+                    Run.job == job,
+                    Run.status.in_(sorted(s.value for s in statuses)),
+                )
+            ).one()
+        )
+
+    def enqueue(
+        self,
+        job_name: str,
+        args: Any = None,
+        *,
+        user: str | None,
+        trigger: Trigger = Trigger.MANUAL,
+        restarted_from: int | None = None,
+        attempt: int = 1,
+        scheduled_for: dt.datetime | None = None,
+        schedule_id: int | None = None,
+        batch_id: int | None = None,
+    ) -> Run:
+        """Create a queued run of ``job_name``.
+
+        409 when the job already has ``max_concurrent`` runs in progress, unless it sets
+        ``queue_when_busy`` (then the run waits in ``queued``). 403 when its kind is disabled.
+        """
+        with self.store.write() as session:
+            job = session.exec(
+                self.store.for_update(select(Job).where(Job.name == job_name))
+            ).first()
+            if job is None:
+                raise NotFound(f"no job named {job_name!r}")
+            self._check_kind(job.kind)
+            merged = kinds.merge_args(job.kind, job.default_args, args)
+            if not job.queue_when_busy:
+                busy = self._count_runs(session, job.name, IN_PROGRESS)
+                if busy >= job.max_concurrent:
+                    raise Conflict(
+                        f"job {job.name!r} already has {busy} run(s) in progress "
+                        f"(max_concurrent={job.max_concurrent}); stop one, or set "
+                        "queue_when_busy to let new runs wait",
+                        reason="busy",
+                    )
+            run = Run(
+                job=job.name,
+                kind=job.kind,
+                args=merged,
+                trigger=trigger.value,
+                user=user,
+                restarted_from=restarted_from,
+                attempt=attempt,
+                scheduled_for=scheduled_for,
+                schedule_id=schedule_id,
+                batch_id=batch_id,
+            )
+            session.add(run)
+            session.flush()
+            if restarted_from is not None:
+                session.execute(
+                    update(Run).where(Run.id == restarted_from).values(restarted_as=run.id)
+                )
+        self.publish_state(run)
+        self.control.wake()
+        return run
+
+    def publish_state(self, run: Run) -> Event:
+        """Send a ``state`` event carrying the whole run."""
+        assert run.id is not None
+        return self.hub.emit_json(run.id, "state", self.run_json(run))
+
+    def note(self, run_id: int, text: str, level: str = "INFO") -> None:
+        """A line in the run's log from jobext itself (who asked for what, why it ended)."""
+        self.hub.emit_logs(run_id, [("jobext", level, text)], None)
+
+    def transition(
+        self,
+        run_id: int,
+        new: RunStatus,
+        *,
+        action: str,
+        expect: RunStatus | None = None,
+        **fields: Any,
+    ) -> Run:
+        """Move a run to ``new`` if the state machine allows it, setting ``fields`` too.
+
+        The one writer of a run's status. Raises :class:`Conflict` for an illegal move (or when
+        ``expect`` is given and the run is no longer in it).
+        """
+        now = utcnow()
+        with self.store.write() as session:
+            run = session.exec(self.store.for_update(select(Run).where(Run.id == run_id))).first()
+            if run is None:
+                raise NotFound(f"no run with id {run_id}")
+            current = run.state
+            if expect is not None and current is not expect:
+                raise Conflict(f"run {run_id} is {current.value}, not {expect.value}")
+            check_transition(current, new, action=action)
+            run.status = new.value
+            run.updated_at = now
+            if new is RunStatus.RUNNING and run.started_at is None:
+                run.started_at = now
+            if new in FINAL:
+                run.ended_at = now
+                if run.started_at is not None:
+                    run.duration_s = round((now - run.started_at).total_seconds(), 3)
+            for key, value in fields.items():
+                setattr(run, key, value)
+            session.add(run)
+        self.publish_state(run)
+        return run
+
+    def stop(self, run_id: int, *, force: bool = False, user: str | None) -> Run:
+        """Stop a run: gracefully (``stopping`` until its process ends) or, with ``force``,
+        mark it ``stopped`` at once whatever it is doing, and kill its process if it has one.
+
+        A queued run is stopped at once. 409 for a run that has ended.
+        """
+        run = self.get_run(run_id)
+        who = f" by {user}" if user else ""
+        if run.state in FINAL:
+            raise Conflict(f"run {run_id} has already {run.status}", reason="illegal_transition")
+        if force or run.state is RunStatus.QUEUED:
+            self.note(run_id, f"stop{' (force)' if force else ''} requested{who}")
+            run = self.transition(
+                run_id,
+                RunStatus.STOPPED,
+                action="stop",
+                error=run.error or f"stopped{who}" + (" (force)" if force else ""),
+            )
+        else:
+            if run.state is RunStatus.STOPPING:
+                return run
+            self.note(run_id, f"stop requested{who}")
+            run = self.transition(run_id, RunStatus.STOPPING, action="stop")
+        self.control.apply(run)
+        self.control.wake()
+        return run
+
+    def pause(self, run_id: int, *, user: str | None) -> Run:
+        """Ask a running run to pause at its next checkpoint; 409 unless it is running."""
+        run = self.get_run(run_id)
+        if run.state in (RunStatus.PAUSING, RunStatus.PAUSED):
+            return run
+        if run.state is not RunStatus.RUNNING:
+            raise Conflict(f"cannot pause a run that is {run.status}", reason="illegal_transition")
+        self.note(run_id, f"pause requested{' by ' + user if user else ''}")
+        run = self.transition(run_id, RunStatus.PAUSING, action="pause", expect=RunStatus.RUNNING)
+        self.control.apply(run)
+        return run
+
+    def resume(self, run_id: int, *, user: str | None) -> Run:
+        """Let a pausing or paused run go on from where it halted; 409 otherwise."""
+        run = self.get_run(run_id)
+        if run.state not in (RunStatus.PAUSING, RunStatus.PAUSED):
+            raise Conflict(f"cannot resume a run that is {run.status}", reason="illegal_transition")
+        self.note(run_id, f"resume requested{' by ' + user if user else ''}")
+        run = self.transition(run_id, RunStatus.RUNNING, action="resume", expect=run.state)
+        self.control.apply(run)
+        return run
+
+    def restart(self, run_id: int, *, user: str | None) -> Run:
+        """A new run of a failed or stopped run's job with the same args (the old run is kept).
+
+        409 for a run that succeeded or is in progress, a job with ``restartable: false``, or a
+        run that was restarted already (restart the newer one).
+        """
+        old = self.get_run(run_id)
+        if old.state not in (RunStatus.FAILED, RunStatus.STOPPED):
+            raise Conflict(
+                f"only failed or stopped runs can be restarted; run {run_id} is {old.status}",
+                reason="illegal_transition",
+            )
+        if old.restarted_as is not None:
+            raise Conflict(
+                f"run {run_id} was restarted already as run {old.restarted_as}",
+                reason="already_restarted",
+            )
+        job = self.get_job(old.job)
+        if not job.restartable:
+            raise Conflict(f"job {job.name!r} is not restartable", reason="not_restartable")
+        new = self.enqueue(
+            job.name,
+            old.args,
+            user=user,
+            trigger=Trigger.RESTART,
+            restarted_from=old.id,
+        )
+        assert new.id is not None
+        self.note(new.id, f"restart of run {run_id}{' by ' + user if user else ''}")
+        return new
+
+    def remove_run(self, run_id: int) -> None:
+        """Delete a run, its log and its result file; 409 while it is in progress."""
+        with self.store.write() as session:
+            run = session.exec(self.store.for_update(select(Run).where(Run.id == run_id))).first()
+            if run is None:
+                raise NotFound(f"no run with id {run_id}")
+            if run.state in IN_PROGRESS:
+                raise Conflict(
+                    f"run {run_id} is {run.status}; stop it before removing it",
+                    reason="in_progress",
+                )
+            session.execute(delete(RunEvent).where(RunEvent.run_id == run_id))
+            session.execute(update(Run).where(Run.restarted_as == run_id).values(restarted_as=None))
+            session.delete(run)
+        self.hub.forget(run_id)
+        self._remove_result_dir(run.uuid)
+
+    def _remove_result_dir(self, uuid: str) -> None:
+        path = self.results_dir / uuid
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+    def logs(self, run_id: int, *, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Log lines of a run with ``seq > after``, at most ``limit``."""
+        self.get_run(run_id)
+        return self.hub.read_after(run_id, after, limit=limit, type="log")
+
+    def result_file(self, run_id: int) -> tuple[Run, Path]:
+        """The run and the path of its result file; 404 when there is none.
+
+        Only files inside the results directory are ever given out.
+        """
+        run = self.get_run(run_id)
+        if not run.result_file:
+            raise NotFound(f"run {run_id} has no result", reason="no_result")
+        root = self.results_dir.resolve()
+        path = (root / run.result_file).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise NotFound(f"the result file of run {run_id} is gone", reason="no_result")
+        return run, path
+
+    def apply_retention(self, job_name: str) -> int:
+        """Remove the oldest ended runs of a job beyond its ``keep_runs``; return how many."""
+        job = self.get_job(job_name)
+        if not job.keep_runs:
+            return 0
+        with self.store.read() as session:
+            old = session.exec(
+                select(Run.id)
+                .where(Run.job == job_name, Run.status.in_([s.value for s in FINAL]))
+                .order_by(Run.id.desc())
+                .offset(job.keep_runs)
+            ).all()
+        removed = 0
+        for run_id in old:
+            try:
+                self.remove_run(run_id)
+                removed += 1
+            except (NotFound, Conflict):
+                continue
+        return removed
+
+    # ------------------------------------------------------------------ overview
+
+    def stats(self) -> dict[str, Any]:
+        """``{jobs, schedules, workers, runs: {status: count}}``."""
+        with self.store.read() as session:
+            jobs = session.exec(select(func.count()).select_from(Job)).one()
+            workers = session.exec(
+                select(func.count()).select_from(Server).where(Server.stopped_at.is_(None))
+            ).one()
+            by_status = dict(
+                session.exec(select(Run.status, func.count()).group_by(Run.status)).all()
+            )
+        runs = {s.value: int(by_status.get(s.value, 0)) for s in RunStatus}
+        return {"jobs": int(jobs), "schedules": 0, "workers": int(workers), "runs": runs}
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
