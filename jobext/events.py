@@ -140,6 +140,10 @@ class EventHub:
         self._seq[run_id] = seq
         return seq
 
+    def open_stream(self, run_id: int) -> None:
+        """Start numbering the events of a run that was just created (saves a lookup)."""
+        self._seq.setdefault(run_id, 0)
+
     def emit(
         self,
         run_id: int,

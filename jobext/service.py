@@ -330,6 +330,7 @@ class JobService:
                 session.execute(
                     update(Run).where(Run.id == restarted_from).values(restarted_as=run.id)
                 )
+        self.hub.open_stream(run.id)
         self.publish_state(run)
         self.control.wake()
         return run
