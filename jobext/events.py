@@ -83,26 +83,53 @@ class Event:
         )
 
 
+#: A subscriber more than this many events behind reads from the database instead of memory.
+MAX_QUEUED_EVENTS = 50_000
+_CATCH_UP_BATCH = 5_000
+
+
 class Subscription:
-    """A live view of one run's events; iterate :meth:`get` until it returns ``None``."""
+    """A live view of one run's events; each :meth:`get` returns the next ones, in order.
+
+    A slow client never makes the server hold an unbounded backlog: past
+    :data:`MAX_QUEUED_EVENTS` waiting events the subscription drops them and catches up from the
+    database, then goes live again.
+    """
 
     def __init__(self, hub: EventHub, run_id: int, after: int):
         self.hub = hub
         self.run_id = run_id
         self.last_seq = after
         self._queue: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._queued = 0
+        self.lagging = False
         self.closed = False
 
     def _push(self, events: list[Event]) -> None:
+        if self.lagging:
+            return
+        self._queued += len(events)
+        if self._queued > MAX_QUEUED_EVENTS:
+            self.lagging = True
+            self._queue = asyncio.Queue()
+            self._queued = 0
+            return
         self._queue.put_nowait(events)
 
     async def get(self, timeout: float) -> list[Event]:
         """The next events in order, each seen once; ``[]`` when ``timeout`` passes first."""
-        try:
-            batch = await asyncio.wait_for(self._queue.get(), timeout)
-        except asyncio.TimeoutError:
-            # Events written by another server reach this one only through the database.
-            batch = self.hub.read_after(self.run_id, self.last_seq)
+        if self.lagging:
+            batch = self.hub.read_after(self.run_id, self.last_seq, limit=_CATCH_UP_BATCH)
+            if len(batch) < _CATCH_UP_BATCH:
+                # Caught up; nothing can be emitted between that read and this line.
+                self.lagging = False
+        else:
+            try:
+                batch = await asyncio.wait_for(self._queue.get(), timeout)
+                self._queued -= len(batch)
+            except asyncio.TimeoutError:
+                # Events written by another server reach this one only through the database.
+                batch = self.hub.read_after(self.run_id, self.last_seq)
         fresh = [e for e in batch if e.seq > self.last_seq]
         if fresh:
             self.last_seq = fresh[-1].seq
