@@ -13,6 +13,7 @@ from sqlalchemy import or_
 
 from .errors import Invalid
 from .models import Run
+from .params import parse_int
 from .states import RunStatus, parse_status_filter
 
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -55,13 +56,6 @@ def parse_instant(field: str, raw: str, *, end_of_day: bool = False) -> dt.datet
     return value
 
 
-def _int_value(field: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(field, f"must be a whole number, not {raw!r}") from None
-
-
 @dataclasses.dataclass(frozen=True)
 class RunFilter:
     """The filters ``GET /runs`` accepts."""
@@ -97,7 +91,7 @@ class RunFilter:
                 raise Invalid("uuid", f"{params['uuid']!r} is not a UUID") from None
         for name in ("batch", "schedule"):
             if params.get(name):
-                kwargs[name] = _int_value(name, str(params[name]))
+                kwargs[name] = parse_int(name, str(params[name]))
         if params.get("user"):
             kwargs["user"] = params["user"]
         if params.get("search"):

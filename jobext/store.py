@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session, create_engine, select
 
 from .errors import Invalid
+from .params import parse_int
 
 #: Version of the schema this jobext writes; see ``jobext/migrations/versions``.
 SCHEMA_HEAD = "0001"
@@ -129,28 +130,14 @@ class PageRequest:
         sortable: Sequence[str],
     ) -> PageRequest:
         """Validate raw query values; raise :class:`Invalid` naming the bad one."""
-        page_n = _int_param("page", page, 0, minimum=0)
-        per_page_n = _int_param("per_page", per_page, 50, minimum=1)
-        if per_page_n > MAX_PER_PAGE:
-            raise Invalid("per_page", f"must be at most {MAX_PER_PAGE}")
+        page_n = parse_int("page", page, 0, minimum=0, maximum=10**9) or 0
+        per_page_n = parse_int("per_page", per_page, 50, minimum=1, maximum=MAX_PER_PAGE) or 50
         if sort is not None:
             sort = sort.strip()
             if sort.lstrip("-") not in sortable:
                 raise Invalid("sort", f"cannot sort by {sort!r}; use one of {', '.join(sortable)}")
         search = search.strip() or None if search is not None else None
         return cls(page=page_n, per_page=per_page_n, sort=sort or None, search=search)
-
-
-def _int_param(name: str, raw: str | None, default: int, *, minimum: int) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(name, f"must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise Invalid(name, f"must be at least {minimum}")
-    return value
 
 
 def paginate(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import Invalid
 from ..filters import RunFilter
+from ..params import parse_int
 from ..service import RUN_SORTS
 from .base import JobExtHandler
 from .streams import EventStreamMixin, ResultStreamMixin
@@ -83,12 +83,14 @@ class RunLogsHandler(EventStreamMixin):
         paged by ``after`` (a seq) and ``limit``; with ``follow=true`` or ``Accept:
         text/event-stream``, the log lines as SSE until the run ends."""
         rid = self.run_id(run_id)
-        after = self._int_arg("after", 0, 0, 2**62)
+        after = parse_int("after", self.arg("after"), 0, minimum=0, maximum=2**62) or 0
         if self.flag("follow") or self.wants_stream():
             self.service.get_run(rid)
             await self.stream_run(rid, max(after, self.last_event_id()), types=frozenset({"log"}))
             return
-        limit = self._int_arg("limit", 1000, 1, MAX_LOG_LIMIT)
+        limit = (
+            parse_int("limit", self.arg("limit"), 1000, minimum=1, maximum=MAX_LOG_LIMIT) or 1000
+        )
         events = self.service.logs(rid, after=after, limit=limit)
         next_after = events[-1].seq if events else after
         self.reply(
@@ -100,18 +102,6 @@ class RunLogsHandler(EventStreamMixin):
                 "more": len(events) == limit,
             }
         )
-
-    def _int_arg(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.arg(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise Invalid(name, f"must be a whole number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise Invalid(name, f"must be between {low} and {high}")
-        return value
 
 
 class RunEventsHandler(EventStreamMixin):

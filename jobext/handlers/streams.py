@@ -11,6 +11,7 @@ from tornado.iostream import StreamClosedError
 
 from ..errors import Invalid
 from ..events import Event
+from ..models import result_filename
 from ..states import FINAL, RunStatus
 from .base import JobExtHandler
 
@@ -96,8 +97,6 @@ class ResultStreamMixin(JobExtHandler):
     async def send_result(self, run_id: int) -> None:
         """Stream the result file with its type, length and name; honour a single ``Range``."""
         run, path = self.service.result_file(run_id)
-        from ..models import result_filename
-
         size = path.stat().st_size
         media_type = run.result_media_type or mimetypes.guess_type(path.name)[0]
         self.set_header("Content-Type", media_type or "application/octet-stream")
