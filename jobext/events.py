@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from .models import RunEvent, iso, utcnow
@@ -210,17 +211,38 @@ class EventHub:
             sub._push(events)
 
     def flush(self) -> None:
-        """Write the waiting events to the database in one statement."""
+        """Write the waiting events to the database in one statement.
+
+        When the database cannot be reached the events wait for the next flush. When some row
+        cannot be stored (text no database takes, a number another server used), the others are
+        written one by one and that row is logged and dropped, so one bad line never blocks a
+        run's stream.
+        """
         if not self._pending:
             return
         pending, self._pending = self._pending, []
         try:
-            with self.store.write() as session:
-                session.execute(insert(RunEvent), [e.row() for e in pending])
-        except Exception:
-            log.exception("jobext: could not write %d run events; will retry", len(pending))
+            self._insert(pending)
+        except OperationalError:
+            log.warning("jobext: could not write %d run events; will retry", len(pending))
             self._pending[:0] = pending
             raise
+        except Exception:
+            for event in pending:
+                try:
+                    self._insert([event])
+                except OperationalError:
+                    self._pending.append(event)
+                except Exception:
+                    event.text = event.text.encode("utf-8", "backslashreplace").decode("utf-8")
+                    try:
+                        self._insert([event])
+                    except Exception:
+                        log.exception("jobext: dropped event %s of run %s", event.seq, event.run_id)
+
+    def _insert(self, events: list[Event]) -> None:
+        with self.store.write() as session:
+            session.execute(insert(RunEvent), [e.row() for e in events])
 
     def forget(self, run_id: int) -> None:
         """Drop the sequence counter of a run that has ended (after a flush)."""

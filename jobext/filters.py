@@ -41,18 +41,21 @@ def parse_instant(field: str, raw: str, *, end_of_day: bool = False) -> dt.datet
         else:
             date_only = bool(_DATE_ONLY.match(text))
             value = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Invalid(
             field,
             f"{raw!r} is not a date; use ISO 8601 (2022-02-21T06:15:00Z) or 20220221 or "
             "20220221T061500",
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    else:
-        value = value.astimezone(dt.timezone.utc)
-    if date_only and end_of_day:
-        value += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    try:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        else:
+            value = value.astimezone(dt.timezone.utc)
+        if date_only and end_of_day:
+            value += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    except OverflowError:
+        raise Invalid(field, f"{raw!r} is out of the range of dates") from None
     return value
 
 
@@ -91,7 +94,7 @@ class RunFilter:
                 raise Invalid("uuid", f"{params['uuid']!r} is not a UUID") from None
         for name in ("batch", "schedule"):
             if params.get(name):
-                kwargs[name] = parse_int(name, str(params[name]))
+                kwargs[name] = parse_int(name, str(params[name]), minimum=0, maximum=2**62)
         if params.get("user"):
             kwargs["user"] = params["user"]
         if params.get("search"):

@@ -151,8 +151,11 @@ class Server(SQLModel, table=True):
 # ---------------------------------------------------------------------------- API input
 
 
+_TEN_YEARS_S = 10 * 366 * 24 * 3600
+
+
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class JobFields(_Input):
@@ -164,11 +167,11 @@ class JobFields(_Input):
     default_args: dict[str, Any] | list[Any] | str | None = None
     max_concurrent: int | None = PField(default=None, ge=1, le=10_000)
     queue_when_busy: bool | None = None
-    timeout_s: float | None = PField(default=None, gt=0)
+    timeout_s: float | None = PField(default=None, gt=0, le=_TEN_YEARS_S)
     retries: int | None = PField(default=None, ge=0, le=100)
-    retry_backoff_s: float | None = PField(default=None, ge=0)
+    retry_backoff_s: float | None = PField(default=None, ge=0, le=_TEN_YEARS_S)
     restartable: bool | None = None
-    keep_runs: int | None = PField(default=None, ge=1)
+    keep_runs: int | None = PField(default=None, ge=1, le=1_000_000_000)
 
 
 class JobCreate(JobFields):

@@ -61,7 +61,10 @@ class _NoControl:
 def validation_error(exc: ValidationError) -> Invalid:
     """The first problem pydantic found, as :class:`Invalid` naming the field."""
     first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or None
+    # The input models are flat: the first element names the field; deeper ones name union
+    # branches or list positions that mean nothing to the caller.
+    loc = first.get("loc", ())
+    field = str(loc[0]) if loc else None
     message = first.get("msg", "is not valid")
     if first.get("type") == "extra_forbidden":
         message = "is not a known field"

@@ -96,7 +96,6 @@ class Supervisor:
         self._again = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._closing = False
-        self._exited: dict[int, asyncio.Event] = {}
         service.control = self
 
     # ------------------------------------------------------------------ lifecycle
@@ -311,6 +310,15 @@ class Supervisor:
         live = self.live.pop(run_id, None)
         if live is None:
             return
+        try:
+            self._settle_exit(live, outcome)
+        except Exception:
+            log.exception("jobext: could not record the end of run %s", run_id)
+        finally:
+            self.wake()
+
+    def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
+        run_id = live.run_id
         for timer in live.timers:
             timer.cancel()
         self._flush_progress(live)
@@ -329,10 +337,6 @@ class Supervisor:
         if live.steps:
             fields["steps"] = live.steps
         self._finish(run_id, status, error=error, **fields)
-        event = self._exited.pop(run_id, None)
-        if event is not None:
-            event.set()
-        self.wake()
 
     def _judge(
         self, run_id: int, live: LiveRun, outcome: Outcome

@@ -95,7 +95,8 @@ class Api:
         headers: dict[str, str] | None = None,
         timeout: float = 30.0,
     ) -> Reply:
-        kwargs: dict[str, Any] = {"method": method, "headers": headers or {}}
+        # A copy: jp_fetch adds the Authorization header to the dict it is given.
+        kwargs: dict[str, Any] = {"method": method, "headers": dict(headers or {})}
         if params:
             kwargs["params"] = params
         if method in ("POST", "PATCH", "PUT"):

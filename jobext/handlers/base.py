@@ -27,6 +27,22 @@ def http_status(error: JobExtError) -> int:
     return 400
 
 
+def _field_with_bad_text(data: Any) -> str | None:
+    """The top-level key whose value holds a string that cannot be encoded as UTF-8."""
+    if not isinstance(data, dict):
+        return None
+    for key, value in data.items():
+        try:
+            json.dumps({key: value}, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return str(key).encode("utf-8", "backslashreplace").decode()
+    return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 class JobExtHandler(ExtensionHandlerMixin, APIHandler):
     """Base of the REST handlers: thin translators between HTTP and :class:`JobService`."""
 
@@ -68,14 +84,27 @@ class JobExtHandler(ExtensionHandlerMixin, APIHandler):
     # -- input
 
     def json_body(self) -> Any:
-        """The request body as JSON (``{}`` when empty); 400 when it is not JSON."""
+        """The request body as strict JSON (``{}`` when empty); 400 when it is not.
+
+        NaN and Infinity are refused (no JSON reply could carry them back), as are strings
+        with lone surrogates (no database can store them) and absurd nesting.
+        """
         body = self.request.body
         if not body or not body.strip():
             return {}
         try:
-            return json.loads(body)
+            data = json.loads(body, parse_constant=_refuse_constant)
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            field = _field_with_bad_text(data)
+            raise Invalid(
+                field, "holds text that is not valid Unicode (a lone surrogate)"
+            ) from None
+        except RecursionError:
+            raise Invalid(None, "the body is nested too deeply") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise Invalid(None, f"the body is not valid JSON: {exc}") from None
+        return data
 
     def json_object(self) -> dict[str, Any]:
         body = self.json_body()
@@ -109,6 +138,7 @@ class JobExtHandler(ExtensionHandlerMixin, APIHandler):
         )
 
     def run_id(self, raw: str) -> int:
+        """A run id from the path; 404 for anything that cannot be one."""
         try:
             value = int(raw)
         except ValueError:

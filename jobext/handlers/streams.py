@@ -9,12 +9,13 @@ import time
 
 from tornado.iostream import StreamClosedError
 
-from ..errors import Invalid
 from ..events import Event
 from ..models import result_filename
+from ..params import parse_int
 from ..states import FINAL, RunStatus
 from .base import JobExtHandler
 
+SSE_TYPE = "text/event-stream; charset=utf-8"
 KEEPALIVE_S = 10.0
 _POLL_S = 1.0
 _CHUNK = 256 * 1024
@@ -34,14 +35,9 @@ class EventStreamMixin(JobExtHandler):
     """Streams one run's events; used by enqueue-with-follow, ``/events`` and ``/logs``."""
 
     def last_event_id(self) -> int:
-        raw = self.request.headers.get("Last-Event-ID") or self.arg("last_event_id") or "0"
-        try:
-            value = int(raw)
-        except ValueError:
-            raise Invalid("Last-Event-ID", f"must be an event id (a number), not {raw!r}") from None
-        if value < 0:
-            raise Invalid("Last-Event-ID", "must not be negative")
-        return value
+        """The ``Last-Event-ID`` header (or ``last_event_id`` query value); 0 when absent."""
+        raw = self.request.headers.get("Last-Event-ID") or self.arg("last_event_id")
+        return parse_int("Last-Event-ID", raw, 0, minimum=0, maximum=2**62) or 0
 
     async def stream_run(
         self, run_id: int, after: int, *, types: frozenset[str] | None = None
@@ -50,7 +46,7 @@ class EventStreamMixin(JobExtHandler):
 
         Only event types in ``types`` are sent (all when None); ``close`` always ends it.
         """
-        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("Content-Type", SSE_TYPE)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         hub = self.service.hub
@@ -82,7 +78,7 @@ class EventStreamMixin(JobExtHandler):
             pass
         finally:
             sub.close()
-        self.finish()
+        self.finish(set_content_type=SSE_TYPE)
 
     async def _send(self, events: list[Event], types: frozenset[str] | None) -> bool:
         if not events:
@@ -95,31 +91,42 @@ class EventStreamMixin(JobExtHandler):
 
 class ResultStreamMixin(JobExtHandler):
     async def send_result(self, run_id: int) -> None:
-        """Stream the result file with its type, length and name; honour a single ``Range``."""
+        """Stream the result file with its type, length and name; honour a single byte
+        ``Range`` (206), answer 416 for one that cannot be met, and ignore ranges of other
+        units or several ranges (the whole file, as RFC 9110 allows)."""
         run, path = self.service.result_file(run_id)
         size = path.stat().st_size
-        media_type = run.result_media_type or mimetypes.guess_type(path.name)[0]
-        self.set_header("Content-Type", media_type or "application/octet-stream")
-        filename = result_filename(run)
-        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        media_type = (
+            run.result_media_type
+            or mimetypes.guess_type(path.name)[0]
+            or "application/octet-stream"
+        )
+        self.set_header("Content-Disposition", f'attachment; filename="{result_filename(run)}"')
         self.set_header("Accept-Ranges", "bytes")
         start, end = 0, size - 1
-        range_header = self.request.headers.get("Range")
-        if range_header:
+        range_header = self.request.headers.get("Range", "").strip()
+        if range_header.lower().startswith("bytes=") and "," not in range_header:
             parsed = self._parse_range(range_header, size)
             if parsed is None:
+                # Answered here, not raised: send_error would drop the Content-Range header.
                 self.set_status(416)
                 self.set_header("Content-Range", f"bytes */{size}")
-                self.finish()
+                reply = {
+                    "message": f"Range: cannot serve {range_header!r} of a {size}-byte file",
+                    "reason": "range_not_satisfiable",
+                    "field": "Range",
+                }
+                self.finish(json.dumps(reply) if self.request.method != "HEAD" else None)
                 return
             start, end = parsed
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
         length = max(0, end - start + 1)
         self.set_header("Content-Length", str(length))
-        if self.request.method == "HEAD":
-            self.finish()
+        if self.request.method == "HEAD" or length == 0:
+            self.finish(set_content_type=media_type)
             return
+        self.set_header("Content-Type", media_type)
         try:
             with path.open("rb") as handle:
                 handle.seek(start)
@@ -133,11 +140,11 @@ class ResultStreamMixin(JobExtHandler):
                     await self.flush()
         except StreamClosedError:
             return
-        self.finish()
+        self.finish(set_content_type=media_type)
 
     @staticmethod
     def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-        match = _RANGE.match(header.strip())
+        match = _RANGE.match(header.replace(" ", ""))
         if not match or (not match[1] and not match[2]) or size == 0:
             return None
         if not match[1]:
