@@ -79,6 +79,15 @@ def _text(raw: bytes) -> str:
     return text
 
 
+async def _reader(fd: int) -> asyncio.StreamReader:
+    """An asyncio stream over the read end of a pipe."""
+    reader = asyncio.StreamReader(limit=1 << 24)
+    await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0)
+    )
+    return reader
+
+
 class _Process:
     def __init__(
         self,
@@ -122,8 +131,12 @@ class LocalExecutor(Executor):
         self._procs: dict[int, _Process] = {}
 
     async def start(self, spec: RunSpec, events: ExecutorEvents) -> int | None:
+        # Plain pipes, not asyncio's: asyncio waits for a process's pipes to close before it
+        # reports the exit, and a child the job left behind would hold them open.
         event_r, event_w = os.pipe()
         control_r, control_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
         env = dict(os.environ)
         env.update(self.extra_env)
         env.update(
@@ -142,41 +155,37 @@ class LocalExecutor(Executor):
             spec_file = spec.result_dir / ".spec.json"
             spec_file.write_text(payload)
             env["JOBEXT_RUN_SPEC_FILE"] = str(spec_file)
+        child_ends = (event_w, control_r, out_w, err_w)
         try:
             process = await asyncio.create_subprocess_exec(
                 self.python,
                 "-m",
                 "jobext.runner",
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdout=out_w,
+                stderr=err_w,
                 pass_fds=(event_w, control_r),
                 env=env,
                 cwd=spec.cwd,
                 start_new_session=True,
             )
         except BaseException:
-            for fd in (event_r, event_w, control_r, control_w):
+            for fd in (event_r, control_w, out_r, err_r):
                 os.close(fd)
             raise
         finally:
             # The child holds its own copies now.
-            with contextlib.suppress(OSError):
-                os.close(event_w)
-                os.close(control_r)
+            for fd in child_ends:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         os.set_blocking(control_w, False)
         proc = _Process(spec, process, control_w, events)
         self._procs[spec.run_id] = proc
         loop = asyncio.get_running_loop()
-        event_reader = asyncio.StreamReader(limit=1 << 24)
-        await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(event_reader), os.fdopen(event_r, "rb", 0)
-        )
-        assert process.stdout is not None and process.stderr is not None
         proc.readers = [
-            loop.create_task(self._read_events(proc, event_reader, events)),
-            loop.create_task(self._read_raw(proc, process.stdout, "stdout", events)),
-            loop.create_task(self._read_raw(proc, process.stderr, "stderr", events)),
+            loop.create_task(self._read_events(proc, await _reader(event_r), events)),
+            loop.create_task(self._read_raw(proc, await _reader(out_r), "stdout", events)),
+            loop.create_task(self._read_raw(proc, await _reader(err_r), "stderr", events)),
         ]
         proc.waiter = loop.create_task(self._wait(proc, events))
         return process.pid
@@ -249,6 +258,8 @@ class LocalExecutor(Executor):
             os.close(proc.control_fd)
         self._procs.pop(proc.spec.run_id, None)
         events.on_exit(proc.spec.run_id, Outcome(returncode, proc.end))
+        # Children that left the group (a new session, a daemon) still carry the run's uuid.
+        await asyncio.get_running_loop().run_in_executor(None, kill_run_processes, proc.spec.uuid)
 
     def _get(self, run_id: int) -> _Process | None:
         return self._procs.get(run_id)
