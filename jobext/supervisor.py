@@ -7,14 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import datetime as dt
 import logging
-import mimetypes
 import os
-import socket
-import uuid as uuid_mod
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
@@ -24,44 +18,16 @@ from .errors import Conflict, NotFound
 from .executors import Executor, Outcome, RunSpec
 from .executors.base import LogLine
 from .executors.local import kill_run_processes
-from .models import Job, Run, Server, iso, utcnow
+from .live import LiveRun
+from .models import Job, Run, utcnow
+from .recovery import ServerRegistry
 from .service import JobService
-from .states import ACTIVE, FINAL, IN_PROGRESS, RunStatus
+from .states import ACTIVE, FINAL, RunStatus
 
 log = logging.getLogger(__name__)
 
 _PROGRESS_EVERY = 0.1
 _PROGRESS_DB_EVERY = 0.5
-
-
-@dataclasses.dataclass
-class LiveRun:
-    """What the supervisor keeps about a run whose process it owns."""
-
-    run_id: int
-    uuid: str
-    job: str
-    kind: str
-    progress: float | None = None
-    message: str | None = None
-    records: int | None = None
-    steps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    result_path: str | None = None
-    progress_dirty: bool = False
-    progress_saved_at: float = 0.0
-    timed_out: float | None = None
-    shutdown: bool = False
-    timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Supervisor:
@@ -87,8 +53,9 @@ class Supervisor:
         self.stop_grace_s = stop_grace_s
         self.heartbeat_s = heartbeat_s
         self.dead_after_s = dead_after_s
-        self.hostname = socket.gethostname()
-        self.server_id = f"{self.hostname}:{os.getpid()}:{uuid_mod.uuid4().hex[:8]}"
+        self.registry = ServerRegistry(service, max_workers=max_workers, dead_after_s=dead_after_s)
+        self.hostname = self.registry.hostname
+        self.server_id = self.registry.server_id
         self.live: dict[int, LiveRun] = {}
         self._starting = 0
         self._dispatch_scheduled = False
@@ -102,16 +69,8 @@ class Supervisor:
 
     async def start(self) -> None:
         """Register this server, settle what dead servers left, and start the loops."""
-        with self.store.write() as session:
-            session.add(
-                Server(
-                    id=self.server_id,
-                    hostname=self.hostname,
-                    pid=os.getpid(),
-                    max_workers=self.max_workers,
-                )
-            )
-        self.settle_dead_servers()
+        self.registry.register()
+        self.registry.settle_dead_servers()
         self.hub.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._heartbeat_loop()))
@@ -139,10 +98,7 @@ class Supervisor:
         await self.executor.wait_all(5.0)
         self._save_progress(force=True)
         await self.hub.stop()
-        with self.store.write() as session:
-            session.execute(
-                update(Server).where(Server.id == self.server_id).values(stopped_at=utcnow())
-            )
+        self.registry.sign_off()
 
     # ------------------------------------------------------------------ dispatch
 
@@ -276,35 +232,13 @@ class Supervisor:
         live = self.live.get(run_id)
         if live is None:
             return
-        kind = message.get("t")
-        if kind == "progress":
-            live.progress = message.get("fraction")
-            if message.get("message") is not None:
-                live.message = str(message["message"])[:2000]
-            live.progress_dirty = True
-        elif kind == "records":
-            live.records = message.get("count")
-            live.progress_dirty = True
-        elif kind == "step":
-            self._record_step(live, str(message.get("name")), str(message.get("status")))
-        elif kind == "result":
-            live.result_path = message.get("path")
-        elif kind == "paused":
+        if message.get("t") == "paused":
             with contextlib.suppress(Conflict, NotFound):
                 self.service.transition(
                     run_id, RunStatus.PAUSED, action="pause", expect=RunStatus.PAUSING
                 )
-
-    def _record_step(self, live: LiveRun, name: str, status: str) -> None:
-        now = iso(utcnow())
-        if status == "running":
-            live.steps.append({"name": name, "status": status, "started_at": now, "ended_at": None})
         else:
-            for step in reversed(live.steps):
-                if step["name"] == name and step["status"] == "running":
-                    step.update(status=status, ended_at=now)
-                    break
-        live.progress_dirty = True
+            live.take(message)
 
     def on_exit(self, run_id: int, outcome: Outcome) -> None:
         live = self.live.pop(run_id, None)
@@ -318,64 +252,13 @@ class Supervisor:
             self.wake()
 
     def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
-        run_id = live.run_id
         for timer in live.timers:
             timer.cancel()
         self._flush_progress(live)
-        status, error, exit_code = self._judge(run_id, live, outcome)
-        fields: dict[str, Any] = {"exit_code": exit_code, "pid": None}
-        result = self._result_fields(live)
-        fields.update(result)
-        if live.progress is not None:
-            fields["progress"] = live.progress
-        if status is RunStatus.SUCCEEDED:
-            fields["progress"] = 1.0
-        if live.message is not None:
-            fields["message"] = live.message
-        if live.records is not None:
-            fields["records_written"] = live.records
-        if live.steps:
-            fields["steps"] = live.steps
-        self._finish(run_id, status, error=error, **fields)
-
-    def _judge(
-        self, run_id: int, live: LiveRun, outcome: Outcome
-    ) -> tuple[RunStatus, str | None, int | None]:
-        """Decide how a run ended from its exit, its ``end`` message and what was asked of it."""
-        current = self.service.get_run(run_id).state
-        end = outcome.end or {}
-        code = outcome.returncode
-        if live.timed_out is not None:
-            return RunStatus.FAILED, f"timed out after {live.timed_out:g} s", code
-        ended = end.get("status")
-        error = end.get("error")
-        if end.get("traceback"):
-            error = f"{error}\n\n{end['traceback']}"
-        exit_code = end.get("exit_code", code)
-        if ended == "succeeded":
-            return RunStatus.SUCCEEDED, None, exit_code
-        if current is RunStatus.STOPPING or ended == "stopped":
-            why = "stopped because the Jupyter server shut down" if live.shutdown else "stopped"
-            return RunStatus.STOPPED, why, exit_code
-        if ended == "failed":
-            return RunStatus.FAILED, error or "failed", exit_code
-        if code is not None and code < 0:
-            return RunStatus.FAILED, f"the job's process was killed by signal {-code}", code
-        return RunStatus.FAILED, f"the job's process exited with code {code} unexpectedly", code
-
-    def _result_fields(self, live: LiveRun) -> dict[str, Any]:
-        if not live.result_path:
-            return {}
-        root = self.service.results_dir.resolve()
-        path = Path(live.result_path).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            return {}
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return {
-            "result_file": str(path.relative_to(root)),
-            "result_size": path.stat().st_size,
-            "result_media_type": media_type,
-        }
+        current = self.service.get_run(live.run_id).state
+        status, error, exit_code = live.judge(outcome, current)
+        fields = live.final_fields(status, self.service.results_dir)
+        self._finish(live.run_id, status, error=error, exit_code=exit_code, pid=None, **fields)
 
     def _finish(self, run_id: int, status: RunStatus, *, error: str | None, **fields: Any) -> None:
         try:
@@ -447,19 +330,9 @@ class Supervisor:
     # ------------------------------------------------------------------ progress
 
     def _flush_progress(self, live: LiveRun) -> None:
-        if not live.progress_dirty:
-            return
-        live.progress_dirty = False
-        self.hub.emit_json(
-            live.run_id,
-            "progress",
-            {
-                "progress": live.progress,
-                "message": live.message,
-                "records_written": live.records,
-                "steps": live.steps,
-            },
-        )
+        if live.progress_dirty:
+            live.progress_dirty = False
+            self.hub.emit_json(live.run_id, "progress", live.progress_payload())
 
     def _save_progress(self, *, force: bool = False) -> None:
         loop = asyncio.get_running_loop()
@@ -503,19 +376,14 @@ class Supervisor:
             except Exception:
                 log.exception("jobext: progress update failed")
 
-    # ------------------------------------------------------------------ heartbeats, recovery
+    # ------------------------------------------------------------------ heartbeats
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
             try:
-                with self.store.write() as session:
-                    session.execute(
-                        update(Server)
-                        .where(Server.id == self.server_id)
-                        .values(heartbeat_at=utcnow())
-                    )
-                self.settle_dead_servers()
+                self.registry.heartbeat()
+                self.registry.settle_dead_servers()
                 self._sync_remote_changes()
                 self.wake()
             except Exception:
@@ -530,69 +398,6 @@ class Supervisor:
         for run in rows:
             if run.state in (RunStatus.STOPPING, RunStatus.STOPPED, RunStatus.PAUSING):
                 self.apply(run)
-
-    def settle_dead_servers(self) -> int:
-        """Fail the in-progress runs of servers that are gone; return how many were settled.
-
-        A server is gone when it signed off, when it ran on this host and its process is dead
-        (or is this very process, in an earlier life), or when its heartbeat is older than
-        ``dead_after_s``. Processes such runs left on this host are killed.
-        """
-        now = utcnow()
-        stale = now - dt.timedelta(seconds=self.dead_after_s)
-        with self.store.read() as session:
-            servers = session.exec(select(Server).where(Server.id != self.server_id)).all()
-            owners = session.exec(
-                select(Run.worker).where(Run.status.in_([s.value for s in ACTIVE])).distinct()
-            ).all()
-        known = {s.id: s for s in servers}
-        dead: set[str] = set()
-        for worker in owners:
-            if worker is None or worker == self.server_id:
-                continue
-            server = known.get(worker)
-            if server is None or server.stopped_at is not None or self._is_dead(server, stale):
-                dead.add(worker)
-        newly_dead = [s.id for s in servers if s.stopped_at is None and self._is_dead(s, stale)]
-        settled = 0
-        for worker in sorted(dead):
-            settled += self._settle_runs_of(worker)
-        if newly_dead:
-            with self.store.write() as session:
-                session.execute(
-                    update(Server).where(Server.id.in_(newly_dead)).values(stopped_at=now)
-                )
-        return settled
-
-    def _is_dead(self, server: Server, stale: dt.datetime) -> bool:
-        if server.hostname == self.hostname:
-            return server.pid == os.getpid() or not _pid_alive(server.pid)
-        return server.heartbeat_at < stale
-
-    def _settle_runs_of(self, worker: str) -> int:
-        with self.store.read() as session:
-            runs = session.exec(
-                select(Run).where(
-                    Run.worker == worker,
-                    Run.status.in_([s.value for s in IN_PROGRESS]),
-                )
-            ).all()
-        count = 0
-        for run in runs:
-            if worker.startswith(self.hostname + ":"):
-                kill_run_processes(run.uuid)
-            reason = (
-                f"the Jupyter server running it ({worker}) stopped while the run was {run.status}"
-            )
-            self.service.note(run.id, reason, "ERROR")
-            target = RunStatus.STOPPED if run.state is RunStatus.STOPPING else RunStatus.FAILED
-            with contextlib.suppress(Conflict, NotFound):
-                self.service.transition(run.id, target, action="settle", error=reason, pid=None)
-                count += 1
-        if count:
-            self.hub.flush()
-            log.warning("jobext: settled %d run(s) left in progress by %s", count, worker)
-        return count
 
     def info(self) -> dict[str, Any]:
         return {
