@@ -7,8 +7,6 @@ is imported by every job process), so the server extension is loaded lazily.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .context import (
     JobStopped,
     checkpoint,
@@ -18,6 +16,11 @@ from .context import (
     result_path,
     step,
 )
+
+TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __version__ = "0.1.0"
 

@@ -6,26 +6,26 @@ steps are printed, checkpoints return at once, and ``result_path`` points into a
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, Protocol
+
+TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+    from typing import Any, Protocol
+
+    class _Channel(Protocol):
+        def send(self, message: dict[str, Any]) -> None: ...
+
+        def checkpoint(self) -> None: ...
+
+        @property
+        def result_dir(self) -> str: ...
 
 
 class JobStopped(BaseException):
     """Raised inside a job when it is asked to stop; a ``BaseException`` so that a job's own
     ``except Exception`` does not swallow it."""
-
-
-class _Channel(Protocol):
-    def send(self, message: dict[str, Any]) -> None: ...
-
-    def checkpoint(self) -> None: ...
-
-    @property
-    def result_dir(self) -> Path: ...
 
 
 _channel: _Channel | None = None
@@ -56,20 +56,29 @@ def records_written(count: int) -> None:
         _channel.send({"t": "records", "count": int(count)})
 
 
-@contextlib.contextmanager
-def step(name: str) -> Iterator[None]:
+class step:
     """Mark a named step of the job; its start, end and outcome appear in the run's ``steps``."""
-    if _channel is None:
-        yield
-        return
-    _channel.send({"t": "step", "name": str(name), "status": "running"})
-    try:
-        yield
-    except BaseException as exc:
-        status = "stopped" if isinstance(exc, JobStopped) else "failed"
-        _channel.send({"t": "step", "name": str(name), "status": status})
-        raise
-    _channel.send({"t": "step", "name": str(name), "status": "succeeded"})
+
+    def __init__(self, name: str):
+        self.name = str(name)
+
+    def __enter__(self) -> None:
+        if _channel is not None:
+            _channel.send({"t": "step", "name": self.name, "status": "running"})
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if _channel is None:
+            return
+        if exc is None:
+            status = "succeeded"
+        else:
+            status = "stopped" if isinstance(exc, JobStopped) else "failed"
+        _channel.send({"t": "step", "name": self.name, "status": status})
 
 
 def checkpoint() -> None:
@@ -88,9 +97,13 @@ def result_path(suffix: str = "") -> Path:
         suffix = "." + suffix
     if os.sep in suffix or (os.altsep and os.altsep in suffix):
         raise ValueError("suffix must not contain a path separator")
+    from pathlib import Path
+
     if _channel is None:
+        import tempfile
+
         return Path(tempfile.mkdtemp(prefix="jobext-")) / f"result{suffix}"
-    path = _channel.result_dir / f"result{suffix}"
+    path = Path(_channel.result_dir) / f"result{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
     _channel.send({"t": "result", "path": str(path)})
     return path

@@ -104,7 +104,6 @@ class Run(SQLModel, table=True):
     schedule_id: int | None = Field(default=None, index=True)
     batch_id: int | None = Field(default=None, index=True)
     worker: str | None = Field(default=None, max_length=255)
-    pid: int | None = None
     result_file: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     result_size: int | None = None
     result_media_type: str | None = Field(default=None, max_length=128)

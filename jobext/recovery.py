@@ -128,7 +128,7 @@ class ServerRegistry:
             self.service.note(run.id, reason, "ERROR")
             target = RunStatus.STOPPED if run.state is RunStatus.STOPPING else RunStatus.FAILED
             with contextlib.suppress(Conflict, NotFound):
-                self.service.transition(run.id, target, action="settle", error=reason, pid=None)
+                self.service.transition(run.id, target, action="settle", error=reason)
                 count += 1
         if count:
             self.hub.flush()

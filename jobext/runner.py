@@ -24,11 +24,13 @@ import os
 import signal
 import sys
 import threading
-import traceback
-from pathlib import Path
-from typing import Any
 
 from . import context
+
+TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
+if TYPE_CHECKING:
+    from typing import Any
+
 
 FLUSH_INTERVAL = 0.02
 _FLUSH_BYTES = 64 * 1024
@@ -39,7 +41,7 @@ TRACEBACK_TAIL = 4000
 class Channel:
     """Both pipes to the server, and the pause/stop flags the control pipe sets."""
 
-    def __init__(self, event_fd: int, control_fd: int, result_dir: Path):
+    def __init__(self, event_fd: int, control_fd: int, result_dir: str):
         self._event_fd = event_fd
         self._control_fd = control_fd
         self._result_dir = result_dir
@@ -55,7 +57,7 @@ class Channel:
         threading.Thread(target=self._control_loop, name="jobext-control", daemon=True).start()
 
     @property
-    def result_dir(self) -> Path:
+    def result_dir(self) -> str:
         return self._result_dir
 
     # -- to the server
@@ -220,6 +222,8 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
 
 
 def _error_text(exc: BaseException) -> tuple[str, str]:
+    import traceback
+
     summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return summary, tb[-TRACEBACK_TAIL:]
@@ -262,11 +266,12 @@ def main() -> None:
     if "JOBEXT_RUN_SPEC" in os.environ:
         spec = json.loads(os.environ["JOBEXT_RUN_SPEC"])
     else:
-        spec = json.loads(Path(os.environ["JOBEXT_RUN_SPEC_FILE"]).read_text())
+        with open(os.environ["JOBEXT_RUN_SPEC_FILE"], encoding="utf-8") as handle:
+            spec = json.load(handle)
     channel = Channel(
         int(os.environ["JOBEXT_EVENT_FD"]),
         int(os.environ["JOBEXT_CONTROL_FD"]),
-        Path(spec["result_dir"]),
+        spec["result_dir"],
     )
     context._install(channel)
     signal.signal(signal.SIGTERM, _on_sigterm)

@@ -194,7 +194,9 @@ class Supervisor:
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
         self.service.publish_state(run)
-        live = LiveRun(run_id=run.id, uuid=run.uuid, job=run.job, kind=run.kind)
+        live = LiveRun(
+            run_id=run.id, uuid=run.uuid, job=run.job, kind=run.kind, keep_runs=job.keep_runs
+        )
         self.live[run.id] = live
         self._starting -= 1
         spec = RunSpec(
@@ -208,15 +210,12 @@ class Supervisor:
             cwd=self.cwd,
         )
         try:
-            pid = await self.executor.start(spec, self)
+            await self.executor.start(spec, self)
         except Exception as exc:
             log.exception("jobext: could not start run %s", run.id)
             self.live.pop(run.id, None)
-            self._finish(run.id, RunStatus.FAILED, error=f"could not start the job: {exc}")
+            self._finish(run, RunStatus.FAILED, error=f"could not start the job: {exc}")
             return
-        if pid is not None:
-            with self.store.write() as session:
-                session.execute(update(Run).where(Run.id == run.id).values(pid=pid))
         if job.timeout_s:
             loop = asyncio.get_running_loop()
             live.timers.append(
@@ -255,16 +254,28 @@ class Supervisor:
         for timer in live.timers:
             timer.cancel()
         self._flush_progress(live)
-        current = self.service.get_run(live.run_id).state
-        status, error, exit_code = live.judge(outcome, current)
-        fields = live.final_fields(status, self.service.results_dir)
-        self._finish(live.run_id, status, error=error, exit_code=exit_code, pid=None, **fields)
-
-    def _finish(self, run_id: int, status: RunStatus, *, error: str | None, **fields: Any) -> None:
         try:
-            run = self.service.get_run(run_id)
+            run = self.service.get_run(live.run_id)
         except NotFound:
             return
+        status, error, exit_code = live.judge(outcome, run.state)
+        fields = live.final_fields(status, self.service.results_dir)
+        self._finish(
+            run, status, error=error, exit_code=exit_code, keep_runs=live.keep_runs, **fields
+        )
+
+    def _finish(
+        self,
+        run: Run,
+        status: RunStatus,
+        *,
+        error: str | None,
+        keep_runs: int | None = None,
+        **fields: Any,
+    ) -> None:
+        """Record the end of ``run`` (as it was read when its process ended)."""
+        run_id = run.id
+        assert run_id is not None
         if run.state in FINAL:
             # Force-stopped while its process was still ending: keep what the user decided,
             # but record what the process left behind.
@@ -282,8 +293,9 @@ class Supervisor:
             self.service.transition(run_id, status, action="finish", error=error, **fields)
         self.hub.flush()
         self.hub.forget(run_id)
-        with contextlib.suppress(NotFound):
-            self.service.apply_retention(run.job)
+        if keep_runs:
+            with contextlib.suppress(NotFound):
+                self.service.apply_retention(run.job)
 
     # ------------------------------------------------------------------ steering
 
@@ -292,10 +304,8 @@ class Supervisor:
         assert run.id is not None
         if run.id not in self.live:
             # A run with no live process here: a crash left it, or another server owns it.
-            if (
-                run.state is RunStatus.STOPPED
-                and run.pid
-                and (run.worker or "").startswith(self.hostname + ":")
+            if run.state is RunStatus.STOPPED and (run.worker or "").startswith(
+                self.hostname + ":"
             ):
                 kill_run_processes(run.uuid)
             return

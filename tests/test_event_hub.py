@@ -87,3 +87,17 @@ async def test_flusher_writes_in_the_background(hub):
     await asyncio.sleep(0.2)
     assert hub._pending == []
     await hub.stop()
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", 'quote " and \\ backslash', "tab\tand \x01 control", "ünïcødé ✓ 🚀", ""]
+)
+def test_log_event_data_is_the_json_of_the_line(hub, text):
+    import json
+
+    hub.open_stream(9)
+    for level, stream in ((None, "stdout"), ("WARNING", "log")):
+        hub.emit_logs(9, [(stream, level, text)], None)
+    for event in hub.read_after(9, 0):
+        assert event.data() == json.dumps(event.log_json(), ensure_ascii=False)
+        assert json.loads(event.data())["text"] == text

@@ -62,7 +62,6 @@ def upgrade() -> None:
         sa.Column("schedule_id", sa.Integer(), nullable=True),
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.Column("worker", sa.String(255), nullable=True),
-        sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("result_file", sa.Text(), nullable=True),
         sa.Column("result_size", sa.Integer(), nullable=True),
         sa.Column("result_media_type", sa.String(128), nullable=True),
