@@ -11,13 +11,24 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import select
 
 from . import kinds
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .filters import escape_like
-from .models import Job, JobCreate, JobUpdate, Run, RunEvent, job_json, run_json, utcnow
+from .models import (
+    Job,
+    JobCreate,
+    JobUpdate,
+    Run,
+    RunEvent,
+    Schedule,
+    ScheduleFire,
+    job_json,
+    run_json,
+    utcnow,
+)
 from .states import IN_PROGRESS, RunStatus
 from .store import PageRequest, Store, paginate
 
@@ -182,14 +193,14 @@ class JobCatalog:
                     f"job {name!r} has {busy} run(s) in progress; stop them first",
                     reason="in_progress",
                 )
-            rows = session.exec(select(Run.id, Run.uuid).where(Run.job == name)).all()
-            ids = [r[0] for r in rows]
-            for chunk in _chunks(ids, 500):
-                session.execute(delete(RunEvent).where(RunEvent.run_id.in_(chunk)))
-            session.execute(delete(Run).where(Run.job == name))
+            ids = list(session.exec(select(Run.id).where(Run.job == name)).all())
+            uuids = self._delete_runs(session, ids)
+            schedules = list(session.exec(select(Schedule.id).where(Schedule.job == name)).all())
+            for chunk in _chunks(schedules, 500):
+                session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id.in_(chunk)))
+            session.execute(delete(Schedule).where(Schedule.job == name))
             session.delete(job)
-        for _, uuid in rows:
-            self._remove_result_dir(uuid)
+        self._remove_result_dirs(uuids)
         return len(ids)
 
     def job_detail(self, name: str) -> dict[str, Any]:
@@ -245,10 +256,25 @@ class JobCatalog:
             ).one()
         )
 
-    def _remove_result_dir(self, uuid: str) -> None:
-        path = self.results_dir / uuid
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
+    @staticmethod
+    def _delete_runs(session: Any, ids: list[int]) -> list[str]:
+        """Delete runs and their events in ``session``; return their uuids (for their results,
+        which go once the transaction is committed)."""
+        uuids: list[str] = []
+        for chunk in _chunks(ids, 500):
+            uuids += session.exec(select(Run.uuid).where(Run.id.in_(chunk))).all()
+            session.execute(delete(RunEvent).where(RunEvent.run_id.in_(chunk)))
+            session.execute(
+                update(Run).where(Run.restarted_as.in_(chunk)).values(restarted_as=None)
+            )
+            session.execute(delete(Run).where(Run.id.in_(chunk)))
+        return uuids
+
+    def _remove_result_dirs(self, uuids: list[str]) -> None:
+        for uuid in uuids:
+            path = self.results_dir / uuid
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

@@ -172,6 +172,7 @@ class EventHub:
         self._pending: list[Event] = []
         self._subs: dict[int, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._has_pending = asyncio.Event()
 
     # -- writing
 
@@ -228,6 +229,7 @@ class EventHub:
 
     def _publish(self, run_id: int, events: list[Event]) -> None:
         self._pending.extend(events)
+        self._has_pending.set()
         for sub in self._subs.get(run_id, ()):
             sub._push(events)
 
@@ -271,13 +273,17 @@ class EventHub:
         self._seq.pop(run_id, None)
 
     async def run_flusher(self) -> None:
-        """Flush every ``flush_interval`` seconds until cancelled."""
+        """Flush ``flush_interval`` seconds after events arrive, until cancelled; idle, it
+        sleeps until there is something to write."""
         while True:
+            await self._has_pending.wait()
             await asyncio.sleep(self.flush_interval)
             try:
                 self.flush()
             except Exception:
                 await asyncio.sleep(1.0)
+            if not self._pending:
+                self._has_pending.clear()
 
     def start(self) -> None:
         if self._task is None:

@@ -23,7 +23,6 @@ class LiveRun:
     uuid: str
     job: str
     kind: str
-    keep_runs: int | None = None
     progress: float | None = None
     message: str | None = None
     records: int | None = None

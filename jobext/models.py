@@ -60,6 +60,7 @@ class Job(SQLModel, table=True):
     retry_backoff_s: float = 60.0
     restartable: bool = True
     keep_runs: int | None = None
+    keep_days: float | None = None
     created_by: str | None = Field(default=None, max_length=255)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
@@ -104,6 +105,8 @@ class Run(SQLModel, table=True):
     schedule_id: int | None = Field(default=None, index=True)
     batch_id: int | None = Field(default=None, index=True)
     worker: str | None = Field(default=None, max_length=255)
+    #: A retry waits in ``queued`` until then (its backoff).
+    not_before: dt.datetime | None = None
     result_file: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     result_size: int | None = None
     result_media_type: str | None = Field(default=None, max_length=128)
@@ -111,6 +114,50 @@ class Run(SQLModel, table=True):
     @property
     def state(self) -> RunStatus:
         return RunStatus(self.status)
+
+
+class Schedule(SQLModel, table=True):
+    """A cron schedule of a job."""
+
+    __tablename__ = "jobext_schedule"
+    __table_args__ = (Index("ix_jobext_schedule_active_next", "active", "next_fire_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=128, index=True)
+    cron: str = Field(max_length=255)
+    timezone: str = Field(default="UTC", max_length=64)
+    args: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    active: bool = True
+    misfire: str = Field(default="skip", max_length=8)
+    misfire_grace_s: float = 3600.0
+    overlap: str = Field(default="forbid", max_length=8)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_by: str | None = Field(default=None, max_length=255)
+    updated_by: str | None = Field(default=None, max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    #: The next fire time nobody has handled yet; None when it never fires again.
+    next_fire_at: dt.datetime | None = None
+    last_fire_at: dt.datetime | None = None
+
+
+class ScheduleFire(SQLModel, table=True):
+    """One handled fire time of a schedule: the claim that makes it happen exactly once, and
+    what came of it (a run, or why there was none). This is the schedule's log."""
+
+    __tablename__ = "jobext_schedule_fire"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_jobext_fire_schedule_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int
+    scheduled_for: dt.datetime
+    claimed_at: dt.datetime = Field(default_factory=utcnow)
+    server: str | None = Field(default=None, max_length=255)
+    outcome: str = Field(max_length=16)
+    run_id: int | None = None
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RunEvent(SQLModel, table=True):
@@ -170,7 +217,8 @@ class JobFields(_Input):
     retries: int | None = PField(default=None, ge=0, le=100)
     retry_backoff_s: float | None = PField(default=None, ge=0, le=_TEN_YEARS_S)
     restartable: bool | None = None
-    keep_runs: int | None = PField(default=None, ge=1, le=1_000_000_000)
+    keep_runs: int | None = PField(default=None, ge=0, le=1_000_000_000)
+    keep_days: float | None = PField(default=None, ge=0, le=100_000)
 
 
 class JobCreate(JobFields):
@@ -224,6 +272,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "retry_backoff_s": job.retry_backoff_s,
         "restartable": job.restartable,
         "keep_runs": job.keep_runs,
+        "keep_days": job.keep_days,
         "created_by": job.created_by,
         "created_at": iso(job.created_at),
         "updated_at": iso(job.updated_at),

@@ -8,7 +8,6 @@ stopped, if a stop was under way), and on this host their leftover processes are
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -127,9 +126,12 @@ class ServerRegistry:
             )
             self.service.note(run.id, reason, "ERROR")
             target = RunStatus.STOPPED if run.state is RunStatus.STOPPING else RunStatus.FAILED
-            with contextlib.suppress(Conflict, NotFound):
-                self.service.transition(run.id, target, action="settle", error=reason)
-                count += 1
+            try:
+                settled = self.service.transition(run.id, target, action="settle", error=reason)
+            except (Conflict, NotFound):
+                continue
+            count += 1
+            self.service.retry_if_due(settled)
         if count:
             self.hub.flush()
             log.warning("jobext: settled %d run(s) left in progress by %s", count, worker)

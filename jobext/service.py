@@ -11,15 +11,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, update
-from sqlmodel import select
+from sqlalchemy import func, update
+from sqlmodel import Session, select
 
 from . import kinds
 from .catalog import JOB_SORTS, JobCatalog, RunControl, validation_error
 from .errors import Conflict, NotFound
 from .events import Event, EventHub
 from .filters import RunFilter
-from .models import Job, Run, RunEvent, Server, utcnow
+from .models import Job, Run, Server, utcnow
 from .states import FINAL, IN_PROGRESS, RunStatus, Trigger, check_transition
 from .store import PageRequest, Store, paginate
 
@@ -46,6 +46,10 @@ class JobService(JobCatalog):
             store, results_dir=results_dir, allowed_kinds=allowed_kinds, api_base=api_base
         )
         self.hub = hub
+        #: Retention where a job sets none (0: keep all), and the cap of retry backoff.
+        self.default_keep_runs = 1000
+        self.default_keep_days = 90.0
+        self.max_backoff_s = 3600.0
 
     # ------------------------------------------------------------------ runs
 
@@ -71,56 +75,77 @@ class JobService(JobCatalog):
         *,
         user: str | None,
         trigger: Trigger = Trigger.MANUAL,
-        restarted_from: int | None = None,
-        attempt: int = 1,
-        scheduled_for: dt.datetime | None = None,
-        schedule_id: int | None = None,
-        batch_id: int | None = None,
+        **links: Any,
     ) -> Run:
         """Create a queued run of ``job_name``.
 
         409 when the job already has ``max_concurrent`` runs in progress, unless it sets
         ``queue_when_busy`` (then the run waits in ``queued``). 403 when its kind is disabled.
+        ``links`` are the optional run fields of :meth:`insert_run`.
         """
         with self.store.write() as session:
-            job = session.exec(
-                self.store.for_update(select(Job).where(Job.name == job_name))
-            ).first()
-            if job is None:
-                raise NotFound(f"no job named {job_name!r}")
-            self._check_kind(job.kind)
-            merged = kinds.merge_args(job.kind, job.default_args, args)
-            if not job.queue_when_busy:
-                busy = self._count_runs(session, job.name, IN_PROGRESS)
-                if busy >= job.max_concurrent:
-                    raise Conflict(
-                        f"job {job.name!r} already has {busy} run(s) in progress "
-                        f"(max_concurrent={job.max_concurrent}); stop one, or set "
-                        "queue_when_busy to let new runs wait",
-                        reason="busy",
-                    )
-            run = Run(
-                job=job.name,
-                kind=job.kind,
-                args=merged,
-                trigger=trigger.value,
-                user=user,
-                restarted_from=restarted_from,
-                attempt=attempt,
-                scheduled_for=scheduled_for,
-                schedule_id=schedule_id,
-                batch_id=batch_id,
-            )
-            session.add(run)
-            session.flush()
-            if restarted_from is not None:
-                session.execute(
-                    update(Run).where(Run.id == restarted_from).values(restarted_as=run.id)
+            run = self.insert_run(session, job_name, args, user=user, trigger=trigger, **links)
+        self.announce(run)
+        return run
+
+    def insert_run(
+        self,
+        session: Session,
+        job_name: str,
+        args: Any = None,
+        *,
+        user: str | None,
+        trigger: Trigger = Trigger.MANUAL,
+        wait_if_busy: bool = False,
+        restarted_from: int | None = None,
+        attempt: int = 1,
+        scheduled_for: dt.datetime | None = None,
+        schedule_id: int | None = None,
+        batch_id: int | None = None,
+        not_before: dt.datetime | None = None,
+    ) -> Run:
+        """Add a queued run inside ``session``'s transaction (see :meth:`enqueue`); call
+        :meth:`announce` once it is committed. ``wait_if_busy`` queues the run even when the
+        job is at ``max_concurrent`` (retries, and schedules that replace a running run)."""
+        job = session.exec(self.store.for_update(select(Job).where(Job.name == job_name))).first()
+        if job is None:
+            raise NotFound(f"no job named {job_name!r}")
+        self._check_kind(job.kind)
+        merged = kinds.merge_args(job.kind, job.default_args, args)
+        if not (job.queue_when_busy or wait_if_busy):
+            busy = self._count_runs(session, job.name, IN_PROGRESS)
+            if busy >= job.max_concurrent:
+                raise Conflict(
+                    f"job {job.name!r} already has {busy} run(s) in progress "
+                    f"(max_concurrent={job.max_concurrent}); stop one, or set "
+                    "queue_when_busy to let new runs wait",
+                    reason="busy",
                 )
+        run = Run(
+            job=job.name,
+            kind=job.kind,
+            args=merged,
+            trigger=trigger.value,
+            user=user,
+            restarted_from=restarted_from,
+            attempt=attempt,
+            scheduled_for=scheduled_for,
+            schedule_id=schedule_id,
+            batch_id=batch_id,
+            not_before=not_before,
+        )
+        session.add(run)
+        session.flush()
+        if restarted_from is not None:
+            session.execute(update(Run).where(Run.id == restarted_from).values(restarted_as=run.id))
+        return run
+
+    def announce(self, run: Run) -> None:
+        """Publish a committed new run and let the dispatcher know."""
+        assert run.id is not None
         self.hub.open_stream(run.id)
         self.publish_state(run)
         self.control.wake()
-        return run
 
     def publish_state(self, run: Run) -> Event:
         """Send a ``state`` event carrying the whole run."""
@@ -259,11 +284,9 @@ class JobService(JobCatalog):
                     f"run {run_id} is {run.status}; stop it before removing it",
                     reason="in_progress",
                 )
-            session.execute(delete(RunEvent).where(RunEvent.run_id == run_id))
-            session.execute(update(Run).where(Run.restarted_as == run_id).values(restarted_as=None))
-            session.delete(run)
+            uuids = self._delete_runs(session, [run_id])
         self.hub.forget(run_id)
-        self._remove_result_dir(run.uuid)
+        self._remove_result_dirs(uuids)
 
     def logs(self, run_id: int, *, after: int = 0, limit: int = 1000) -> list[Event]:
         """Log lines of a run with ``seq > after``, at most ``limit``."""
@@ -284,26 +307,97 @@ class JobService(JobCatalog):
             raise NotFound(f"the result file of run {run_id} is gone", reason="no_result")
         return run, path
 
-    def apply_retention(self, job_name: str) -> int:
-        """Remove the oldest ended runs of a job beyond its ``keep_runs``; return how many."""
-        job = self.get_job(job_name)
-        if not job.keep_runs:
+    def apply_retention(self, job_name: str, *, now: dt.datetime | None = None) -> int:
+        """Remove a job's ended runs beyond its ``keep_runs`` newest and older than its
+        ``keep_days`` (the server's defaults where the job sets none; 0 keeps all), with their
+        logs and results. Returns how many went."""
+        try:
+            job = self.get_job(job_name)
+        except NotFound:
             return 0
+        keep_runs = job.keep_runs if job.keep_runs is not None else self.default_keep_runs
+        keep_days = job.keep_days if job.keep_days is not None else self.default_keep_days
+        ended = [s.value for s in FINAL]
+        doomed: set[int] = set()
         with self.store.read() as session:
-            old = session.exec(
-                select(Run.id)
-                .where(Run.job == job_name, Run.status.in_([s.value for s in FINAL]))
-                .order_by(Run.id.desc())
-                .offset(job.keep_runs)
-            ).all()
-        removed = 0
-        for run_id in old:
-            try:
-                self.remove_run(run_id)
-                removed += 1
-            except (NotFound, Conflict):
-                continue
-        return removed
+            if keep_runs:
+                doomed.update(
+                    session.exec(
+                        select(Run.id)
+                        .where(Run.job == job_name, Run.status.in_(ended))
+                        .order_by(Run.id.desc())
+                        .offset(keep_runs)
+                    ).all()
+                )
+            if keep_days:
+                cutoff = (now or utcnow()) - dt.timedelta(days=keep_days)
+                doomed.update(
+                    session.exec(
+                        select(Run.id).where(
+                            Run.job == job_name, Run.status.in_(ended), Run.ended_at < cutoff
+                        )
+                    ).all()
+                )
+        if not doomed:
+            return 0
+        with self.store.write() as session:
+            # Still ended: nothing is restarted in place, but be exact under concurrency.
+            ids = list(
+                session.exec(
+                    select(Run.id).where(Run.id.in_(sorted(doomed)), Run.status.in_(ended))
+                ).all()
+            )
+            uuids = self._delete_runs(session, ids)
+        for run_id in ids:
+            self.hub.forget(run_id)
+        self._remove_result_dirs(uuids)
+        return len(ids)
+
+    def apply_retention_everywhere(self) -> int:
+        """:meth:`apply_retention` for every job (the periodic sweep)."""
+        with self.store.read() as session:
+            names = list(session.exec(select(Job.name)).all())
+        return sum(self.apply_retention(name) for name in names)
+
+    def retry_if_due(self, run: Run) -> Run | None:
+        """After ``run`` failed: a new run of it when its job has retries left.
+
+        The retry waits ``retry_backoff_s * 2**(attempt - 1)`` seconds (at most
+        ``max_backoff_s``), has ``trigger: "retry"``, the next ``attempt``, and
+        ``restarted_from`` naming the failed run.
+        """
+        if run.state is not RunStatus.FAILED or run.restarted_as is not None:
+            return None
+        try:
+            job = self.get_job(run.job)
+        except NotFound:
+            return None
+        if run.attempt > job.retries:
+            return None
+        delay = min(job.retry_backoff_s * 2 ** (run.attempt - 1), self.max_backoff_s)
+        with self.store.write() as session:
+            new = self.insert_run(
+                session,
+                job.name,
+                run.args,
+                user=run.user,
+                trigger=Trigger.RETRY,
+                wait_if_busy=True,
+                restarted_from=run.id,
+                attempt=run.attempt + 1,
+                scheduled_for=run.scheduled_for,
+                schedule_id=run.schedule_id,
+                batch_id=run.batch_id,
+                not_before=utcnow() + dt.timedelta(seconds=delay),
+            )
+        assert run.id is not None and new.id is not None
+        total = job.retries + 1
+        self.note(
+            run.id, f"retrying as run {new.id} (attempt {new.attempt} of {total}) in {delay:g} s"
+        )
+        self.announce(new)
+        self.note(new.id, f"attempt {new.attempt} of {total}, retrying run {run.id}")
+        return new
 
     # ------------------------------------------------------------------ overview
 

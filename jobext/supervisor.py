@@ -11,7 +11,7 @@ import logging
 import os
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import select
 
 from .errors import Conflict, NotFound
@@ -43,6 +43,7 @@ class Supervisor:
         stop_grace_s: float = 10.0,
         heartbeat_s: float = 5.0,
         dead_after_s: float = 60.0,
+        retention_every_s: float = 600.0,
     ):
         self.service = service
         self.store = service.store
@@ -53,6 +54,7 @@ class Supervisor:
         self.stop_grace_s = stop_grace_s
         self.heartbeat_s = heartbeat_s
         self.dead_after_s = dead_after_s
+        self.retention_every_s = retention_every_s
         self.registry = ServerRegistry(service, max_workers=max_workers, dead_after_s=dead_after_s)
         self.hostname = self.registry.hostname
         self.server_id = self.registry.server_id
@@ -62,6 +64,9 @@ class Supervisor:
         self._dispatching = False
         self._again = False
         self._tasks: list[asyncio.Task[Any]] = []
+        self._backoff_timer: asyncio.TimerHandle | None = None
+        self._has_live = asyncio.Event()
+        self._swept_at = 0.0
         self._closing = False
         service.control = self
 
@@ -134,8 +139,24 @@ class Supervisor:
                     await self._launch(run, job)
                 if not self._again or not claimed:
                     break
+            self._wake_for_backoff()
         finally:
             self._dispatching = False
+
+    def _wake_for_backoff(self) -> None:
+        """Set a timer for the earliest queued run that waits for its ``not_before``."""
+        with self.store.read() as session:
+            first = session.exec(
+                select(func.min(Run.not_before)).where(
+                    Run.status == RunStatus.QUEUED.value, Run.not_before > utcnow()
+                )
+            ).one()
+        if first is None:
+            return
+        delay = max(0.0, (first - utcnow()).total_seconds()) + 0.01
+        if self._backoff_timer is not None:
+            self._backoff_timer.cancel()
+        self._backoff_timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
     def _claim(self, slots: int) -> list[tuple[Run, Job]]:
         """Claim up to ``slots`` queued runs, oldest first, within each job's max_concurrent.
@@ -149,7 +170,10 @@ class Supervisor:
         with self.store.read() as session:
             candidates = session.exec(
                 select(Run)
-                .where(Run.status == RunStatus.QUEUED.value)
+                .where(
+                    Run.status == RunStatus.QUEUED.value,
+                    or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
+                )
                 .order_by(Run.id)
                 .limit(slots * 4 + 20)
             ).all()
@@ -194,10 +218,9 @@ class Supervisor:
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
         self.service.publish_state(run)
-        live = LiveRun(
-            run_id=run.id, uuid=run.uuid, job=run.job, kind=run.kind, keep_runs=job.keep_runs
-        )
+        live = LiveRun(run_id=run.id, uuid=run.uuid, job=run.job, kind=run.kind)
         self.live[run.id] = live
+        self._has_live.set()
         self._starting -= 1
         spec = RunSpec(
             run_id=run.id,
@@ -260,9 +283,7 @@ class Supervisor:
             return
         status, error, exit_code = live.judge(outcome, run.state)
         fields = live.final_fields(status, self.service.results_dir)
-        self._finish(
-            run, status, error=error, exit_code=exit_code, keep_runs=live.keep_runs, **fields
-        )
+        self._finish(run, status, error=error, exit_code=exit_code, **fields)
 
     def _finish(
         self,
@@ -270,7 +291,6 @@ class Supervisor:
         status: RunStatus,
         *,
         error: str | None,
-        keep_runs: int | None = None,
         **fields: Any,
     ) -> None:
         """Record the end of ``run`` (as it was read when its process ended)."""
@@ -289,13 +309,15 @@ class Supervisor:
             self.service.note(
                 run_id, error.splitlines()[0], "ERROR" if status is RunStatus.FAILED else "INFO"
             )
-        with contextlib.suppress(Conflict):
-            self.service.transition(run_id, status, action="finish", error=error, **fields)
+        try:
+            ended = self.service.transition(run_id, status, action="finish", error=error, **fields)
+        except Conflict:
+            ended = None
         self.hub.flush()
         self.hub.forget(run_id)
-        if keep_runs:
-            with contextlib.suppress(NotFound):
-                self.service.apply_retention(run.job)
+        if ended is not None:
+            self.service.retry_if_due(ended)
+        self.service.apply_retention(run.job)
 
     # ------------------------------------------------------------------ steering
 
@@ -376,6 +398,10 @@ class Supervisor:
 
     async def _progress_loop(self) -> None:
         while True:
+            if not self.live:
+                # Idle: nothing reports progress until a run starts.
+                self._has_live.clear()
+                await self._has_live.wait()
             await asyncio.sleep(_PROGRESS_EVERY)
             try:
                 dirty = [live for live in self.live.values() if live.progress_dirty]
@@ -395,6 +421,10 @@ class Supervisor:
                 self.registry.heartbeat()
                 self.registry.settle_dead_servers()
                 self._sync_remote_changes()
+                now = asyncio.get_running_loop().time()
+                if now - self._swept_at >= self.retention_every_s:
+                    self._swept_at = now
+                    self.service.apply_retention_everywhere()
                 self.wake()
             except Exception:
                 log.exception("jobext: heartbeat failed")
