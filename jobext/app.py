@@ -14,6 +14,8 @@ from traitlets import Float, Int, List, Unicode, default, validate
 from .events import EventHub
 from .executors import LocalExecutor
 from .handlers import API, ROUTES
+from .scheduler import Scheduler
+from .schedules import ScheduleService
 from .service import JobService
 from .store import Store
 from .supervisor import Supervisor
@@ -72,6 +74,42 @@ class JobExtApp(ExtensionApp):
     event_flush_s = Float(
         0.05, config=True, help="Seconds between writes of buffered log lines to the database."
     )
+    keep_runs = Int(
+        1000,
+        config=True,
+        help="Ended runs kept per job where the job sets no keep_runs (0: all). Older ones go "
+        "with their logs and results.",
+    )
+    keep_days = Float(
+        90.0,
+        config=True,
+        help="Days an ended run is kept where its job sets no keep_days (0: for ever).",
+    )
+    retention_every_s = Float(
+        600.0, config=True, help="Seconds between sweeps that apply retention to every job."
+    )
+    retry_backoff_max_s = Float(
+        3600.0, config=True, help="Cap of the exponential backoff between retries of a run."
+    )
+    misfire_threshold_s = Float(
+        5.0,
+        config=True,
+        help="A fire time found due later than this (say, after the server was down) is a "
+        "misfire, handled by the schedule's misfire policy; a later one fires as usual.",
+    )
+    misfire_grace_s = Float(
+        3600.0,
+        config=True,
+        help="Default grace window of misfire 'all': missed fire times older than this are "
+        "not run.",
+    )
+    host_name = Unicode(
+        "",
+        config=True,
+        help="The name this server gives its host in the database (empty: the machine's host "
+        "name). Servers with the same host name check each other by process id; others by "
+        "heartbeat.",
+    )
 
     @default("max_workers")
     def _default_workers(self) -> int:
@@ -108,6 +146,9 @@ class JobExtApp(ExtensionApp):
             allowed_kinds=frozenset(self.allowed_kinds),
             api_base=f"{base_url.rstrip('/')}/{API}",
         )
+        self.service.default_keep_runs = self.keep_runs
+        self.service.default_keep_days = self.keep_days
+        self.service.max_backoff_s = self.retry_backoff_max_s
         root = self.job_cwd or (self.serverapp.root_dir if self.serverapp else os.getcwd())
         self.supervisor = Supervisor(
             self.service,
@@ -117,6 +158,14 @@ class JobExtApp(ExtensionApp):
             stop_grace_s=self.stop_grace_s,
             heartbeat_s=self.heartbeat_s,
             dead_after_s=self.dead_server_after_s,
+            retention_every_s=self.retention_every_s,
+            host_name=self.host_name or None,
+        )
+        self.schedules = ScheduleService(self.service, default_grace_s=self.misfire_grace_s)
+        self.scheduler = Scheduler(
+            self.schedules,
+            server_id=self.supervisor.server_id,
+            misfire_threshold_s=self.misfire_threshold_s,
         )
         self.log.info(
             "jobext: database %s, results in %s, %d workers",
@@ -135,8 +184,12 @@ class JobExtApp(ExtensionApp):
         gc.collect()
         gc.freeze()
         await self.supervisor.start()
+        self.scheduler.start()
 
     async def stop_extension(self) -> None:
+        scheduler = getattr(self, "scheduler", None)
+        if scheduler is not None:
+            await scheduler.stop()
         supervisor = getattr(self, "supervisor", None)
         if supervisor is not None:
             await supervisor.stop()

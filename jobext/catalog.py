@@ -25,6 +25,7 @@ from .models import (
     RunEvent,
     Schedule,
     ScheduleFire,
+    iso,
     job_json,
     run_json,
     utcnow,
@@ -231,6 +232,9 @@ class JobCatalog:
             latest = session.exec(
                 select(Run).where(Run.job == name).order_by(Run.id.desc()).limit(1)
             ).first()
+            next_run_at = session.exec(
+                select(func.min(Schedule.next_fire_at)).where(Schedule.job == name, Schedule.active)
+            ).one()
         return {
             "total": sum(counts.values()),
             "succeeded": counts.get("succeeded", 0),
@@ -239,7 +243,7 @@ class JobCatalog:
             "in_progress": sum(counts.get(s.value, 0) for s in IN_PROGRESS),
             "average_duration_s": round(average, 3) if average is not None else None,
             "latest_run": self.run_json(latest) if latest else None,
-            "next_run_at": None,
+            "next_run_at": iso(next_run_at),
         }
 
     def run_json(self, run: Run) -> dict[str, Any]:

@@ -245,6 +245,43 @@ class JobUpdate(JobFields):
     target: str | None = PField(default=None, min_length=1, max_length=1_000_000)
 
 
+Misfire = Literal["skip", "once", "all"]
+Overlap = Literal["forbid", "allow", "replace"]
+
+
+class ScheduleFields(_Input):
+    """The fields of a schedule that may be set at creation and changed afterwards."""
+
+    cron: str | None = PField(default=None, min_length=1, max_length=255)
+    timezone: str | None = PField(default=None, min_length=1, max_length=64)
+    args: Any = None
+    active: bool | None = None
+    misfire: Misfire | None = None
+    misfire_grace_s: float | None = PField(default=None, gt=0, le=_TEN_YEARS_S)
+    overlap: Overlap | None = None
+    description: str | None = PField(default=None, max_length=10_000)
+
+
+class ScheduleCreate(ScheduleFields):
+    """``POST /schedules``."""
+
+    job: str = PField(min_length=1, max_length=128)
+    cron: str = PField(min_length=1, max_length=255)
+
+
+class ScheduleUpdate(ScheduleFields):
+    """``PATCH /schedules/{id}``: any subset; ``job`` never changes."""
+
+
+class PreviewRequest(_Input):
+    """``POST /schedules/preview``."""
+
+    cron: str = PField(min_length=1, max_length=255)
+    timezone: str = PField(default="UTC", min_length=1, max_length=64)
+    after: str | None = None
+    count: int = PField(default=10, ge=1, le=1000)
+
+
 class EnqueueRequest(_Input):
     """``POST /jobs/{name}/runs``."""
 
@@ -321,6 +358,40 @@ def run_json(run: Run, api_base: str = "/jobext/api/v1") -> dict[str, Any]:
         "batch_id": run.batch_id,
         "worker": run.worker,
         "result": result,
+    }
+
+
+def schedule_json(schedule: Schedule, next_fire_times: list[dt.datetime]) -> dict[str, Any]:
+    """The API shape of a schedule, with its next fire times (none while paused)."""
+    return {
+        "id": schedule.id,
+        "job": schedule.job,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "args": schedule.args,
+        "active": schedule.active,
+        "misfire": schedule.misfire,
+        "misfire_grace_s": schedule.misfire_grace_s,
+        "overlap": schedule.overlap,
+        "description": schedule.description,
+        "created_by": schedule.created_by,
+        "updated_by": schedule.updated_by,
+        "created_at": iso(schedule.created_at),
+        "updated_at": iso(schedule.updated_at),
+        "last_fire_at": iso(schedule.last_fire_at),
+        "next_fire_times": [iso(t) for t in next_fire_times],
+    }
+
+
+def fire_json(fire: ScheduleFire) -> dict[str, Any]:
+    """The API shape of one entry of a schedule's log."""
+    return {
+        "scheduled_for": iso(fire.scheduled_for),
+        "claimed_at": iso(fire.claimed_at),
+        "server": fire.server,
+        "outcome": fire.outcome,
+        "run_id": fire.run_id,
+        "message": fire.message,
     }
 
 

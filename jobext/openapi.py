@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
-from .models import JobCreate, JobUpdate
+from .models import JobCreate, JobUpdate, PreviewRequest, ScheduleCreate, ScheduleUpdate
 from .states import GROUPS, RunStatus
 
 _REF = "#/components/schemas/"
@@ -40,7 +40,7 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
 
 
 def _path(name: str, description: str) -> dict[str, Any]:
-    schema = {"type": "integer"} if name == "run_id" else {"type": "string"}
+    schema = {"type": "integer"} if name.endswith("_id") else {"type": "string"}
     return {
         "name": name,
         "in": "path",
@@ -75,6 +75,7 @@ _RUN_FILTERS = [
 ]
 _JOB = _path("name", "job name")
 _RUN = _path("run_id", "run id")
+_SCHEDULE = _path("schedule_id", "schedule id")
 _SSE: dict[str, Any] = {
     "description": "Server-Sent Events: `state`, `progress`, `log`, then `close` with the final run",
     "content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -135,6 +136,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
 
     job_create = JobCreate.model_json_schema(ref_template=_REF + "{model}")
     job_update = JobUpdate.model_json_schema(ref_template=_REF + "{model}")
+    schedule_create = ScheduleCreate.model_json_schema(ref_template=_REF + "{model}")
     stats = {
         "type": "object",
         "properties": {
@@ -318,6 +320,89 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                 },
             ),
         },
+        "/schedules": {
+            "get": _op(
+                "List schedules",
+                {"200": _json(_page_of("Schedule"), "a page of schedules"), **_errors(400)},
+                parameters=[
+                    *_PAGING,
+                    _query("job", "job name"),
+                    _query("active", "true or false", {"type": "boolean"}),
+                ],
+            ),
+            "post": _op(
+                "Create a schedule",
+                {"201": _json(_ref("Schedule"), "the schedule"), **_errors(400)},
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ScheduleCreate")}},
+                },
+            ),
+        },
+        "/schedules/preview": {
+            "post": _op(
+                "Fire times of a cron expression in a time zone, saving nothing",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "fire_times": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "date-time"},
+                                },
+                                "local_times": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                        "the fire times, in UTC and in the schedule's zone",
+                    ),
+                    **_errors(400),
+                },
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PreviewRequest")}},
+                },
+            ),
+        },
+        "/schedules/{schedule_id}": {
+            "parameters": [_SCHEDULE],
+            "get": _op(
+                "One schedule with its next fire times",
+                {"200": _json(_ref("Schedule"), "the schedule"), **_errors(404)},
+            ),
+            "patch": _op(
+                "Change a schedule",
+                {"200": _json(_ref("Schedule"), "the schedule"), **_errors(400, 404)},
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ScheduleUpdate")}},
+                },
+            ),
+            "delete": _op(
+                "Delete a schedule and its log", {"204": {"description": "deleted"}, **_errors(404)}
+            ),
+        },
+        "/schedules/{schedule_id}/pause": {
+            "parameters": [_SCHEDULE],
+            "post": _op(
+                "Stop firing", {"200": _json(_ref("Schedule"), "the schedule"), **_errors(404)}
+            ),
+        },
+        "/schedules/{schedule_id}/resume": {
+            "parameters": [_SCHEDULE],
+            "post": _op(
+                "Fire again, from now on",
+                {"200": _json(_ref("Schedule"), "the schedule"), **_errors(404)},
+            ),
+        },
+        "/schedules/{schedule_id}/fires": {
+            "parameters": [_SCHEDULE],
+            "get": _op(
+                "The schedule's log: each handled fire time and what came of it",
+                {"200": _json(_page_of("Fire"), "a page of fires"), **_errors(400, 404)},
+                parameters=_PAGING[:3],
+            ),
+        },
         "/stats": {
             "get": _op(
                 "Counts of jobs, schedules, workers and runs by status",
@@ -361,6 +446,35 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                 "JobUpdate": job_update,
                 "JobStats": stats,
                 "Run": {"type": "object", "properties": run_props},
+                "Schedule": {
+                    "type": "object",
+                    "properties": {
+                        **schedule_create["properties"],
+                        "id": {"type": "integer"},
+                        "next_fire_times": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "date-time"},
+                        },
+                        "last_fire_at": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                },
+                "ScheduleCreate": schedule_create,
+                "ScheduleUpdate": ScheduleUpdate.model_json_schema(ref_template=_REF + "{model}"),
+                "PreviewRequest": PreviewRequest.model_json_schema(ref_template=_REF + "{model}"),
+                "Fire": {
+                    "type": "object",
+                    "properties": {
+                        "scheduled_for": {"type": "string", "format": "date-time"},
+                        "claimed_at": {"type": "string", "format": "date-time"},
+                        "server": {"type": ["string", "null"]},
+                        "outcome": {
+                            "type": "string",
+                            "enum": ["started", "skipped", "missed", "failed"],
+                        },
+                        "run_id": {"type": ["integer", "null"]},
+                        "message": {"type": ["string", "null"]},
+                    },
+                },
                 "LogLine": {
                     "type": "object",
                     "properties": {

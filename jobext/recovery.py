@@ -39,13 +39,20 @@ def _pid_alive(pid: int) -> bool:
 class ServerRegistry:
     """This server's row in the database, and the judge of the others."""
 
-    def __init__(self, service: JobService, *, max_workers: int, dead_after_s: float):
+    def __init__(
+        self,
+        service: JobService,
+        *,
+        max_workers: int,
+        dead_after_s: float,
+        host_name: str | None = None,
+    ):
         self.service = service
         self.store = service.store
         self.hub = service.hub
         self.max_workers = max_workers
         self.dead_after_s = dead_after_s
-        self.hostname = socket.gethostname()
+        self.hostname = host_name or socket.gethostname()
         self.server_id = f"{self.hostname}:{os.getpid()}:{uuid_mod.uuid4().hex[:8]}"
 
     def register(self) -> None:

@@ -19,7 +19,7 @@ from .catalog import JOB_SORTS, JobCatalog, RunControl, validation_error
 from .errors import Conflict, NotFound
 from .events import Event, EventHub
 from .filters import RunFilter
-from .models import Job, Run, Server, utcnow
+from .models import Job, Run, Schedule, Server, utcnow
 from .states import FINAL, IN_PROGRESS, RunStatus, Trigger, check_transition
 from .store import PageRequest, Store, paginate
 
@@ -405,6 +405,9 @@ class JobService(JobCatalog):
         """``{jobs, schedules, workers, runs: {status: count}}``."""
         with self.store.read() as session:
             jobs = session.exec(select(func.count()).select_from(Job)).one()
+            schedules = session.exec(
+                select(func.count()).select_from(Schedule).where(Schedule.active)
+            ).one()
             workers = session.exec(
                 select(func.count()).select_from(Server).where(Server.stopped_at.is_(None))
             ).one()
@@ -412,4 +415,9 @@ class JobService(JobCatalog):
                 session.exec(select(Run.status, func.count()).group_by(Run.status)).all()
             )
         runs = {s.value: int(by_status.get(s.value, 0)) for s in RunStatus}
-        return {"jobs": int(jobs), "schedules": 0, "workers": int(workers), "runs": runs}
+        return {
+            "jobs": int(jobs),
+            "schedules": int(schedules),
+            "workers": int(workers),
+            "runs": runs,
+        }

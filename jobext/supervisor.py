@@ -44,6 +44,7 @@ class Supervisor:
         heartbeat_s: float = 5.0,
         dead_after_s: float = 60.0,
         retention_every_s: float = 600.0,
+        host_name: str | None = None,
     ):
         self.service = service
         self.store = service.store
@@ -55,7 +56,9 @@ class Supervisor:
         self.heartbeat_s = heartbeat_s
         self.dead_after_s = dead_after_s
         self.retention_every_s = retention_every_s
-        self.registry = ServerRegistry(service, max_workers=max_workers, dead_after_s=dead_after_s)
+        self.registry = ServerRegistry(
+            service, max_workers=max_workers, dead_after_s=dead_after_s, host_name=host_name
+        )
         self.hostname = self.registry.hostname
         self.server_id = self.registry.server_id
         self.live: dict[int, LiveRun] = {}

@@ -116,3 +116,22 @@ async def test_openapi_lists_every_route(api):
     ):
         assert path in doc["paths"], path
     assert doc["servers"][0]["url"].endswith("/jobext/api/v1")
+
+
+async def test_openapi_describes_every_route(api):
+    import re
+
+    from jobext.handlers import API, ROUTES
+
+    doc = (await api.get("openapi.json")).json()
+    described = {re.sub(r"\{[^}]+\}", "{}", path) for path in doc["paths"]}
+    for pattern, _ in ROUTES:
+        path = pattern.removeprefix(f"/{API}").replace("([^/]+)", "{}")
+        choices = re.search(r"\(([a-z|]+)\)", path)
+        paths = (
+            [path.replace(choices.group(0), c) for c in choices.group(1).split("|")]
+            if choices
+            else [path]
+        )
+        for one in paths:
+            assert one in described, one

@@ -15,6 +15,13 @@ from .runs import (
     RunResultHandler,
     RunsHandler,
 )
+from .schedules import (
+    ScheduleActionHandler,
+    ScheduleFiresHandler,
+    ScheduleHandler,
+    SchedulePreviewHandler,
+    SchedulesHandler,
+)
 
 API = "jobext/api/v1"
 _NAME = r"([^/]+)"
@@ -31,6 +38,11 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"/{API}/runs/{_NAME}/logs", RunLogsHandler),
     (rf"/{API}/runs/{_NAME}/events", RunEventsHandler),
     (rf"/{API}/runs/{_NAME}/result", RunResultHandler),
+    (rf"/{API}/schedules", SchedulesHandler),
+    (rf"/{API}/schedules/preview", SchedulePreviewHandler),
+    (rf"/{API}/schedules/{_NAME}", ScheduleHandler),
+    (rf"/{API}/schedules/{_NAME}/(pause|resume)", ScheduleActionHandler),
+    (rf"/{API}/schedules/{_NAME}/fires", ScheduleFiresHandler),
     (rf"/{API}/stats", StatsHandler),
     (rf"/{API}/openapi.json", OpenAPIHandler),
 ]
