@@ -31,7 +31,7 @@ from sqlmodel import SQLModel, select
 from jobext import models
 from jobext.migrations import alembic_config
 from jobext.models import Job, Run, RunEvent, Server
-from jobext.store import SCHEMA_HEAD, Store
+from jobext.store import SCHEMA_HEAD, Store, make_engine
 
 VERSION_TABLE = "jobext_schema_version"
 POSTGRES = os.environ.get("JOBEXT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -335,3 +335,42 @@ def test_concurrent_open_of_a_fresh_sqlite_file(tmp_path: Path) -> None:
     with opened(url) as store:
         assert versions(store) == [SCHEMA_HEAD]
         assert schema_diff(store, jobext_tables(SQLModel.metadata)) == []
+
+
+def test_a_database_of_the_first_release_upgrades_with_its_data(fresh_url: str) -> None:
+    """A database written at revision 0001 upgrades to the head and keeps every row."""
+    from jobext.migrations import upgrade
+
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0001")
+        now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO jobext_job (name, kind, target, description, max_concurrent,"
+                    " queue_when_busy, retries, retry_backoff_s, restartable, created_at,"
+                    " updated_at) VALUES ('old', 'python', 'm:f', '', 1, false, 0, 60, true,"
+                    " :now, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO jobext_run (uuid, job, kind, status, trigger, created_at,"
+                    " updated_at, attempt) VALUES ('u-1', 'old', 'python', 'succeeded',"
+                    " 'manual', :now, :now, 1)"
+                ),
+                {"now": now},
+            )
+        upgrade(engine, "head")
+    finally:
+        engine.dispose()
+    with opened(fresh_url) as store:
+        assert versions(store) == [SCHEMA_HEAD]
+        with store.read() as session:
+            job = session.get(Job, "old")
+            assert job is not None and job.keep_days is None
+            run = session.exec(select(Run).where(Run.uuid == "u-1")).one()
+            assert run.status == "succeeded" and run.not_before is None
+            assert run.created_at == now
