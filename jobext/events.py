@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from .models import RunEvent, iso, utcnow
@@ -237,9 +237,8 @@ class EventHub:
         """Write the waiting events to the database in one statement.
 
         When the database cannot be reached the events wait for the next flush. When some row
-        cannot be stored (text no database takes, a number another server used), the others are
-        written one by one and that row is logged and dropped, so one bad line never blocks a
-        run's stream.
+        cannot be stored, the batch is written row by row (see :meth:`_insert_alone`), so one
+        bad line never blocks a run's stream.
         """
         if not self._pending:
             return
@@ -252,16 +251,33 @@ class EventHub:
             raise
         except Exception:
             for event in pending:
-                try:
-                    self._insert([event])
-                except OperationalError:
-                    self._pending.append(event)
-                except Exception:
-                    event.text = event.text.encode("utf-8", "backslashreplace").decode("utf-8")
-                    try:
-                        self._insert([event])
-                    except Exception:
-                        log.exception("jobext: dropped event %s of run %s", event.seq, event.run_id)
+                self._insert_alone(event)
+
+    def _insert_alone(self, event: Event) -> None:
+        """Write one event that failed in a batch: renumbered when its ``seq`` is taken (another
+        server wrote to this run's stream), made safe when its text is not storable, dropped
+        (and logged) only when neither helps."""
+        for attempt in range(3):
+            try:
+                self._insert([event])
+                return
+            except OperationalError:
+                self._pending.append(event)
+                return
+            except IntegrityError:
+                with self.store.read() as session:
+                    top = session.exec(
+                        select(func.max(RunEvent.seq)).where(RunEvent.run_id == event.run_id)
+                    ).one()
+                event.seq = int(top or 0) + 1
+                event._sse = None
+                if self._seq.get(event.run_id, 0) < event.seq:
+                    self._seq[event.run_id] = event.seq
+            except Exception:
+                if attempt:
+                    break
+                event.text = event.text.encode("utf-8", "backslashreplace").decode("utf-8")
+        log.error("jobext: dropped event %s of run %s", event.seq, event.run_id)
 
     def _insert(self, events: list[Event]) -> None:
         # Core, not the ORM's bulk path: a third of the cost per row.

@@ -30,6 +30,8 @@ class LiveRun:
     result_path: str | None = None
     progress_dirty: bool = False
     progress_saved_at: float = 0.0
+    #: The status the process was last steered to (so a heartbeat applies only changes).
+    applied: RunStatus = RunStatus.RUNNING
     timed_out: float | None = None
     shutdown: bool = False
     timers: list[asyncio.TimerHandle] = dataclasses.field(default_factory=list)

@@ -335,6 +335,10 @@ class Supervisor:
                 kill_run_processes(run.uuid)
             return
         state = run.state
+        live = self.live[run.id]
+        if live.applied is state:
+            return
+        live.applied = state
         if state is RunStatus.PAUSING:
             self.executor.pause(run.id)
         elif state is RunStatus.RUNNING:
@@ -439,8 +443,7 @@ class Supervisor:
         with self.store.read() as session:
             rows = session.exec(select(Run).where(Run.id.in_(list(self.live)))).all()
         for run in rows:
-            if run.state in (RunStatus.STOPPING, RunStatus.STOPPED, RunStatus.PAUSING):
-                self.apply(run)
+            self.apply(run)
 
     def info(self) -> dict[str, Any]:
         return {

@@ -101,3 +101,28 @@ def test_log_event_data_is_the_json_of_the_line(hub, text):
     for event in hub.read_after(9, 0):
         assert event.data() == json.dumps(event.log_json(), ensure_ascii=False)
         assert json.loads(event.data())["text"] == text
+
+
+def test_two_servers_writing_one_stream_never_lose_events(tmp_path):
+    """Another server may add to a run's stream (a stop request it received): clashing numbers
+    are renumbered after the stored ones instead of being lost."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    a_store, b_store = Store.open(url), Store.open(url)
+    a, b = EventHub(a_store), EventHub(b_store)
+    try:
+        a.open_stream(5)
+        a.emit_logs(5, _lines(2), None)
+        b.emit_logs(5, [("jobext", "INFO", "stop requested by bob")], None)
+        a.emit_logs(5, _lines(2, 2), None)
+        b.flush()  # b's event took seq 1
+        a.flush()  # a's seq 1 clashes, and so on: renumbered after what is stored
+        texts = [e.text for e in a.read_after(5, 0)]
+        assert sorted(texts) == sorted(
+            ["line 0", "line 1", "line 2", "line 3", "stop requested by bob"]
+        )
+        seqs = [e.seq for e in a.read_after(5, 0)]
+        assert seqs == list(range(1, 6))
+        assert texts[1:] == ["line 0", "line 1", "line 2", "line 3"]
+    finally:
+        a_store.dispose()
+        b_store.dispose()
