@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import latency, listquery, logs, throughput
+from . import latency, listquery, logs, schedules, throughput
 from .common import Result
 
 HERE = Path(__file__).resolve().parent
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "throughput": throughput.run,
     "logs": logs.run,
     "list": listquery.run,
+    "schedules": schedules.run,
 }
 
 

@@ -37,12 +37,15 @@ class Scheduler:
         server_id: str,
         misfire_threshold_s: float = 5.0,
         poll_s: float = 1.0,
+        prune_every_s: float = 600.0,
     ):
         self.schedules = schedules
         self.store = schedules.store
         self.server_id = server_id
         self.misfire_threshold_s = misfire_threshold_s
         self.poll_s = poll_s
+        self.prune_every_s = prune_every_s
+        self._pruned_at = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         schedules.on_change = self.wake
@@ -66,6 +69,10 @@ class Scheduler:
         while True:
             try:
                 delay = self.tick()
+                clock = asyncio.get_running_loop().time()
+                if clock - self._pruned_at >= self.prune_every_s:
+                    self._pruned_at = clock
+                    self.schedules.prune_fires()
             except Exception:
                 log.exception("jobext: scheduler pass failed")
                 delay = self.poll_s

@@ -255,8 +255,10 @@ class ScheduleService:
     def _claim(self, session: Session, fire: dict[str, Any]) -> bool:
         """Insert the fire row unless another server has; True when this one won."""
         dialect = postgresql if self.store.dialect == "postgresql" else sqlite
-        stmt = dialect.insert(ScheduleFire.__table__).values(**fire).on_conflict_do_nothing()
-        return bool(session.connection().execute(stmt).rowcount == 1)
+        table = ScheduleFire.__table__
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy extends.
+        stmt = dialect.insert(table).values(**fire).on_conflict_do_nothing().returning(table.c.id)
+        return session.connection().execute(stmt).first() is not None
 
     def fire(self, schedule: Schedule, scheduled_for: dt.datetime, *, server: str) -> FireResult:
         """Run ``schedule`` for ``scheduled_for`` unless another server already did; apply its
@@ -348,6 +350,31 @@ class ScheduleService:
                     "message": f"{count} fire time(s) {span} missed: {why}",
                 },
             )
+
+    def prune_fires(self, *, keep: int = 1000, keep_days: float = 90.0) -> int:
+        """Trim each schedule's log to its newest ``keep`` rows younger than ``keep_days``."""
+        cutoff = utcnow() - dt.timedelta(days=keep_days)
+        removed = 0
+        with self.store.write() as session:
+            removed += session.execute(
+                delete(ScheduleFire).where(ScheduleFire.scheduled_for < cutoff)
+            ).rowcount
+            for schedule_id in session.exec(select(Schedule.id)).all():
+                oldest_kept = session.exec(
+                    select(ScheduleFire.scheduled_for)
+                    .where(ScheduleFire.schedule_id == schedule_id)
+                    .order_by(ScheduleFire.scheduled_for.desc())
+                    .offset(keep - 1)
+                    .limit(1)
+                ).first()
+                if oldest_kept is not None:
+                    removed += session.execute(
+                        delete(ScheduleFire).where(
+                            ScheduleFire.schedule_id == schedule_id,
+                            ScheduleFire.scheduled_for < oldest_kept,
+                        )
+                    ).rowcount
+        return removed
 
     def advance(
         self,

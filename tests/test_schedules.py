@@ -301,3 +301,16 @@ async def test_deleting_a_job_deletes_its_schedules(api):
     schedule = await _schedule(api, job="hello", cron="@daily")
     assert (await api.delete("jobs/hello")).code == 204
     assert (await api.get(f"schedules/{schedule['id']}")).code == 404
+
+
+async def test_schedule_log_is_trimmed(api, jobext_app):
+    await api.job("noop", "jobs_lib:noop", max_concurrent=50)
+    schedule = await _schedule(api, job="noop", cron="0 0 1 1 *", overlap="allow")
+    await jobext_app.scheduler.stop()
+    row = jobext_app.schedules.get(schedule["id"])
+    base = utcnow().replace(microsecond=0)
+    for i in range(5):
+        jobext_app.schedules.fire(row, base - dt.timedelta(days=i * 50), server="test")
+    assert jobext_app.schedules.prune_fires(keep=2, keep_days=120) == 3  # 2 by age, 1 by count
+    fires = (await api.get(f"schedules/{schedule['id']}/fires")).json()
+    assert fires["total"] == 2
