@@ -314,3 +314,39 @@ async def test_schedule_log_is_trimmed(api, jobext_app):
     assert jobext_app.schedules.prune_fires(keep=2, keep_days=120) == 3  # 2 by age, 1 by count
     fires = (await api.get(f"schedules/{schedule['id']}/fires")).json()
     assert fires["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("cron", "zone", "after"),
+    [
+        ("30 2 * * *", "Europe/Berlin", "2026-10-23T00:00:00Z"),
+        ("30 2 * * *", "Europe/Berlin", "2026-03-27T00:00:00Z"),
+        ("30 1 * * *", "America/New_York", "2026-10-30T00:00:00Z"),
+        ("0 * * * *", "America/New_York", "2026-11-01T03:00:00Z"),
+        ("30 2 * * *", "America/New_York", "2026-03-06T00:00:00Z"),
+    ],
+)
+async def test_what_fires_is_what_the_preview_said(api, jobext_app, cron, zone, after):
+    """Through both DST nights, with a controlled clock: the scheduler fires exactly the
+    preview's times, once each."""
+    await api.job("noop", "jobs_lib:noop", max_concurrent=50)
+    preview = (
+        await api.post(
+            "schedules/preview", {"cron": cron, "timezone": zone, "after": after, "count": 6}
+        )
+    ).json()["fire_times"]
+    schedule = await _schedule(api, job="noop", cron=cron, timezone=zone, overlap="allow")
+    await jobext_app.scheduler.stop()
+    with jobext_app.store.write() as session:
+        session.execute(
+            update(Schedule)
+            .where(Schedule.id == schedule["id"])
+            .values(next_fire_at=_t(preview[0]))
+        )
+    for fire_time in preview:
+        # The clock reaches each fire time in turn (and a pass just before it fires nothing).
+        jobext_app.scheduler.tick(now=_t(fire_time) - dt.timedelta(seconds=1))
+        jobext_app.scheduler.tick(now=_t(fire_time))
+    runs = await _runs_of(api, schedule["id"])
+    fired = sorted(r["scheduled_for"] for r in runs)
+    assert fired == preview
