@@ -9,18 +9,19 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, List, Unicode, default, validate
+from sqlalchemy.engine import make_url
+from traitlets import Dict, Float, Int, List, Unicode, default, validate
 
 from .events import EventHub
 from .executors import LocalExecutor
 from .handlers import API, ROUTES
+from .kinds.server import KNOWN as AVAILABLE_KINDS
+from .kinds.server import KindEnv
 from .scheduler import Scheduler
 from .schedules import ScheduleService
 from .service import JobService
 from .store import Store
 from .supervisor import Supervisor
-
-AVAILABLE_KINDS = ("python", "shell")
 
 
 class JobExtApp(ExtensionApp):
@@ -52,6 +53,15 @@ class JobExtApp(ExtensionApp):
         default_value=list(AVAILABLE_KINDS),
         config=True,
         help="Job kinds this server registers and runs; drop 'shell' to forbid shell commands.",
+    )
+    connections = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        default_value={},
+        config=True,
+        help="Databases that saved-query jobs may use: name → SQLAlchemy URL, e.g. "
+        "{'warehouse': 'postgresql+psycopg://reader@db/warehouse'}. The API shows their names, "
+        "dialects, hosts and databases, never their passwords.",
     )
     job_cwd = Unicode(
         "",
@@ -115,6 +125,16 @@ class JobExtApp(ExtensionApp):
     def _default_workers(self) -> int:
         return 0
 
+    @validate("connections")
+    def _check_connections(self, proposal: dict[str, Any]) -> dict[str, str]:
+        checked = dict(proposal["value"])
+        for name, url in checked.items():
+            try:
+                make_url(url)
+            except Exception as exc:
+                raise ValueError(f"connection {name!r}: not an SQLAlchemy URL ({exc})") from None
+        return checked
+
     @validate("allowed_kinds")
     def _check_kinds(self, proposal: dict[str, Any]) -> list[str]:
         kinds = list(proposal["value"])
@@ -146,10 +166,12 @@ class JobExtApp(ExtensionApp):
             allowed_kinds=frozenset(self.allowed_kinds),
             api_base=f"{base_url.rstrip('/')}/{API}",
         )
+        root = self.job_cwd or (self.serverapp.root_dir if self.serverapp else os.getcwd())
+        server_root = Path(self.serverapp.root_dir if self.serverapp else root)
+        self.service.kind_env = KindEnv(root_dir=server_root, connections=dict(self.connections))
         self.service.default_keep_runs = self.keep_runs
         self.service.default_keep_days = self.keep_days
         self.service.max_backoff_s = self.retry_backoff_max_s
-        root = self.job_cwd or (self.serverapp.root_dir if self.serverapp else os.getcwd())
         self.supervisor = Supervisor(
             self.service,
             LocalExecutor(),

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import select
 
-from . import kinds
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .filters import escape_like
+from .kinds import server as kinds
 from .models import (
     Job,
     JobCreate,
@@ -84,6 +84,7 @@ class JobCatalog:
         self.results_dir = results_dir
         self.allowed_kinds = allowed_kinds
         self.api_base = api_base
+        self.kind_env = kinds.KindEnv()
         self.control: RunControl = _NoControl()
 
     # ------------------------------------------------------------------ jobs
@@ -134,11 +135,9 @@ class JobCatalog:
         except ValidationError as exc:
             raise validation_error(exc) from None
         self._check_kind(spec.kind)
-        target = kinds.validate_target(spec.kind, spec.target)
-        if spec.default_args is not None:
-            kinds.merge_args(spec.kind, None, spec.default_args, field="default_args")
         fields = spec.model_dump(exclude_none=True, exclude={"name", "kind", "target"})
-        job = Job(name=spec.name, kind=spec.kind, target=target, created_by=user, **fields)
+        job = Job(name=spec.name, kind=spec.kind, target=spec.target, created_by=user, **fields)
+        job.target = kinds.check(job, self.kind_env)
         with self.store.write() as session:
             if session.get(Job, spec.name) is not None:
                 raise Conflict(f"a job named {spec.name!r} exists already", field="name")
@@ -161,19 +160,20 @@ class JobCatalog:
             job = session.exec(self.store.for_update(select(Job).where(Job.name == name))).first()
             if job is None:
                 raise NotFound(f"no job named {name!r}")
-            if "target" in changes:
-                if changes["target"] is None:
-                    raise Invalid("target", "cannot be empty")
-                changes["target"] = kinds.validate_target(job.kind, changes["target"])
-            if changes.get("default_args") is not None:
-                kinds.merge_args(job.kind, None, changes["default_args"], field="default_args")
-            for key in ("max_concurrent", "retries", "retry_backoff_s", "queue_when_busy"):
+            for key in (
+                "target",
+                "max_concurrent",
+                "retries",
+                "retry_backoff_s",
+                "queue_when_busy",
+            ):
                 if key in changes and changes[key] is None:
                     raise Invalid(key, "cannot be null")
             if "description" in changes and changes["description"] is None:
                 changes["description"] = ""
             for key, value in changes.items():
                 setattr(job, key, value)
+            job.target = kinds.check(job, self.kind_env)
             job.updated_at = utcnow()
             session.add(job)
         self.control.wake()

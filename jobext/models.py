@@ -53,6 +53,8 @@ class Job(SQLModel, table=True):
     connection: str | None = Field(default=None, max_length=128)
     kernel: str | None = Field(default=None, max_length=128)
     default_args: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: Settings of the job's kind (a notebook's HTML copy, a query's chunk size, ...).
+    options: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     max_concurrent: int = 1
     queue_when_busy: bool = False
     timeout_s: float | None = None
@@ -211,6 +213,7 @@ class JobFields(_Input):
     connection: str | None = PField(default=None, max_length=128)
     kernel: str | None = PField(default=None, max_length=128)
     default_args: dict[str, Any] | list[Any] | str | None = None
+    options: dict[str, Any] | None = None
     max_concurrent: int | None = PField(default=None, ge=1, le=10_000)
     queue_when_busy: bool | None = None
     timeout_s: float | None = PField(default=None, gt=0, le=_TEN_YEARS_S)
@@ -302,6 +305,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "connection": job.connection,
         "kernel": job.kernel,
         "default_args": job.default_args,
+        "options": job.options,
         "max_concurrent": job.max_concurrent,
         "queue_when_busy": job.queue_when_busy,
         "timeout_s": job.timeout_s,

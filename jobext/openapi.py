@@ -403,6 +403,35 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                 parameters=_PAGING[:3],
             ),
         },
+        "/connections": {
+            "get": _op(
+                "The databases saved-query jobs may use (never a password)",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "items": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "name": {"type": "string"},
+                                            "dialect": {"type": "string"},
+                                            "driver": {"type": "string"},
+                                            "host": {"type": ["string", "null"]},
+                                            "port": {"type": ["integer", "null"]},
+                                            "database": {"type": ["string", "null"]},
+                                        },
+                                    },
+                                }
+                            },
+                        },
+                        "connections",
+                    )
+                },
+            ),
+        },
         "/stats": {
             "get": _op(
                 "Counts of jobs, schedules, workers and runs by status",

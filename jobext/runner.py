@@ -17,6 +17,7 @@ Frames are buffered and written every ``FLUSH_INTERVAL`` seconds or once 64 KiB 
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import logging
@@ -231,25 +232,10 @@ def _error_text(exc: BaseException) -> tuple[str, str]:
 
 def execute(spec: dict[str, Any], channel: Channel) -> dict[str, Any]:
     """Run the job the spec describes; return the ``end`` message."""
-    kind = spec["kind"]
     try:
-        if kind == "python":
-            from .kinds import python
-
-            value = python.run(spec["target"], spec.get("args") or {})
-            if value is not None:
-                text = repr(value)
-                channel.send({"t": "log", "level": "INFO", "text": f"returned {text[:2000]}"})
-            return {"t": "end", "status": "succeeded", "exit_code": 0}
-        if kind == "shell":
-            from .kinds import shell
-
-            code = shell.run(spec["target"], spec.get("args") or "")
-            if code == 0:
-                return {"t": "end", "status": "succeeded", "exit_code": 0}
-            why = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-            return {"t": "end", "status": "failed", "exit_code": code, "error": f"command {why}"}
-        return {"t": "end", "status": "failed", "error": f"unknown job kind {kind!r}"}
+        kind = importlib.import_module(f"jobext.kinds.{spec['kind']}")
+        end: dict[str, Any] = kind.execute(spec, channel)
+        return end
     except context.JobStopped as exc:
         return {"t": "end", "status": "stopped", "error": str(exc)}
     except SystemExit as exc:

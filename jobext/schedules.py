@@ -20,11 +20,11 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from . import kinds
 from .catalog import validation_error
 from .cron import CronSchedule
 from .errors import Conflict, Forbidden, Invalid, JobExtError, NotFound
 from .filters import parse_instant
+from .kinds import server as kinds
 from .models import (
     Job,
     PreviewRequest,

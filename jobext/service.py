@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from . import kinds
 from .catalog import JOB_SORTS, JobCatalog, RunControl, validation_error
 from .errors import Conflict, NotFound
 from .events import Event, EventHub
 from .filters import RunFilter
+from .kinds import server as kinds
 from .models import Job, Run, Schedule, Server, utcnow
 from .states import FINAL, IN_PROGRESS, RunStatus, Trigger, check_transition
 from .store import PageRequest, Store, paginate

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import select
 
-from .errors import Conflict, NotFound
+from .errors import Conflict, JobExtError, NotFound
 from .executors import Executor, Outcome, RunSpec
 from .executors.base import LogLine
 from .executors.local import kill_run_processes
+from .kinds import server as kinds
 from .live import LiveRun
 from .models import Job, Run, utcnow
 from .recovery import ServerRegistry
@@ -225,20 +226,22 @@ class Supervisor:
         self.live[run.id] = live
         self._has_live.set()
         self._starting -= 1
-        spec = RunSpec(
-            run_id=run.id,
-            uuid=run.uuid,
-            job=run.job,
-            kind=run.kind,
-            target=job.target,
-            args=run.args,
-            result_dir=self.service.results_dir / run.uuid,
-            cwd=self.cwd,
-        )
         try:
+            spec = RunSpec(
+                run_id=run.id,
+                uuid=run.uuid,
+                job=run.job,
+                kind=run.kind,
+                target=job.target,
+                args=run.args,
+                result_dir=self.service.results_dir / run.uuid,
+                cwd=self.cwd,
+                options=kinds.launch_options(job, self.service.kind_env),
+            )
             await self.executor.start(spec, self)
         except Exception as exc:
-            log.exception("jobext: could not start run %s", run.id)
+            if not isinstance(exc, JobExtError):
+                log.exception("jobext: could not start run %s", run.id)
             self.live.pop(run.id, None)
             self._finish(run, RunStatus.FAILED, error=f"could not start the job: {exc}")
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 async def test_register_and_get(api):
     job = await api.job("hello", "jobs_lib:hello", description="says hello", default_args={"n": 1})
@@ -135,3 +137,30 @@ async def test_openapi_describes_every_route(api):
         )
         for one in paths:
             assert one in described, one
+
+
+@pytest.mark.parametrize(
+    "jobext_config",
+    [
+        {
+            "connections": {
+                "warehouse": "postgresql+psycopg://reader:s3cret@db.example:5433/wh",
+                "local": "sqlite:////tmp/x.db",
+            }
+        }
+    ],
+)
+async def test_connections_never_show_a_password(api, jobext_config):
+    reply = await api.get("connections")
+    assert reply.code == 200
+    assert b"s3cret" not in reply.body and b"reader" not in reply.body
+    items = {c["name"]: c for c in reply.json()["items"]}
+    assert items["warehouse"] == {
+        "name": "warehouse",
+        "dialect": "postgresql",
+        "driver": "psycopg",
+        "host": "db.example",
+        "port": 5433,
+        "database": "wh",
+    }
+    assert items["local"]["dialect"] == "sqlite"

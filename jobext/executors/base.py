@@ -27,6 +27,8 @@ class RunSpec:
     args: Any
     result_dir: Path
     cwd: str
+    #: What the kind needs besides target and args (see ``jobext.kinds.server``).
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class RunSpec:
             "target": self.target,
             "args": self.args,
             "result_dir": str(self.result_dir),
+            "options": self.options,
         }
 
 

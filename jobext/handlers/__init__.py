@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .jobs import JobHandler, JobRunsHandler, JobsHandler, JobStatsHandler
-from .meta import OpenAPIHandler, StatsHandler
+from .meta import ConnectionsHandler, OpenAPIHandler, StatsHandler
 from .runs import (
     RunActionHandler,
     RunEventsHandler,
@@ -43,6 +43,7 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"/{API}/schedules/{_NAME}", ScheduleHandler),
     (rf"/{API}/schedules/{_NAME}/(pause|resume)", ScheduleActionHandler),
     (rf"/{API}/schedules/{_NAME}/fires", ScheduleFiresHandler),
+    (rf"/{API}/connections", ConnectionsHandler),
     (rf"/{API}/stats", StatsHandler),
     (rf"/{API}/openapi.json", OpenAPIHandler),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..kinds.server import connection_list
 from ..openapi import openapi_document
 from .base import JobExtHandler
 
@@ -23,3 +24,12 @@ class OpenAPIHandler(JobExtHandler):
     async def get(self) -> None:
         """200 the OpenAPI 3 description of this API."""
         self.reply(openapi_document(self.service.api_base))
+
+
+class ConnectionsHandler(JobExtHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self) -> None:
+        """200 ``{items: [{name, dialect, driver, host, port, database}]}``: the databases
+        saved-query jobs may use; never a user name's password."""
+        self.reply({"items": connection_list(self.service.kind_env.connections)})

@@ -10,6 +10,9 @@ TYPE_CHECKING = False  # not `from typing import`: job processes must not pay fo
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..models import Job
+    from .server import KindEnv
+
 
 # Job processes import this module: it stays free of heavy imports (asyncio alone would add
 # 15 ms to every run); see ``tests/test_context.py``.
@@ -19,8 +22,9 @@ def _dotted(text: str) -> bool:
     return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
-def validate_target(target: str) -> str:
-    target = target.strip()
+def check(job: Job, env: KindEnv) -> str:
+    """The target must name a callable: ``package.module:callable`` or a dotted path."""
+    target = job.target.strip()
     module, sep, attr = target.partition(":")
     if not _dotted(module) or (sep and not _dotted(attr)):
         raise Invalid(
@@ -87,3 +91,11 @@ def run(target: str, args: dict[str, Any]) -> Any:
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
+
+
+def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
+    """Run the job in this process; its return value, if any, goes to the log."""
+    value = run(spec["target"], spec.get("args") or {})
+    if value is not None:
+        channel.send({"t": "log", "level": "INFO", "text": f"returned {repr(value)[:2000]}"})
+    return {"t": "end", "status": "succeeded", "exit_code": 0}

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Invalid
 
+if TYPE_CHECKING:
+    from ..models import Job
+    from .server import KindEnv
 
-def validate_target(target: str) -> str:
-    target = target.strip()
+
+def check(job: Job, env: KindEnv) -> str:
+    """The target is a command line (no NUL characters)."""
+    target = job.target.strip()
     if not target:
         raise Invalid("target", "must be a command line")
     if "\x00" in target:
@@ -38,3 +43,12 @@ def run(target: str, args: str) -> int:
     """Run the command through ``/bin/sh``; its output goes straight to the run's log."""
     command = f"{target} {args}" if args else target
     return subprocess.run(command, shell=True, check=False).returncode
+
+
+def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
+    """Run the command; a non-zero exit fails the run."""
+    code = run(spec["target"], spec.get("args") or "")
+    if code == 0:
+        return {"t": "end", "status": "succeeded", "exit_code": 0}
+    why = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    return {"t": "end", "status": "failed", "exit_code": code, "error": f"command {why}"}

@@ -1,0 +1,72 @@
+"""The server side of job kinds: check definitions, merge args, prepare a launch."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from ..errors import Invalid
+from ..models import Job
+
+#: Kinds this version can run, in the order the API lists them.
+KNOWN = ("python", "shell")
+
+
+@dataclasses.dataclass(frozen=True)
+class KindEnv:
+    """What checking and launching jobs needs to know of the server."""
+
+    #: The server's root dir: notebooks live under it.
+    root_dir: Path = Path(".")
+    #: Query connections: name → SQLAlchemy URL (secret: never shown).
+    connections: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def module(kind: str) -> ModuleType:
+    """The module of ``kind``; 400 on ``kind`` when this version has none."""
+    if kind not in KNOWN:
+        raise Invalid("kind", f"jobs of kind {kind!r} are not available in this version")
+    return importlib.import_module(f"jobext.kinds.{kind}")
+
+
+def check(job: Job, env: KindEnv) -> str:
+    """Validate ``job`` for its kind; return its normalised target or raise :class:`Invalid`."""
+    checked: str = module(job.kind).check(job, env)
+    if job.default_args is not None:
+        merge_args(job.kind, None, job.default_args, field="default_args")
+    return checked
+
+
+def merge_args(kind: str, default_args: Any, args: Any, *, field: str = "args") -> Any:
+    """The args a run gets: the job's ``default_args`` overlaid with the request's ``args``."""
+    return module(kind).merge_args(default_args, args, field=field)
+
+
+def launch_options(job: Job, env: KindEnv) -> dict[str, Any]:
+    """What the job's process needs besides target and args."""
+    launch = getattr(module(job.kind), "launch_options", None)
+    return dict(launch(job, env)) if launch is not None else {}
+
+
+def connection_list(connections: Mapping[str, str]) -> list[dict[str, Any]]:
+    """What the API may show of the configured connections: never a password."""
+    items = []
+    for name in sorted(connections):
+        url = make_url(connections[name])
+        items.append(
+            {
+                "name": name,
+                "dialect": url.get_backend_name(),
+                "driver": url.get_driver_name(),
+                "host": url.host,
+                "port": url.port,
+                "database": url.database,
+            }
+        )
+    return items
