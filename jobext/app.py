@@ -12,9 +12,12 @@ from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
 from traitlets import Dict, Float, Int, List, Unicode, default, validate
 
+from .errors import JobExtError
 from .events import EventHub
 from .executors import LocalExecutor
 from .handlers import API, ROUTES
+from .kernels import KernelPool
+from .kinds import server as kinds_server
 from .kinds.server import KNOWN as AVAILABLE_KINDS
 from .kinds.server import KindEnv
 from .scheduler import Scheduler
@@ -113,6 +116,12 @@ class JobExtApp(ExtensionApp):
         help="Default grace window of misfire 'all': missed fire times older than this are "
         "not run.",
     )
+    kernel_pool_size = Int(
+        2,
+        config=True,
+        help="Kernels kept started and ready per kernelspec that notebook jobs use, so a run does "
+        "not wait for one (each kernel serves one run, then goes). 0: every run starts its own.",
+    )
     host_name = Unicode(
         "",
         config=True,
@@ -168,7 +177,12 @@ class JobExtApp(ExtensionApp):
         )
         root = self.job_cwd or (self.serverapp.root_dir if self.serverapp else os.getcwd())
         server_root = Path(self.serverapp.root_dir if self.serverapp else root)
-        self.service.kind_env = KindEnv(root_dir=server_root, connections=dict(self.connections))
+        self.kernels = KernelPool(self.kernel_pool_size, cwd=str(server_root))
+        self.service.kind_env = KindEnv(
+            root_dir=server_root,
+            connections=dict(self.connections),
+            kernels=self.kernels if self.kernel_pool_size > 0 else None,
+        )
         self.service.default_keep_runs = self.keep_runs
         self.service.default_keep_days = self.keep_days
         self.service.max_backoff_s = self.retry_backoff_max_s
@@ -207,6 +221,15 @@ class JobExtApp(ExtensionApp):
         gc.freeze()
         await self.supervisor.start()
         self.scheduler.start()
+        self._warm_kernels()
+
+    def _warm_kernels(self) -> None:
+        """Start kernels for the notebook jobs registered already."""
+        for job in self.service.jobs_of_kind("notebook"):
+            try:
+                kinds_server.check(job, self.service.kind_env)
+            except JobExtError as exc:
+                self.log.warning("jobext: notebook job %r: %s", job.name, exc)
 
     async def stop_extension(self) -> None:
         scheduler = getattr(self, "scheduler", None)
@@ -215,4 +238,5 @@ class JobExtApp(ExtensionApp):
         supervisor = getattr(self, "supervisor", None)
         if supervisor is not None:
             await supervisor.stop()
+            await self.kernels.stop()
             self.store.dispose()

@@ -96,6 +96,10 @@ class JobCatalog:
             raise NotFound(f"no job named {name!r}")
         return job
 
+    def jobs_of_kind(self, kind: str) -> list[Job]:
+        with self.store.read() as session:
+            return list(session.exec(select(Job).where(Job.kind == kind)).all())
+
     def list_jobs(self, page: PageRequest) -> tuple[list[Job], int]:
         stmt = select(Job)
         if page.search:

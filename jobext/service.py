@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from .catalog import JOB_SORTS, JobCatalog, RunControl, validation_error
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .events import Event, EventHub
 from .filters import RunFilter
 from .kinds import server as kinds
@@ -293,16 +294,23 @@ class JobService(JobCatalog):
         self.get_run(run_id)
         return self.hub.read_after(run_id, after, limit=limit, type="log")
 
-    def result_file(self, run_id: int) -> tuple[Run, Path]:
+    def result_file(self, run_id: int, fmt: str | None = None) -> tuple[Run, Path]:
         """The run and the path of its result file; 404 when there is none.
 
-        Only files inside the results directory are ever given out.
+        ``fmt`` asks for another form of the result kept beside it (``html`` of an executed
+        notebook). Only files inside the results directory are ever given out.
         """
         run = self.get_run(run_id)
         if not run.result_file:
             raise NotFound(f"run {run_id} has no result", reason="no_result")
+        if fmt is not None and not re.fullmatch(r"[a-z0-9]{1,10}", fmt):
+            raise Invalid("format", f"{fmt!r} is not a file format such as 'html'")
         root = self.results_dir.resolve()
         path = (root / run.result_file).resolve()
+        if fmt is not None and path.suffix != f".{fmt}":
+            path = path.with_suffix(f".{fmt}")
+            if not path.is_file():
+                raise NotFound(f"run {run_id} has no {fmt} result", reason="no_result")
         if not path.is_relative_to(root) or not path.is_file():
             raise NotFound(f"the result file of run {run_id} is gone", reason="no_result")
         return run, path

@@ -236,13 +236,14 @@ class Supervisor:
                 args=run.args,
                 result_dir=self.service.results_dir / run.uuid,
                 cwd=self.cwd,
-                options=kinds.launch_options(job, self.service.kind_env),
+                options=kinds.launch_options(job, self.service.kind_env, run.uuid),
             )
             await self.executor.start(spec, self)
         except Exception as exc:
             if not isinstance(exc, JobExtError):
                 log.exception("jobext: could not start run %s", run.id)
             self.live.pop(run.id, None)
+            kinds.finished(run.kind, run.uuid, self.service.kind_env)
             self._finish(run, RunStatus.FAILED, error=f"could not start the job: {exc}")
             return
         if job.timeout_s:
@@ -282,6 +283,7 @@ class Supervisor:
     def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
         for timer in live.timers:
             timer.cancel()
+        kinds.finished(live.kind, live.uuid, self.service.kind_env)
         self._flush_progress(live)
         try:
             run = self.service.get_run(live.run_id)

@@ -94,14 +94,18 @@ class ResultStreamMixin(JobExtHandler):
         """Stream the result file with its type, length and name; honour a single byte
         ``Range`` (206), answer 416 for one that cannot be met, and ignore ranges of other
         units or several ranges (the whole file, as RFC 9110 allows)."""
-        run, path = self.service.result_file(run_id)
+        fmt = self.arg("format") or None
+        run, path = self.service.result_file(run_id, fmt)
         size = path.stat().st_size
         media_type = (
-            run.result_media_type
+            (run.result_media_type if fmt is None else None)
             or mimetypes.guess_type(path.name)[0]
             or "application/octet-stream"
         )
-        self.set_header("Content-Disposition", f'attachment; filename="{result_filename(run)}"')
+        filename = result_filename(run)
+        if fmt is not None:
+            filename = f"{filename.rsplit('.', 1)[0]}.{fmt}"
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
         self.set_header("Accept-Ranges", "bytes")
         start, end = 0, size - 1
         range_header = self.request.headers.get("Range", "").strip()

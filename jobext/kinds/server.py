@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from ..errors import Invalid
+from ..kernels import KernelPool
 from ..models import Job
 
 #: Kinds this version can run, in the order the API lists them.
-KNOWN = ("python", "shell")
+KNOWN = ("python", "shell", "notebook")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,8 @@ class KindEnv:
     root_dir: Path = Path(".")
     #: Query connections: name → SQLAlchemy URL (secret: never shown).
     connections: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Pre-started kernels for notebook jobs (None: each run starts its own).
+    kernels: KernelPool | None = None
 
 
 def module(kind: str) -> ModuleType:
@@ -48,10 +51,17 @@ def merge_args(kind: str, default_args: Any, args: Any, *, field: str = "args") 
     return module(kind).merge_args(default_args, args, field=field)
 
 
-def launch_options(job: Job, env: KindEnv) -> dict[str, Any]:
-    """What the job's process needs besides target and args."""
+def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:
+    """What the job's process for run ``run_uuid`` needs besides target and args."""
     launch = getattr(module(job.kind), "launch_options", None)
-    return dict(launch(job, env)) if launch is not None else {}
+    return dict(launch(job, env, run_uuid)) if launch is not None else {}
+
+
+def finished(kind: str, run_uuid: str, env: KindEnv) -> None:
+    """Run ``run_uuid``'s process has ended: release what its launch took (a kernel)."""
+    done = getattr(module(kind), "finished", None)
+    if done is not None:
+        done(run_uuid, env)
 
 
 def connection_list(connections: Mapping[str, str]) -> list[dict[str, Any]]:

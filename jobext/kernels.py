@@ -1,0 +1,110 @@
+"""A small pool of pre-started kernels per kernelspec, so a notebook run does not wait for one.
+
+Each kernel serves exactly one run: :meth:`KernelPool.take` hands a ready kernel to a run and
+starts its replacement; :meth:`KernelPool.release` shuts it down when the run has ended. A kernel
+is never reused, so no state leaks from one run to the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+log = logging.getLogger(__name__)
+
+_START_TIMEOUT_S = 60.0
+
+
+class KernelPool:
+    """Keeps ``size`` ready kernels of each kernelspec that notebook jobs use."""
+
+    def __init__(self, size: int, *, cwd: str):
+        self.size = size
+        self.cwd = cwd
+        self._ready: dict[str, list[AsyncKernelManager]] = {}
+        self._owned: dict[str, AsyncKernelManager] = {}
+        self._filling: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
+
+    def warm(self, name: str) -> None:
+        """Keep kernels of kernelspec ``name`` ready from now on."""
+        if self.size <= 0 or self._closing:
+            return
+        self._ready.setdefault(name, [])
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop yet: the first take() or the server's start fills it
+        task = self._filling.get(name)
+        if task is None or task.done():
+            self._filling[name] = loop.create_task(self._fill(name))
+
+    def take(self, name: str, owner: str) -> dict[str, Any] | None:
+        """A ready kernel of ``name`` for run ``owner``: its connection info and pid; None when
+        none is ready (the run then starts its own)."""
+        ready = self._ready.get(name)
+        km = ready.pop(0) if ready else None
+        self.warm(name)
+        if km is None:
+            return None
+        self._owned[owner] = km
+        info = dict(km.get_connection_info(session=False))
+        key = info.get("key", b"")
+        info["key"] = key.decode() if isinstance(key, bytes) else key
+        pid = getattr(km.provisioner, "pid", None)
+        return {"connection": info, "pid": pid}
+
+    def release(self, owner: str) -> None:
+        """Shut down the kernel run ``owner`` used (never given to another run)."""
+        km = self._owned.pop(owner, None)
+        if km is not None:
+            asyncio.get_running_loop().create_task(self._shutdown(km))
+
+    async def _fill(self, name: str) -> None:
+        ready = self._ready.setdefault(name, [])
+        while not self._closing and len(ready) < self.size:
+            km = AsyncKernelManager(kernel_name=name)
+            try:
+                await km.start_kernel(cwd=self.cwd)
+                client = km.client()
+                client.start_channels()
+                try:
+                    await client.wait_for_ready(timeout=_START_TIMEOUT_S)
+                finally:
+                    client.stop_channels()
+            except Exception:
+                log.exception("jobext: could not pre-start a %r kernel", name)
+                with contextlib.suppress(Exception):
+                    await km.shutdown_kernel(now=True)
+                return
+            if self._closing:
+                await self._shutdown(km)
+                return
+            ready.append(km)
+
+    @staticmethod
+    async def _shutdown(km: AsyncKernelManager) -> None:
+        # shutdown_kernel also removes the connection file and closes the sockets.
+        with contextlib.suppress(Exception):
+            await km.shutdown_kernel(now=True)
+
+    def ready_count(self, name: str) -> int:
+        return len(self._ready.get(name, ()))
+
+    async def stop(self) -> None:
+        """Shut every kernel down, ready or still in use."""
+        self._closing = True
+        for task in self._filling.values():
+            task.cancel()
+        for task in self._filling.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        kernels = [km for ready in self._ready.values() for km in ready]
+        kernels += list(self._owned.values())
+        self._ready.clear()
+        self._owned.clear()
+        await asyncio.gather(*(self._shutdown(km) for km in kernels))
