@@ -137,15 +137,20 @@ class JobExtHandler(ExtensionHandlerMixin, APIHandler):
             sortable=sortable,
         )
 
-    def run_id(self, raw: str) -> int:
-        """A run id from the path; 404 for anything that cannot be one."""
+    @staticmethod
+    def path_id(raw: str, what: str) -> int:
+        """A numeric id from the path; 404 ("no <what> with id ...") for anything else."""
         try:
             value = int(raw)
         except ValueError:
-            raise NotFound(f"no run with id {raw!r}") from None
+            raise NotFound(f"no {what} with id {raw!r}") from None
         if value < 1 or value > 2**62:
-            raise NotFound(f"no run with id {raw!r}")
+            raise NotFound(f"no {what} with id {raw!r}")
         return value
+
+    def run_id(self, raw: str) -> int:
+        """A run id from the path; 404 for anything that cannot be one."""
+        return self.path_id(raw, "run")
 
     def wants_stream(self) -> bool:
         return "text/event-stream" in self.request.headers.get("Accept", "")

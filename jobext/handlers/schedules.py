@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import Invalid, NotFound
+from ..errors import Invalid
 from ..schedules import SCHEDULE_SORTS, ScheduleService
 from .base import JobExtHandler
 
@@ -17,13 +17,7 @@ class ScheduleHandlerBase(JobExtHandler):
 
     def schedule_id(self, raw: str) -> int:
         """A schedule id from the path; 404 for anything that cannot be one."""
-        try:
-            value = int(raw)
-        except ValueError:
-            raise NotFound(f"no schedule with id {raw!r}") from None
-        if value < 1 or value > 2**62:
-            raise NotFound(f"no schedule with id {raw!r}")
-        return value
+        return self.path_id(raw, "schedule")
 
 
 class SchedulesHandler(ScheduleHandlerBase):
