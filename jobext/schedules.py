@@ -112,7 +112,7 @@ class ScheduleService:
             )
 
     def _check_args(self, job: Job, args: Any) -> None:
-        kinds.merge_args(job.kind, job.default_args, args)
+        kinds.merge_args(job.kind, job.default_args, args, target=job.target)
 
     def create(self, data: Any, *, user: str | None) -> Schedule:
         """Create a schedule; 400 naming ``job``, ``cron``, ``timezone`` or ``args``."""

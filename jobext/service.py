@@ -112,7 +112,7 @@ class JobService(JobCatalog):
         if job is None:
             raise NotFound(f"no job named {job_name!r}")
         self._check_kind(job.kind)
-        merged = kinds.merge_args(job.kind, job.default_args, args)
+        merged = kinds.merge_args(job.kind, job.default_args, args, target=job.target)
         if not (job.queue_when_busy or wait_if_busy):
             busy = self._count_runs(session, job.name, IN_PROGRESS)
             if busy >= job.max_concurrent:

@@ -164,3 +164,10 @@ async def test_connections_never_show_a_password(api, jobext_config):
         "database": "wh",
     }
     assert items["local"]["dialect"] == "sqlite"
+
+
+async def test_kinds_without_options_refuse_them(api):
+    reply = await api.post(
+        "jobs", {"name": "p", "kind": "python", "target": "jobs_lib:noop", "options": {"x": 1}}
+    )
+    assert reply.code == 400 and reply.json()["field"] == "options"

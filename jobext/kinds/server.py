@@ -16,7 +16,7 @@ from ..kernels import KernelPool
 from ..models import Job
 
 #: Kinds this version can run, in the order the API lists them.
-KNOWN = ("python", "shell", "notebook")
+KNOWN = ("python", "shell", "notebook", "query")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,16 +39,33 @@ def module(kind: str) -> ModuleType:
 
 
 def check(job: Job, env: KindEnv) -> str:
-    """Validate ``job`` for its kind; return its normalised target or raise :class:`Invalid`."""
-    checked: str = module(job.kind).check(job, env)
+    """Validate ``job`` for its kind; return its normalised target or raise :class:`Invalid`.
+
+    A kind that declares no ``OPTIONS`` takes none.
+    """
+    kind = module(job.kind)
+    if job.options and not hasattr(kind, "OPTIONS"):
+        raise Invalid("options", f"{job.kind} jobs take no options")
+    checked: str = kind.check(job, env)
     if job.default_args is not None:
         merge_args(job.kind, None, job.default_args, field="default_args")
     return checked
 
 
-def merge_args(kind: str, default_args: Any, args: Any, *, field: str = "args") -> Any:
-    """The args a run gets: the job's ``default_args`` overlaid with the request's ``args``."""
-    return module(kind).merge_args(default_args, args, field=field)
+def merge_args(
+    kind: str, default_args: Any, args: Any, *, field: str = "args", target: str | None = None
+) -> Any:
+    """The args a run gets: the job's ``default_args`` overlaid with the request's ``args``.
+
+    With the job's ``target``, kinds that can tell (a query's ``:name`` parameters) also check
+    that the args fit it, so a bad enqueue answers 400 instead of failing the run.
+    """
+    kind_module = module(kind)
+    merged = kind_module.merge_args(default_args, args, field=field)
+    check_args = getattr(kind_module, "check_args", None)
+    if target is not None and check_args is not None:
+        check_args(target, merged, field=field)
+    return merged
 
 
 def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:

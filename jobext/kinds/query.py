@@ -1,0 +1,414 @@
+"""``query`` jobs: saved SQL with ``:name`` parameters, exported as CSV.
+
+``connection`` names one of ``JobExtApp.connections`` (name → SQLAlchemy URL); the URL reaches
+the job's process through :func:`launch_options` only, never the API or the log.
+
+Args are a JSON object of parameters bound with ``sqlalchemy.text`` (never formatted into the
+SQL): scalars as they are, a list as an expanding parameter (``WHERE id IN :ids``). Every
+``:name`` of the SQL needs a value and every arg must be a ``:name`` of the SQL; a run whose args
+do not match fails naming the parameter (``default_args`` are checked at registration).
+
+The statement runs in a read-only transaction (PostgreSQL ``transaction_read_only``, SQLite
+``PRAGMA query_only``; elsewhere it is rolled back) and rows stream through a server-side cursor
+in chunks of ``options.chunk_size`` rows into ``result.csv``: UTF-8, a header row, RFC 4180
+(``\\r\\n`` line ends, fields quoted only when needed, quotes doubled), NULL as an empty field.
+Values are written as the database prints them (on PostgreSQL with psycopg they arrive as
+PostgreSQL's own text, which is faster and exact): decimals in plain notation, floats as the
+shortest text that reads back the same, dates and times in ISO 8601 with a space before the time
+(``2024-03-01 12:30:00.25+00``), intervals as ISO 8601 durations (``P1DT2H``), booleans
+``true``/``false``, bytes as ``\\x`` + hex, JSON as JSON text. A pause or a stop takes effect
+between chunks. Only a succeeded run has a result file.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ..errors import Invalid
+
+TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any
+
+    from ..models import Job
+    from .server import KindEnv
+
+#: Rows fetched (and written) between two checkpoints, unless the job's options say otherwise.
+CHUNK_SIZE = 10_000
+MAX_CHUNK_SIZE = 1_000_000
+OPTIONS = ("chunk_size",)
+#: Seconds between two progress reports of a running export.
+REPORT_EVERY_S = 0.25
+#: What ``sqlalchemy.text`` takes for a parameter name.
+_PARAM_NAME = re.compile(r"\w+")
+#: ``:day::date``: sqlalchemy.text does not read ``:day`` as a parameter when ``::`` follows.
+_CAST_AFTER_PARAM = re.compile(r"(?<![:\w\\]):(\w+)::(\w+)")
+
+
+# ---------------------------------------------------------------------------- server side
+
+
+def bind_names(sql: str) -> list[str]:
+    """The ``:name`` parameters of ``sql`` as ``sqlalchemy.text`` reads them, in order."""
+    from sqlalchemy import text
+
+    return list(text(sql).compile().params)
+
+
+def check(job: Job, env: KindEnv) -> str:
+    """The job must name a configured ``connection`` and have SQL as ``target``; ``options``
+    may set ``chunk_size``; ``default_args`` may only name parameters the SQL has."""
+    configured = sorted(env.connections)
+    known = f"configured: {configured}" if configured else "none is configured"
+    if not job.connection:
+        raise Invalid("connection", f"query jobs name a database connection ({known})")
+    if job.connection not in env.connections:
+        raise Invalid("connection", f"no connection named {job.connection!r} ({known})")
+    target = job.target.strip()
+    if not target:
+        raise Invalid("target", "must be SQL text")
+    if "\x00" in target:
+        raise Invalid("target", "must not contain NUL characters")
+    cast = _CAST_AFTER_PARAM.search(target)
+    if cast:
+        name, type_ = cast.groups()
+        raise Invalid(
+            "target",
+            f"write CAST(:{name} AS {type_}) instead of :{name}::{type_}, "
+            f"which would not make :{name} a parameter",
+        )
+    chunk_size(job.options)
+    if isinstance(job.default_args, dict):
+        names = bind_names(target)
+        for key in job.default_args:
+            if key not in names:
+                raise Invalid("default_args", _not_a_parameter(key, names))
+    return target
+
+
+def chunk_size(options: Any) -> int:
+    """The rows per chunk that ``options`` sets (the default when it sets none)."""
+    options = options or {}
+    if not isinstance(options, dict):
+        raise Invalid("options", "must be a JSON object")
+    for key in options:
+        if key not in OPTIONS:
+            raise Invalid("options", f"unknown option {key!r}; query jobs take {list(OPTIONS)}")
+    size = options.get("chunk_size", CHUNK_SIZE)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_CHUNK_SIZE:
+        raise Invalid("options", f"chunk_size must be a whole number from 1 to {MAX_CHUNK_SIZE:,}")
+    return size
+
+
+def merge_args(default_args: Any, args: Any, *, field: str) -> dict[str, Any]:
+    """Parameters are a JSON object: the job's ``default_args`` overlaid with the run's
+    ``args``; each value a scalar (string, number, boolean, null) or a list of scalars."""
+    if args is not None and not isinstance(args, dict):
+        raise Invalid(field, "query jobs take a JSON object of SQL parameters")
+    merged: dict[str, Any] = dict(default_args) if isinstance(default_args, dict) else {}
+    merged.update(args or {})
+    for key, value in merged.items():
+        if not _PARAM_NAME.fullmatch(key):
+            raise Invalid(field, f"{key!r} is not a parameter name (letters, digits and _)")
+        items = value if isinstance(value, list) else [value]
+        if not all(item is None or isinstance(item, (str, int, float)) for item in items):
+            raise Invalid(
+                field,
+                f"parameter {key!r} must be a string, number, boolean, null or a list of them",
+            )
+    return merged
+
+
+def check_args(sql: str, params: dict[str, Any], *, field: str = "args") -> None:
+    """Every ``:name`` of ``sql`` must have a value and every parameter must be used."""
+    names = bind_names(sql)
+    for name in names:
+        if name not in params:
+            raise Invalid(field, f"missing parameter {name!r} (the SQL uses :{name})")
+    for key in params:
+        if key not in names:
+            raise Invalid(field, _not_a_parameter(key, names))
+
+
+def _not_a_parameter(key: str, names: list[str]) -> str:
+    uses = ", ".join(f":{n}" for n in names) if names else "no parameters"
+    return f"{key!r} is not a parameter of the SQL (it uses {uses})"
+
+
+def launch_options(job: Job, env: KindEnv, run_uuid: str | None = None) -> dict[str, Any]:
+    """The connection's URL (secret: for the job's process only) and the chunk size."""
+    if not job.connection or job.connection not in env.connections:
+        raise Invalid("connection", f"no connection named {job.connection!r} is configured")
+    return {
+        "connection": job.connection,
+        "url": env.connections[job.connection],
+        "chunk_size": chunk_size(job.options),
+    }
+
+
+# ---------------------------------------------------------------------------- job process
+
+
+def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
+    """Export the query's rows to ``result.csv``; a database error fails the run with the
+    database's own message."""
+    import logging
+    import os
+
+    from .. import context
+
+    options = spec.get("options") or {}
+    url = str(options["url"])
+    sql = str(spec["target"])
+    params = spec.get("args") or {}
+    try:
+        check_args(sql, params)
+    except Invalid as exc:
+        return {"t": "end", "status": "failed", "error": exc.message}
+
+    path = context.result_path(".csv")
+    partial = path.with_name(path.name + ".part")
+    began = time.perf_counter()
+    try:
+        rows = _export(
+            url, sql, params, partial, int(options.get("chunk_size") or CHUNK_SIZE), channel
+        )
+        os.replace(partial, path)
+    except Exception as exc:
+        return _failure(exc, url)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    seconds = time.perf_counter() - began
+    logging.getLogger("jobext.query").info(
+        "exported %s rows (%.1f MB) from %r in %.2f s; peak memory %.0f MB",
+        f"{rows:,}",
+        path.stat().st_size / 1e6,
+        options.get("connection"),
+        seconds,
+        _peak_rss_bytes() / 1e6,
+    )
+    return {"t": "end", "status": "succeeded", "exit_code": 0}
+
+
+def _export(url: str, sql: str, params: dict[str, Any], out: Path, size: int, channel: Any) -> int:
+    """Stream the rows of ``sql`` into the CSV file ``out``; return how many there were."""
+    import csv
+    import itertools
+
+    from sqlalchemy import bindparam, create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from .. import context
+
+    statement = text(sql)
+    lists: list[Any] = [
+        bindparam(name, expanding=True) for name, v in params.items() if isinstance(v, list)
+    ]
+    if lists:
+        statement = statement.bindparams(*lists)
+    engine = create_engine(url, poolclass=NullPool)
+    count = 0
+    try:
+        with engine.connect() as conn:
+            as_text = _read_only(conn)
+            result = conn.execution_options(stream_results=True, yield_per=size).execute(
+                statement, params
+            )
+            if not result.returns_rows:
+                raise _NoRows
+            with out.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
+                writer = csv.writer(handle, lineterminator="\r\n")
+                writer.writerow(result.keys())
+                reported = time.monotonic()
+                _report(channel, 0)
+                for chunk in result.partitions(size):
+                    rows: Sequence[Any] = chunk
+                    # Values csv writes right themselves go as they are; a chunk holding any
+                    # other (bytes, dates, decimals, ...) is converted value by value.
+                    if not as_text and not _PLAIN.issuperset(
+                        map(type, itertools.chain.from_iterable(rows))
+                    ):
+                        rows = [[v if type(v) in _PLAIN else _cell(v) for v in r] for r in rows]
+                    writer.writerows(rows)
+                    count += len(rows)
+                    if time.monotonic() - reported >= REPORT_EVERY_S:
+                        reported = time.monotonic()
+                        _report(channel, count)
+                    context.checkpoint()
+            result.close()
+            conn.rollback()
+    finally:
+        engine.dispose()
+    _report(channel, count)
+    return count
+
+
+class _NoRows(Exception):
+    def __str__(self) -> str:
+        return (
+            "the SQL returned no rows to export: query jobs run a query "
+            "(SELECT, WITH, VALUES), in a read-only transaction"
+        )
+
+
+def _report(channel: Any, count: int) -> None:
+    # The total is unknown until the last chunk (counting first would run the query twice):
+    # the fraction stays unknown and the message says how far the export is.
+    channel.send({"t": "records", "count": count})
+    channel.send({"t": "progress", "fraction": None, "message": f"{count:,} rows"})
+
+
+def _read_only(conn: Any) -> bool:
+    """Make the transaction read-only where the database can; on PostgreSQL with psycopg,
+    have every value arrive as the text PostgreSQL prints (returns True then)."""
+    dialect = conn.dialect
+    if dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+        return False
+    if dialect.name != "postgresql":
+        return False
+    conn.exec_driver_sql(
+        "SELECT set_config('transaction_read_only', 'on', true),"
+        " set_config('DateStyle', 'ISO', true),"
+        " set_config('IntervalStyle', 'iso_8601', true),"
+        " set_config('bytea_output', 'hex', true),"
+        " set_config('extra_float_digits', '3', true)"
+    )
+    if dialect.driver != "psycopg":
+        return False
+    # PostgreSQL's own text of a value is what the CSV holds: loading it as text skips
+    # parsing into Python objects and printing them again (2.5x the rows per second).
+    from psycopg import postgres
+    from psycopg.adapt import Loader
+    from psycopg.types.string import TextLoader
+
+    class BoolLoader(Loader):
+        def load(self, data: Any) -> str:
+            return "true" if bytes(data) == b"t" else "false"
+
+    adapters = conn.connection.driver_connection.adapters
+    for info in postgres.types:
+        adapters.register_loader(info.oid, TextLoader)
+        if info.array_oid:
+            adapters.register_loader(info.array_oid, TextLoader)
+    adapters.register_loader("bool", BoolLoader)
+    return True
+
+
+_PLAIN = frozenset({str, int, float, type(None)})
+
+
+def _cell(value: Any) -> Any:
+    """The CSV text of a value the driver gave as a Python object (see the module's doc)."""
+    import datetime as dt
+    import decimal
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _iso_duration(value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _iso_duration(value: Any) -> str:
+    """``P1DT2H3M4.5S`` for a ``timedelta`` (PostgreSQL's ``iso_8601`` interval style)."""
+    sign = "-" if value.days < 0 else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}P{value.days}D" if value.days else f"{sign}P"
+    clock = ""
+    if hours:
+        clock += f"{hours}H"
+    if minutes:
+        clock += f"{minutes}M"
+    if seconds or value.microseconds or not (value.days or clock):
+        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
+        clock += f"{seconds}{fraction}S"
+    return text + ("T" + clock if clock else "")
+
+
+def _failure(exc: Exception, url: str) -> dict[str, Any]:
+    """The ``end`` message of a failed export: the database's own message for a database
+    error (without SQLAlchemy's statement dump and links), never the connection's password."""
+    import traceback
+
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        error, trace = _database_message(exc.orig), None
+    elif isinstance(exc, _NoRows):
+        error, trace = str(exc), None
+    else:
+        error = f"{type(exc).__name__}: {exc}"
+        trace = traceback.format_exc()[-4000:]
+    end: dict[str, Any] = {"t": "end", "status": "failed", "error": _hide_password(error, url)}
+    if trace:
+        end["traceback"] = _hide_password(trace, url)
+    return end
+
+
+def _database_message(error: BaseException) -> str:
+    """The driver's message; for PostgreSQL its parts without the ``LINE 1:`` excerpt, which
+    would show the cursor's ``DECLARE`` around the SQL rather than the SQL."""
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return str(error).strip() or type(error).__name__
+    parts = [primary]
+    for label, attr in (
+        ("DETAIL", "message_detail"),
+        ("HINT", "message_hint"),
+        ("CONTEXT", "context"),
+    ):
+        value = getattr(diag, attr, None)
+        if value:
+            parts.append(f"{label}: {value}")
+    return "\n".join(parts)
+
+
+def _hide_password(text: str, url: str) -> str:
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        password = make_url(url).password
+    except Exception:
+        return text
+    if password:
+        for form in {str(password), quote(str(password), safe="")}:
+            text = text.replace(form, "***")
+    return text
+
+
+def _peak_rss_bytes() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would count the Jupyter server's
+    memory too, since Linux carries it across the fork and exec that started the job)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(peak if sys.platform == "darwin" else peak * 1024)

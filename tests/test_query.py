@@ -1,0 +1,561 @@
+"""``query`` jobs end to end: saved SQL on a configured connection, exported as CSV.
+
+Every test that takes ``source`` runs twice: against a SQLite file the test writes, and against a
+fresh PostgreSQL database (created here, dropped with ``WITH (FORCE)`` after; the rows stream
+through a server-side cursor there). jobext's own database stays conftest's SQLite file. If
+PostgreSQL is not reachable the PostgreSQL variants FAIL, saying so; ``JOBEXT_TEST_POSTGRES``
+names another server than ``postgresql+psycopg://postgres@127.0.0.1:5432``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import Api
+from sqlalchemy.engine import make_url
+
+POSTGRES = os.environ.get("JOBEXT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+TIMEOUT = 60.0
+#: A connection whose password must never be shown (nothing listens on port 1).
+SECRET_URL = "postgresql+psycopg://reader:s3cret-pw@127.0.0.1:1/warehouse"
+PASSWORD = "s3cret-pw"
+
+# (id, label, qty, price, ratio, day, at, flag, data): text with the characters CSV must quote,
+# NULLs, numbers, dates, decimals and bytes.
+ROWS: list[tuple[Any, ...]] = [
+    (1, "plain", 3, "9.99", 0.5, "2024-02-29", "2024-02-29 13:45:00", True, b"\x00\xff"),
+    (2, 'comma, "quoted"', None, "0.10", -1.25, "1999-12-31", "1999-12-31 23:59:59.5", False, None),
+    (3, "line\nbreak\r\nand CR\r", 0, "1234567.89", 1e-07, "2000-01-01", None, None, b""),
+    (4, "ünïcødé ✓ 日本語 🎉", -7, None, None, None, "2038-01-19 03:14:08", True, b"abc"),
+    (5, "", 1, "-0.01", 0.1, "1970-01-01", "1970-01-01 00:00:00", False, b"\x01"),
+    (6, None, 2, "100.00", 3.0, "2024-01-01", "2024-01-01 00:00:00.000001", True, None),
+    (
+        7,
+        " leading and trailing ",
+        4,
+        "0.00",
+        1e300,
+        "2024-12-31",
+        "2024-12-31 23:59:59",
+        False,
+        None,
+    ),
+    (8, "x' OR '1'='1", 5, "1.50", 2.5, "2024-06-30", "2024-06-30 12:00:00", True, None),
+]
+HEADER = ["id", "label", "qty", "price", "ratio", "day", "at", "flag", "data"]
+BIG_ROWS = 300_000
+#: Characters of the wide column of the large export: ~150 MB of CSV, so that holding the rows
+#: in memory (as Python strings, or in the driver's buffer) would pass the 200 MB limit.
+PAD = 500
+
+
+def expected_rows(dialect: str) -> list[list[str]]:
+    """The CSV fields of ``ROWS`` as each database prints them: SQLite has no decimals (a
+    NUMERIC value is a float, or an integer when whole) and no booleans (1 and 0); PostgreSQL
+    keeps ``numeric(10,2)`` as written and prints a whole float without ``.0``."""
+    out = []
+    for row in ROWS:
+        fields = []
+        for name, value in zip(HEADER, row, strict=True):
+            if value is None:
+                fields.append("")
+            elif name == "price" and dialect == "sqlite":
+                number = float(value)  # NUMERIC affinity: an integer when it is whole
+                fields.append(str(int(number)) if number.is_integer() else repr(number))
+            elif name == "flag":
+                fields.append(str(int(value)) if dialect == "sqlite" else str(value).lower())
+            elif name == "data":
+                fields.append("\\x" + value.hex())
+            elif name == "ratio":  # the shortest text that reads back as the same float
+                fields.append(
+                    repr(value) if dialect == "sqlite" else repr(value).removesuffix(".0")
+                )
+            else:
+                fields.append(str(value))
+        out.append(fields)
+    return out
+
+
+# ---------------------------------------------------------------------------- source databases
+
+
+def _admin() -> psycopg.Connection[Any]:
+    conninfo = make_url(POSTGRES).set(drivername="postgresql", database="postgres")
+    try:
+        return psycopg.connect(
+            conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=10
+        )
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {make_url(POSTGRES).render_as_string()}: {exc}\n"
+            "Start it (bash .ci/postgres) or point JOBEXT_TEST_POSTGRES at a server.",
+            pytrace=False,
+        )
+
+
+def _fill_sqlite(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT, qty INTEGER,"
+            " price NUMERIC, ratio REAL, day TEXT, at TEXT, flag BOOLEAN, data BLOB)"
+        )
+        db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ROWS)
+    db.close()
+
+
+def _fill_postgres(url: str) -> None:
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE items (id integer PRIMARY KEY, label text, qty integer,"
+            " price numeric(10, 2), ratio double precision, day date, at timestamp,"
+            " flag boolean, data bytea)"
+        )
+        with db.cursor() as cur:
+            cur.executemany("INSERT INTO items VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", ROWS)
+        db.execute("CREATE SEQUENCE counter")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The SQLAlchemy URL of a database holding ``items``, for the connection ``src``."""
+    if request.param == "sqlite":
+        path = tmp_path / "source.db"
+        _fill_sqlite(path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"jobext_test_query_{secrets.token_hex(6)}"
+    with _admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+        _fill_postgres(url)
+        yield url
+    finally:
+        with _admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(source: str, jp_server_cleanup: None) -> None:
+    """Stop the server (and its job processes) before the source database is dropped."""
+
+
+@pytest.fixture
+def jobext_config(source: str) -> dict[str, Any]:
+    return {"connections": {"src": source, "secret": SECRET_URL}}
+
+
+@pytest.fixture
+def dialect(source: str) -> str:
+    return make_url(source).get_backend_name()
+
+
+def count_to(dialect: str, *, wide: bool = False) -> str:
+    """SQL yielding ``n`` = 1 .. ``:total``, computed as they are fetched (on both databases),
+    and with ``wide`` ``n`` again as ``PAD`` digits."""
+    if dialect == "sqlite":
+        pad = f", printf('%0{PAD}d', n) AS pad" if wide else ""
+        return (
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :total)"
+            f" SELECT n{pad} FROM s"
+        )
+    # generate_series in the select list streams; in FROM it would be materialised first.
+    pad = f", lpad(n::text, {PAD}, '0') AS pad" if wide else ""
+    return f"SELECT n{pad} FROM (SELECT generate_series(1, :total) AS n) AS s"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+async def finish(api: Api, job: str, args: Any = None) -> dict[str, Any]:
+    run = await api.run(job, args)
+    return await api.wait(run["id"], timeout=TIMEOUT)
+
+
+async def download(api: Api, run: dict[str, Any]) -> tuple[bytes, list[list[str]]]:
+    reply = await api.get(f"runs/{run['id']}/result", timeout=TIMEOUT)
+    assert reply.code == 200, reply
+    assert reply.headers["Content-Type"].startswith("text/csv"), reply.headers
+    assert reply.headers["Content-Disposition"] == (
+        f'attachment; filename="{run["job"]}-{run["id"]}.csv"'
+    )
+    assert int(reply.headers["Content-Length"]) == len(reply.body)
+    return reply.body, list(csv.reader(io.StringIO(reply.body.decode("utf-8"), newline="")))
+
+
+def assert_error(reply: Any, status: int, field: str) -> dict[str, Any]:
+    assert reply.code == status, reply
+    body: dict[str, Any] = reply.json()
+    assert body["field"] == field, body
+    return body
+
+
+async def wait_for(what: str, check: Any, timeout: float = TIMEOUT) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def rows_so_far(api: Api, run_id: int) -> int:
+    return int((await api.get(f"runs/{run_id}")).json()["records_written"] or 0)
+
+
+# ---------------------------------------------------------------------------- export
+
+
+async def test_export_is_exact_csv(api: Api, dialect: str) -> None:
+    await api.job("items", "SELECT * FROM items ORDER BY id", kind="query", connection="src")
+    run = await finish(api, "items")
+    assert run["status"] == "succeeded", run
+    assert run["records_written"] == len(ROWS)
+    assert run["message"] == f"{len(ROWS)} rows"
+    assert run["result"]["media_type"] == "text/csv"
+    assert run["result"]["filename"] == f"items-{run['id']}.csv"
+    body, rows = await download(api, run)
+    assert rows == [HEADER, *expected_rows(dialect)]
+    # RFC 4180: CRLF after every record; line breaks inside a quoted field stay as they are.
+    assert body.startswith(b"id,label,qty,") and body.endswith(b"\r\n")
+    assert body.count(b"\r\n") == 1 + len(ROWS) + 1  # records, and the one inside row 3
+    assert b'"comma, ""quoted"""' in body
+    assert b'"line\nbreak\r\nand CR\r"' in body
+    assert "ünïcødé ✓ 日本語 🎉".encode() in body and not body.startswith(b"\xef\xbb\xbf")
+    # NULL is an empty field.
+    assert rows[2][2] == "" and body.split(b"\r\n")[2].startswith(b'2,"comma, ""quoted""",,')
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+async def test_an_empty_result_is_the_header_alone(api: Api) -> None:
+    await api.job(
+        "none", "SELECT id, label FROM items WHERE id < 0", kind="query", connection="src"
+    )
+    run = await finish(api, "none")
+    assert run["status"] == "succeeded", run
+    assert run["records_written"] == 0
+    body, rows = await download(api, run)
+    assert body == b"id,label\r\n" and rows == [["id", "label"]]
+
+
+@pytest.mark.parametrize("source", ["postgresql"], indirect=True)
+async def test_typed_values_of_postgres(api: Api) -> None:
+    sql = (
+        "SELECT timestamptz '2024-03-01 12:30:00.25+00' AS tstz, interval '1 day 2 hours 3.5 s'"
+        " AS span, numeric '12345678901234567890.000001' AS big, numeric 'NaN' AS nan,"
+        " '{\"a\": [1, \"x,y\"]}'::jsonb AS doc, ARRAY[1, 2] AS arr, ARRAY['a b', NULL] AS texts,"
+        " uuid '00000000-0000-0000-0000-000000000001' AS id, 0.1::float8 + 0.2 AS sum,"
+        " time '23:59:59' AS clock, '\\x00ff'::bytea AS raw, true AS yes, ''::text AS empty"
+    )
+    await api.job("types", sql, kind="query", connection="src")
+    run = await finish(api, "types")
+    assert run["status"] == "succeeded", run
+    _, rows = await download(api, run)
+    assert rows[1] == [
+        "2024-03-01 12:30:00.25+00",
+        "P1DT2H3.5S",
+        "12345678901234567890.000001",
+        "NaN",
+        '{"a": [1, "x,y"]}',
+        "{1,2}",
+        '{"a b",NULL}',
+        "00000000-0000-0000-0000-000000000001",
+        "0.30000000000000004",
+        "23:59:59",
+        "\\x00ff",
+        "true",
+        "",
+    ]
+
+
+# ---------------------------------------------------------------------------- parameters
+
+
+async def test_args_are_bound_never_formatted(api: Api) -> None:
+    await api.job(
+        "find",
+        "SELECT id, label FROM items WHERE label = :label OR id IN :ids"
+        " OR label LIKE '%' || :needle || '%' ORDER BY id",
+        kind="query",
+        connection="src",
+        default_args={"ids": [], "needle": "no such text"},
+    )
+
+    async def ids(args: dict[str, Any]) -> list[str]:
+        run = await finish(api, "find", args)
+        assert run["status"] == "succeeded", run
+        _, rows = await download(api, run)
+        assert rows[0] == ["id", "label"]
+        assert run["records_written"] == len(rows) - 1
+        return [r[0] for r in rows[1:]]
+
+    assert await ids({"label": "plain"}) == ["1"]
+    assert await ids({"label": 'comma, "quoted"', "ids": [3, 4]}) == ["2", "3", "4"]
+    assert await ids({"label": None, "needle": "ünïc"}) == ["4"]
+    # The text of an injection attempt is a value like any other: it matches the one row
+    # holding that very text, and never every row.
+    assert await ids({"label": "x' OR '1'='1"}) == ["8"]
+    assert await ids({"label": "' OR 1=1 --"}) == []
+    assert await ids({"label": "nothing'; DROP TABLE items; --"}) == []
+    assert await ids({"label": "plain", "ids": [1, 1, 5]}) == ["1", "5"]
+    # A '%' in an arg is a LIKE wildcard, as SQL has it: every label but the NULL one.
+    assert await ids({"label": "", "needle": "%"}) == ["1", "2", "3", "4", "5", "7", "8"]
+
+
+async def test_a_missing_or_unknown_parameter_is_refused_naming_it(api: Api) -> None:
+    await api.job(
+        "two", "SELECT id FROM items WHERE id > :low AND id < :high", kind="query", connection="src"
+    )
+    for args, name in (({"low": 1}, "high"), ({"low": 1, "high": 5, "hihg": 3}, "hihg")):
+        reply = await api.post("jobs/two/runs", {"args": args})
+        if reply.code == 400:  # checked at enqueue
+            body = assert_error(reply, 400, "args")
+            assert repr(name) in body["message"], body
+        else:  # or the run fails, saying which
+            assert reply.code == 201, reply
+            run = await api.wait(reply.json()["id"], timeout=TIMEOUT)
+            assert run["status"] == "failed", run
+            assert run["error"].startswith("args: ") and repr(name) in run["error"], run
+            assert run["result"] is None
+    # default_args are checked against the SQL at registration.
+    reply = await api.post(
+        "jobs",
+        {
+            "name": "typo",
+            "kind": "query",
+            "target": "SELECT :a AS a",
+            "connection": "src",
+            "default_args": {"b": 1},
+        },
+    )
+    body = assert_error(reply, 400, "default_args")
+    assert "'b'" in body["message"] and ":a" in body["message"]
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([1, 2], id="list"),
+        pytest.param("a=1", id="string"),
+        pytest.param({"x": {"nested": 1}}, id="object-value"),
+        pytest.param({"x": [[1]]}, id="nested-list"),
+        pytest.param({"x": [{"a": 1}]}, id="list-of-objects"),
+        pytest.param({"no-dash": 1}, id="bad-name"),
+    ],
+)
+async def test_bad_args_are_refused_at_enqueue(api: Api, args: Any) -> None:
+    await api.job("q", "SELECT :x AS x", kind="query", connection="src")
+    assert_error(await api.post("jobs/q/runs", {"args": args}), 400, "args")
+    assert (await api.get("runs")).json()["total"] == 0
+
+
+# ---------------------------------------------------------------------------- registration
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        pytest.param({}, "connection", id="no-connection"),
+        pytest.param({"connection": "nope"}, "connection", id="unknown-connection"),
+        pytest.param({"connection": ""}, "connection", id="empty-connection"),
+        pytest.param({"connection": "src", "target": "   "}, "target", id="blank-sql"),
+        pytest.param({"connection": "src", "target": "SELECT 1\x00"}, "target", id="nul"),
+        pytest.param(
+            {"connection": "src", "target": "SELECT :day::date"}, "target", id="cast-after-param"
+        ),
+        pytest.param({"connection": "src", "options": {"chunk_size": 0}}, "options", id="chunk0"),
+        pytest.param(
+            {"connection": "src", "options": {"chunk_size": 10**7}}, "options", id="chunk-huge"
+        ),
+        pytest.param({"connection": "src", "options": {"chunk_size": "9"}}, "options", id="str"),
+        pytest.param({"connection": "src", "options": {"chunk_size": True}}, "options", id="bool"),
+        pytest.param({"connection": "src", "options": {"fetch": 1}}, "options", id="unknown"),
+        pytest.param({"connection": "src", "default_args": [1]}, "default_args", id="args-list"),
+    ],
+)
+async def test_registration_is_checked(api: Api, fields: dict[str, Any], field: str) -> None:
+    body = {"name": "q", "kind": "query", "target": "SELECT 1 AS one", **fields}
+    error = assert_error(await api.post("jobs", body), 400, field)
+    assert PASSWORD not in error["message"] and "127.0.0.1" not in error["message"]
+    if field == "connection":
+        assert "'secret'" in error["message"] and "'src'" in error["message"]
+    if "::" in body["target"]:
+        assert "CAST(:day AS date)" in error["message"], error
+    assert (await api.get("jobs")).json()["total"] == 0
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+async def test_changes_are_checked_too(api: Api) -> None:
+    await api.job("q", "SELECT :a AS a", kind="query", connection="src")
+    assert_error(await api.patch("jobs/q", {"connection": "other"}), 400, "connection")
+    assert_error(await api.patch("jobs/q", {"options": {"chunk_size": -1}}), 400, "options")
+    assert_error(await api.patch("jobs/q", {"default_args": {"b": 1}}), 400, "default_args")
+    reply = await api.patch("jobs/q", {"target": "SELECT :b AS b", "default_args": {"b": 2}})
+    assert reply.code == 200, reply
+    run = await finish(api, "q")
+    assert run["status"] == "succeeded", run
+    assert (await download(api, run))[1] == [["b"], ["2"]]
+
+
+# ---------------------------------------------------------------------------- failures
+
+
+async def test_database_errors_fail_the_run_with_the_databases_message(
+    api: Api, dialect: str
+) -> None:
+    cases = {
+        "sqlite": [
+            ("SELECT * FROM nope", "no such table: nope"),
+            ("SELEC 1", 'near "SELEC": syntax error'),
+            ("SELECT nosuch FROM items", "no such column: nosuch"),
+            ("DELETE FROM items", "attempt to write a readonly database"),
+            ("DROP TABLE items", "attempt to write a readonly database"),
+        ],
+        "postgresql": [
+            ("SELECT * FROM nope", 'relation "nope" does not exist'),
+            ("SELEC 1", 'syntax error at or near "SELEC"'),
+            ("SELECT nosuch FROM items", 'column "nosuch" does not exist'),
+            ("SELECT 1 / (qty - qty) FROM items", "division by zero"),
+            ("SELECT nextval('counter')", "cannot execute nextval() in a read-only transaction"),
+            ("DELETE FROM items", 'syntax error at or near "DELETE"'),
+        ],
+    }[dialect]
+    for i, (sql, message) in enumerate(cases):
+        await api.job(f"bad{i}", sql, kind="query", connection="src")
+        run = await finish(api, f"bad{i}")
+        assert run["status"] == "failed", run
+        assert run["error"].startswith(message), (sql, run["error"])
+        assert "sqlalche.me" not in run["error"] and "[SQL:" not in run["error"], run["error"]
+        assert run["result"] is None
+        assert (await api.get(f"runs/{run['id']}/result")).code == 404
+    # The statements that would write changed nothing.
+    await api.job("all", "SELECT id FROM items", kind="query", connection="src")
+    run = await finish(api, "all")
+    assert run["records_written"] == len(ROWS), run
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+async def test_no_answer_shows_a_password(api: Api) -> None:
+    reply = await api.get("connections")
+    assert reply.code == 200, reply
+    assert PASSWORD.encode() not in reply.body
+    items = {item["name"]: item for item in reply.json()["items"]}
+    assert items["secret"]["host"] == "127.0.0.1" and items["secret"]["database"] == "warehouse"
+    assert items["secret"]["dialect"] == "postgresql"
+    assert set(items) == {"src", "secret"}
+    # A run on a database that cannot be reached fails with the driver's message, and neither
+    # the job, the run nor its log shows the password.
+    job = await api.job("q", "SELECT 1 AS one", kind="query", connection="secret")
+    run = await finish(api, "q")
+    assert run["status"] == "failed", run
+    assert "127.0.0.1" in run["error"] and "port 1" in run["error"], run["error"]
+    for path in ("jobs/q", f"runs/{run['id']}", f"runs/{run['id']}/logs", "runs", "jobs"):
+        body = (await api.get(path)).body
+        assert PASSWORD.encode() not in body, (path, body)
+    assert PASSWORD not in str(job)
+
+
+# ---------------------------------------------------------------------------- pause, stop
+
+
+async def test_pause_between_chunks_and_resume_where_it_halted(api: Api, dialect: str) -> None:
+    total = 2_000_000
+    await api.job(
+        "count",
+        count_to(dialect),
+        kind="query",
+        connection="src",
+        default_args={"total": total},
+        options={"chunk_size": 1000},
+    )
+    run = await api.run("count")
+    await wait_for("rows", lambda: rows_so_far(api, run["id"]))
+    assert (await api.post(f"runs/{run['id']}/pause")).code == 200
+    paused = await api.wait(run["id"], "paused", timeout=TIMEOUT)
+    assert 0 < (paused["records_written"] or 0) < total, paused
+    await asyncio.sleep(0.5)  # the last report before the checkpoint has arrived
+    halted = await rows_so_far(api, run["id"])
+    await asyncio.sleep(1.0)
+    assert await rows_so_far(api, run["id"]) == halted  # no row is fetched while paused
+    assert halted < total
+    assert (await api.post(f"runs/{run['id']}/resume")).code == 200
+    done = await api.wait(run["id"], timeout=TIMEOUT)
+    assert done["status"] == "succeeded", done
+    assert done["records_written"] == total
+    _, rows = await download(api, done)
+    assert len(rows) == total + 1
+    # Every row once, in order: the export went on from where it paused.
+    assert [int(r[0]) for r in rows[1:]] == list(range(1, total + 1))
+
+
+async def test_stop_ends_the_export_without_a_result(api: Api, dialect: str) -> None:
+    await api.job(
+        "count",
+        count_to(dialect),
+        kind="query",
+        connection="src",
+        default_args={"total": 50_000_000},
+        options={"chunk_size": 1000},
+    )
+    for pause_first in (False, True):
+        run = await api.run("count")
+        await wait_for("rows", lambda run=run: rows_so_far(api, run["id"]))
+        if pause_first:
+            await api.post(f"runs/{run['id']}/pause")
+            await api.wait(run["id"], "paused", timeout=TIMEOUT)
+        began = time.monotonic()
+        assert (await api.post(f"runs/{run['id']}/stop")).code == 200
+        stopped = await api.wait(run["id"], timeout=TIMEOUT)
+        assert stopped["status"] == "stopped", stopped
+        assert time.monotonic() - began < 10
+        assert stopped["result"] is None
+        assert 0 < stopped["records_written"] < 50_000_000
+        assert (await api.get(f"runs/{run['id']}/result")).code == 404
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+async def test_a_large_export_runs_in_constant_memory(api: Api, dialect: str) -> None:
+    await api.job(
+        "big",
+        count_to(dialect, wide=True),
+        kind="query",
+        connection="src",
+        default_args={"total": BIG_ROWS},
+    )
+    run = await finish(api, "big")
+    assert run["status"] == "succeeded", run
+    assert run["records_written"] == BIG_ROWS
+    assert run["result"]["size"] > BIG_ROWS * PAD
+    logs = (await api.get(f"runs/{run['id']}/logs")).json()["items"]
+    lines = [item["text"] for item in logs if "peak memory" in item["text"]]
+    assert len(lines) == 1, logs
+    match = re.search(r"exported ([\d,]+) rows \(([\d.]+) MB\).* peak memory (\d+) MB", lines[0])
+    assert match, lines[0]
+    assert int(match[1].replace(",", "")) == BIG_ROWS
+    assert float(match[2]) > 150
+    assert int(match[3]) < 200, lines[0]
+    # The first and the last rows, without downloading 150 MB.
+    head = await api.get(f"runs/{run['id']}/result", headers={"Range": f"bytes=0-{PAD + 20}"})
+    assert head.code == 206 and head.body.startswith(f"n,pad\r\n1,{'1'.zfill(PAD)}\r\n".encode())
+    tail = await api.get(f"runs/{run['id']}/result", headers={"Range": f"bytes=-{PAD + 20}"})
+    assert tail.code == 206
+    assert tail.body.endswith(f"\r\n{BIG_ROWS},{str(BIG_ROWS).zfill(PAD)}\r\n".encode())
