@@ -288,6 +288,11 @@ class EventHub:
         """Drop the sequence counter of a run that has ended (after a flush)."""
         self._seq.pop(run_id, None)
 
+    def discard(self, run_id: int) -> None:
+        """Forget a removed run entirely: its unwritten events are not written."""
+        self._seq.pop(run_id, None)
+        self._pending = [e for e in self._pending if e.run_id != run_id]
+
     async def run_flusher(self) -> None:
         """Flush ``flush_interval`` seconds after events arrive, until cancelled; idle, it
         sleeps until there is something to write."""

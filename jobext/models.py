@@ -77,6 +77,8 @@ class Run(SQLModel, table=True):
         Index("ix_jobext_run_status_id", "status", "id"),
         Index("ix_jobext_run_created_at", "created_at"),
         Index("ix_jobext_run_worker_status", "worker", "status"),
+        # An id names one run for ever, also after the newest run is removed.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,7 +124,10 @@ class Schedule(SQLModel, table=True):
     """A cron schedule of a job."""
 
     __tablename__ = "jobext_schedule"
-    __table_args__ = (Index("ix_jobext_schedule_active_next", "active", "next_fire_at"),)
+    __table_args__ = (
+        Index("ix_jobext_schedule_active_next", "active", "next_fire_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=128, index=True)

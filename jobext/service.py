@@ -286,7 +286,7 @@ class JobService(JobCatalog):
                     reason="in_progress",
                 )
             uuids = self._delete_runs(session, [run_id])
-        self.hub.forget(run_id)
+        self.hub.discard(run_id)
         self._remove_result_dirs(uuids)
 
     def logs(self, run_id: int, *, after: int = 0, limit: int = 1000) -> list[Event]:
@@ -357,7 +357,7 @@ class JobService(JobCatalog):
             )
             uuids = self._delete_runs(session, ids)
         for run_id in ids:
-            self.hub.forget(run_id)
+            self.hub.discard(run_id)
         self._remove_result_dirs(uuids)
         return len(ids)
 

@@ -21,7 +21,7 @@ from .errors import Invalid
 from .params import parse_int
 
 #: Version of the schema this jobext writes; see ``jobext/migrations/versions``.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 MAX_PER_PAGE = 1000
 
 

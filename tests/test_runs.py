@@ -357,3 +357,17 @@ async def test_no_zombies_after_runs(api):
         p for p in psutil.Process(os.getpid()).children(recursive=True) if p.status() == "zombie"
     ]
     assert not zombies
+
+
+async def test_a_removed_runs_id_is_never_reused(api):
+    await api.job("loop", "jobs_lib:loop")
+    run = await api.run("loop", {"seconds": 30})
+    await api.post(f"runs/{run['id']}/stop", params={"force": "true"})
+    assert (await api.delete(f"runs/{run['id']}")).code == 204
+    await asyncio.sleep(0.2)
+    new = await api.run("loop", {"seconds": 0.1})
+    assert new["id"] > run["id"]
+    done = await api.wait(new["id"])
+    assert done["status"] == "succeeded"
+    events = (await api.get(f"runs/{new['id']}/logs")).json()["items"]
+    assert not any("stop" in line["text"] for line in events)
