@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from jobext import client as client_module
 from jobext.client import (
     BadRequest,
     Conflict,
@@ -24,6 +23,7 @@ from jobext.client import (
     JobsClient,
     NoServer,
     NotFound,
+    discovery,
     find_server,
 )
 
@@ -498,7 +498,7 @@ def test_find_server_picks_the_newest_server_whose_root_holds_the_cwd(monkeypatc
     import jupyter_server.serverapp
 
     monkeypatch.setattr(jupyter_server.serverapp, "list_running_servers", lambda: iter(servers))
-    monkeypatch.setattr(client_module, "_runtime_mtime", lambda info: float(info["pid"]))
+    monkeypatch.setattr(discovery, "_runtime_mtime", lambda info: float(info["pid"]))
     assert find_server(project / "notebooks") == ("http://h:2/", "new")
     assert find_server(elsewhere) == ("http://h:3/", "newest-other")
     # Outside every root dir: the newest server of all.
