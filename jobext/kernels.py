@@ -28,6 +28,7 @@ class KernelPool:
         self._ready: dict[str, list[AsyncKernelManager]] = {}
         self._owned: dict[str, AsyncKernelManager] = {}
         self._filling: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 
     def warm(self, name: str) -> None:
@@ -46,8 +47,16 @@ class KernelPool:
     def take(self, name: str, owner: str) -> dict[str, Any] | None:
         """A ready kernel of ``name`` for run ``owner``: its connection info and pid; None when
         none is ready (the run then starts its own)."""
-        ready = self._ready.get(name)
-        km = ready.pop(0) if ready else None
+        ready = self._ready.get(name, [])
+        km = None
+        while ready and km is None:
+            candidate = ready.pop(0)
+            process = getattr(candidate.provisioner, "process", None)
+            if process is not None and process.poll() is not None:
+                # Died while waiting (killed, out of memory): never hand it to a run.
+                self._spawn(self._shutdown(candidate))
+                continue
+            km = candidate
         self.warm(name)
         if km is None:
             return None
@@ -62,29 +71,44 @@ class KernelPool:
         """Shut down the kernel run ``owner`` used (never given to another run)."""
         km = self._owned.pop(owner, None)
         if km is not None:
-            asyncio.get_running_loop().create_task(self._shutdown(km))
+            self._spawn(self._shutdown(km))
+
+    def _spawn(self, work: Any) -> None:
+        # Held until done: asyncio keeps only weak references to tasks.
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _fill(self, name: str) -> None:
         ready = self._ready.setdefault(name, [])
         while not self._closing and len(ready) < self.size:
-            km = AsyncKernelManager(kernel_name=name)
+            # Start the missing ones side by side: a burst of runs empties the pool at once.
+            missing = self.size - len(ready)
+            started = await asyncio.gather(*(self._start(name) for _ in range(missing)))
+            for km in started:
+                if km is None:
+                    return
+                if self._closing:
+                    await self._shutdown(km)
+                else:
+                    ready.append(km)
+
+    async def _start(self, name: str) -> AsyncKernelManager | None:
+        km = AsyncKernelManager(kernel_name=name)
+        try:
+            await km.start_kernel(cwd=self.cwd)
+            client = km.client()
+            client.start_channels()
             try:
-                await km.start_kernel(cwd=self.cwd)
-                client = km.client()
-                client.start_channels()
-                try:
-                    await client.wait_for_ready(timeout=_START_TIMEOUT_S)
-                finally:
-                    client.stop_channels()
-            except Exception:
-                log.exception("jobext: could not pre-start a %r kernel", name)
-                with contextlib.suppress(Exception):
-                    await km.shutdown_kernel(now=True)
-                return
-            if self._closing:
-                await self._shutdown(km)
-                return
-            ready.append(km)
+                await client.wait_for_ready(timeout=_START_TIMEOUT_S)
+            finally:
+                client.stop_channels()
+        except Exception:
+            log.exception("jobext: could not pre-start a %r kernel", name)
+            with contextlib.suppress(Exception):
+                await km.shutdown_kernel(now=True)
+            return None
+        return km
 
     @staticmethod
     async def _shutdown(km: AsyncKernelManager) -> None:
@@ -103,6 +127,8 @@ class KernelPool:
         for task in self._filling.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         kernels = [km for ready in self._ready.values() for km in ready]
         kernels += list(self._owned.values())
         self._ready.clear()

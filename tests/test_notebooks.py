@@ -169,3 +169,21 @@ async def test_bad_notebook_jobs_are_refused(api, jp_root_dir, fields, field):
     reply = await api.post("jobs", {"name": "nb", "kind": "notebook", **fields})
     assert reply.code == 400, reply
     assert reply.json()["field"] == field
+
+
+async def test_a_dead_pool_kernel_is_never_handed_out(api, jp_root_dir, jobext_app):
+    import os
+    import signal
+
+    _notebook(jp_root_dir / "alive.ipynb", "print('alive')")
+    await api.job("alive", "alive.ipynb", kind="notebook")
+    pool = jobext_app.kernels
+    deadline = time.monotonic() + 30
+    while pool.ready_count("python3") < 1:
+        assert time.monotonic() < deadline, "no kernel was pre-started"
+        await asyncio.sleep(0.1)
+    for km in pool._ready["python3"]:
+        os.kill(km.provisioner.pid, signal.SIGKILL)
+    await asyncio.sleep(0.3)
+    run = await api.wait((await api.run("alive"))["id"], timeout=60)
+    assert run["status"] == "succeeded", run["error"]

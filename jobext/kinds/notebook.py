@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 
 OPTIONS: dict[str, type | tuple[type, ...]] = {"html": bool, "cell_timeout_s": (int, float)}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FORMAT_CHECKERS = (
+    "rfc3987_syntax",
+    "rfc3987",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "webcolors",
+    "uri_template",
+    "fqdn",
+    "jsonpointer",
+)
 
 
 # ---------------------------------------------------------------------------- server side
@@ -137,10 +148,12 @@ def inject_parameters(nb: Any, params: dict[str, Any]) -> None:
 
 def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     """Run the notebook; the executed copy is the result whatever happens."""
-    # jsonschema's URI checks build a grammar at import (a second of CPU): jobs need neither.
+    # jsonschema's optional format checkers cost a second of CPU at import (rfc3987_syntax
+    # builds a grammar) and nbformat's schema needs none of them: they stay unimported here.
     import sys
 
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    for optional in _FORMAT_CHECKERS:
+        sys.modules.setdefault(optional, None)  # type: ignore[arg-type]
     import asyncio
 
     import nbformat
@@ -204,7 +217,7 @@ async def _run_cells(nb: Any, path: Path, spec: dict[str, Any], channel: Any) ->
         await km.start_kernel(cwd=str(path.parent))
         kc = km.client()
     kc.start_channels()
-    await kc.wait_for_ready(timeout=60)
+    await _handshake(kc)
     client.kc = kc
     client.km = km
     client.reset_execution_trackers()
@@ -254,9 +267,46 @@ async def _run_cells(nb: Any, path: Path, spec: dict[str, Any], channel: Any) ->
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
         signal.signal(signal.SIGTERM, previous)
-        if stopping or km is not None:
+        if stopping:
             await _end_kernel(km, kernel_pid)
+        elif km is not None:
+            await km.shutdown_kernel(now=True)
         kc.stop_channels()
+
+
+async def _handshake(kc: Any, timeout: float = 60.0) -> None:
+    """Return once the kernel answers ``kernel_info`` and its output channel is connected.
+
+    jupyter_client's ``wait_for_ready`` sleeps 0.2-0.4 s on fixed timers even for a kernel
+    that is up already, as pool kernels are: most of a notebook run's cost.
+    """
+    import asyncio
+    import queue
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kc.kernel_info()
+        try:
+            reply = await kc.shell_channel.get_msg(timeout=1)
+        except queue.Empty:
+            if not await kc.is_alive():
+                raise RuntimeError("the kernel died before it answered") from None
+            continue
+        if reply["msg_type"] != "kernel_info_reply":
+            continue
+        try:
+            # kernel_info makes the kernel publish its status: heard, the channel is connected.
+            await kc.iopub_channel.get_msg(timeout=0.05)
+        except queue.Empty:
+            continue
+        while True:
+            try:
+                await kc.iopub_channel.get_msg(timeout=0.01)
+            except queue.Empty:
+                return
+        await asyncio.sleep(0)
+    raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
 
 
 async def _end_kernel(km: Any, pid: int | None) -> None:
