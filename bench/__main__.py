@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import latency, listquery, logs, schedules, throughput
+from . import latency, listquery, logs, notebooks, query_export, schedules, throughput
 from .common import Result
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "logs": logs.run,
     "list": listquery.run,
     "schedules": schedules.run,
+    "notebooks": notebooks.run,
+    "query": query_export.run,
 }
 
 
