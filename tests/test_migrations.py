@@ -13,19 +13,17 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
-import secrets
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
+from pg import fresh_database, url_of
 from sqlmodel import SQLModel, select
 
 from jobext import models
@@ -34,39 +32,16 @@ from jobext.models import Job, Run, RunEvent, Server
 from jobext.store import SCHEMA_HEAD, Store, make_engine
 
 VERSION_TABLE = "jobext_schema_version"
-POSTGRES = os.environ.get("JOBEXT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
 # ---------------------------------------------------------------------------- databases
 
 
-def _admin_conninfo() -> str:
-    url = make_url(POSTGRES).set(drivername="postgresql", database="postgres")
-    return url.render_as_string(hide_password=False)
-
-
-def _admin() -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {make_url(POSTGRES).render_as_string()}: {exc}\n"
-            "Start it (bash .ci/postgres) or point JOBEXT_TEST_POSTGRES at a server.",
-            pytrace=False,
-        )
-
-
 @contextlib.contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test; its SQLAlchemy URL. Dropped afterwards."""
-    name = f"jobext_test_{secrets.token_hex(6)}"
-    with _admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database() as name:
+        yield url_of(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

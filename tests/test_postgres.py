@@ -12,48 +12,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import psutil
 import psycopg
 import pytest
+from pg import POSTGRES, admin, fresh_database, url_of
 from sqlalchemy.engine import make_url
 
-POSTGRES = os.environ.get("JOBEXT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TIMEOUT = 60.0
 
 
 # ---------------------------------------------------------------------------- database
 
 
-def _admin() -> psycopg.Connection[Any]:
-    conninfo = make_url(POSTGRES).set(drivername="postgresql", database="postgres")
-    try:
-        return psycopg.connect(
-            conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=10
-        )
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {make_url(POSTGRES).render_as_string()}: {exc}\n"
-            "Start it (bash .ci/postgres) or point JOBEXT_TEST_POSTGRES at a server.",
-            pytrace=False,
-        )
-
-
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """The name of a fresh, empty PostgreSQL database, dropped after the test."""
-    name = f"jobext_test_{secrets.token_hex(6)}"
-    with _admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with fresh_database() as name:
         yield name
-    finally:
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +44,7 @@ def jp_server_cleanup(pg_database: str, jp_server_cleanup: None) -> None:
 @pytest.fixture
 def db_url(pg_database: str) -> str:
     """Overrides conftest's SQLite file: the test server's jobext uses PostgreSQL."""
-    return make_url(POSTGRES).set(database=pg_database).render_as_string(hide_password=False)
+    return url_of(pg_database)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -118,7 +96,7 @@ async def test_the_server_uses_postgres(jobext_app, api, pg_database):
     assert jobext_app.store.dialect == "postgresql"
     assert jobext_app.store.engine.url.database == pg_database
     with (
-        _admin() as conn,
+        admin() as conn,
         psycopg.connect(
             make_url(POSTGRES)
             .set(drivername="postgresql", database=pg_database)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import re
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -24,9 +22,9 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import Api
+from pg import fresh_database, url_of
 from sqlalchemy.engine import make_url
 
-POSTGRES = os.environ.get("JOBEXT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TIMEOUT = 60.0
 #: A connection whose password must never be shown (nothing listens on port 1).
 SECRET_URL = "postgresql+psycopg://reader:s3cret-pw@127.0.0.1:1/warehouse"
@@ -91,20 +89,6 @@ def expected_rows(dialect: str) -> list[list[str]]:
 # ---------------------------------------------------------------------------- source databases
 
 
-def _admin() -> psycopg.Connection[Any]:
-    conninfo = make_url(POSTGRES).set(drivername="postgresql", database="postgres")
-    try:
-        return psycopg.connect(
-            conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=10
-        )
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {make_url(POSTGRES).render_as_string()}: {exc}\n"
-            "Start it (bash .ci/postgres) or point JOBEXT_TEST_POSTGRES at a server.",
-            pytrace=False,
-        )
-
-
 def _fill_sqlite(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute(
@@ -136,16 +120,10 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _fill_sqlite(path)
         yield f"sqlite:///{path}"
         return
-    name = f"jobext_test_query_{secrets.token_hex(6)}"
-    with _admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    with fresh_database("jobext_test_query") as name:
+        url = url_of(name)
         _fill_postgres(url)
         yield url
-    finally:
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True)

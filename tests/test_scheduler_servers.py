@@ -23,6 +23,8 @@ from typing import Any
 
 import psutil
 import pytest
+from pg import POSTGRES
+from pg import admin as _admin
 from sqlalchemy.engine import make_url
 from test_durability import (
     Cluster,
@@ -33,7 +35,6 @@ from test_durability import (
     says_server_stopped,
     wait_for,
 )
-from test_postgres import POSTGRES, _admin
 
 SECOND = dt.timedelta(seconds=1)
 FINAL = ("succeeded", "failed", "stopped")
