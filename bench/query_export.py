@@ -13,13 +13,12 @@ import os
 import re
 import sqlite3
 import statistics
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from .common import Result, mib, parse_time
-from .server import JupyterServer, peak_rss
+from .server import JupyterServer, RssSampler
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 ROWS = 1_000_000
@@ -123,42 +122,10 @@ def postgres_source(log: Any = print) -> str:
 # ---------------------------------------------------------------------------- measuring
 
 
-class _ChildPeak:
-    """The largest RSS any child of the server reaches (sampled every 50 ms): a check on the
-    peak the job reports itself."""
-
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> _ChildPeak:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        import psutil
-
-        server = psutil.Process(self.pid)
-        while not self._stop.wait(0.05):
-            try:
-                for child in server.children(recursive=True):
-                    try:
-                        self.peak = max(self.peak, peak_rss(child.pid) or 0)
-                    except Exception:
-                        pass
-            except Exception:
-                return
-
-
 def _export(server: JupyterServer, job: str, rows: int) -> dict[str, Any]:
     """One run of ``job``: its speed, the job's peak memory, then the download."""
-    with _ChildPeak(server.pid) as sampler:
+    # A check on the peak the job reports itself.
+    with RssSampler(server.pid, interval=0.05) as sampler:
         created = server.post(f"jobs/{job}/runs", {"args": {"last": rows}})
         while True:
             run = server.get(f"runs/{created['id']}")
@@ -196,7 +163,7 @@ def _export(server: JupyterServer, job: str, rows: int) -> dict[str, Any]:
         "export_s": export_s,
         "export_rows_per_s": round(rows / export_s) if export_s else None,
         "job_peak_rss_mb": int(match[4]),
-        "sampled_child_peak_rss_mb": round(sampler.peak / 1e6, 1),
+        "sampled_child_peak_rss_mb": round(sampler.peak_child / 1e6, 1),
         "csv_mb": round(size / 1e6, 1),
         "download_s": round(download_s, 3),
         "download_mb_per_s": round(size / 1e6 / download_s, 1),

@@ -334,12 +334,14 @@ class JupyterServer:
 
 
 class RssSampler:
-    """Samples the RSS of a process and its children every ``interval`` s (peak of the sum)."""
+    """Samples the processes below ``pid`` every ``interval`` s: the peak of their summed RSS,
+    and the largest peak (VmHWM) any one of them reached."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         self.pid = pid
         self.interval = interval
         self.peak_children_total = 0
+        self.peak_child = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -364,6 +366,7 @@ class RssSampler:
                 for child in proc.children(recursive=True):
                     try:
                         total += child.memory_info().rss
+                        self.peak_child = max(self.peak_child, peak_rss(child.pid) or 0)
                     except Exception:
                         pass
                 self.peak_children_total = max(self.peak_children_total, total)
