@@ -10,7 +10,7 @@ from typing import Any
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
-from traitlets import Dict, Float, Int, List, Unicode, default, validate
+from traitlets import Dict, Float, Int, List, Unicode, validate
 
 from .errors import JobExtError
 from .events import EventHub
@@ -129,10 +129,6 @@ class JobExtApp(ExtensionApp):
         "name). Servers with the same host name check each other by process id; others by "
         "heartbeat.",
     )
-
-    @default("max_workers")
-    def _default_workers(self) -> int:
-        return 0
 
     @validate("connections")
     def _check_connections(self, proposal: dict[str, Any]) -> dict[str, str]:

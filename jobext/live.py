@@ -21,7 +21,6 @@ class LiveRun:
 
     run_id: int
     uuid: str
-    job: str
     kind: str
     progress: float | None = None
     message: str | None = None

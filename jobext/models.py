@@ -19,7 +19,6 @@ from sqlmodel import Field, SQLModel
 from .states import RunStatus
 
 JobKind = Literal["python", "notebook", "query", "shell"]
-KINDS: tuple[str, ...] = ("python", "notebook", "query", "shell")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
 
@@ -410,14 +409,3 @@ def result_filename(run: Run) -> str:
     if run.result_file and "." in run.result_file.rsplit("/", 1)[-1]:
         ext = "." + run.result_file.rsplit(".", 1)[-1]
     return f"{run.job}-{run.id}{ext}"
-
-
-def event_json(event: RunEvent) -> dict[str, Any]:
-    """The API shape of a log line."""
-    return {
-        "seq": event.seq,
-        "ts": iso(event.ts),
-        "stream": event.stream,
-        "level": event.level,
-        "text": event.text,
-    }

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -222,7 +221,7 @@ class Supervisor:
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
         self.service.publish_state(run)
-        live = LiveRun(run_id=run.id, uuid=run.uuid, job=run.job, kind=run.kind)
+        live = LiveRun(run_id=run.id, uuid=run.uuid, kind=run.kind)
         self.live[run.id] = live
         self._has_live.set()
         self._starting -= 1
@@ -449,16 +448,6 @@ class Supervisor:
             rows = session.exec(select(Run).where(Run.id.in_(list(self.live)))).all()
         for run in rows:
             self.apply(run)
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "id": self.server_id,
-            "hostname": self.hostname,
-            "pid": os.getpid(),
-            "max_workers": self.max_workers,
-            "running": sorted(self.live),
-            **self.executor.info(),
-        }
 
 
 def _log_task_error(task: asyncio.Task[Any]) -> None:

@@ -91,7 +91,3 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     async def wait_all(self, timeout: float) -> None:
         """Wait until every process has ended and been reported, or ``timeout`` passes."""
-
-    def info(self) -> dict[str, Any]:
-        """What ``GET /workers`` shows about this executor."""
-        return {"executor": self.name}
