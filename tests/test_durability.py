@@ -90,6 +90,26 @@ def run_processes(uuid: str) -> list[psutil.Process]:
     return processes_with_env("JOBEXT_RUN_UUID", uuid)
 
 
+def wait_gone(
+    what: str, procs: list[psutil.Process], uuids: list[str], timeout: float = 15
+) -> None:
+    """Wait until ``procs`` and every process of the runs ``uuids`` have ended; fail listing
+    the survivors."""
+    leftovers: list[psutil.Process] = []
+
+    def gone() -> bool:
+        nonlocal leftovers
+        leftovers = [p for p in procs if alive(p)]
+        for uuid in uuids:
+            leftovers += run_processes(uuid)
+        return not leftovers
+
+    try:
+        wait_for(what, gone, timeout=timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {describe(leftovers)}") from None
+
+
 def describe(procs: list[psutil.Process]) -> list[str]:
     out = []
     for proc in procs:
@@ -393,21 +413,12 @@ def test_crash_settles_in_progress_runs_keeps_history_and_queue(cluster: Cluster
         assert any(line["text"].startswith("tick ") for line in logs)
 
     # No orphans: the run processes, and the grandchild that left the job's process group.
-    leftovers: list[psutil.Process] = []
-
-    def all_gone() -> bool:
-        nonlocal leftovers
-        leftovers = (
-            [p for p in [*first_procs, *second_procs, detached] if alive(p)]
-            + run_processes(first["uuid"])
-            + run_processes(second["uuid"])
-        )
-        return not leftovers
-
-    try:
-        wait_for("the crashed runs' processes to be gone", all_gone, timeout=30)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}: {describe(leftovers)}") from None
+    wait_gone(
+        "the crashed runs' processes to be gone",
+        [*first_procs, *second_procs, detached],
+        [first["uuid"], second["uuid"]],
+        timeout=30,
+    )
 
     # The queued run survived as queued and runs on the restarted server.
     after = restarted.wait(queued["id"])
@@ -451,17 +462,7 @@ def test_clean_shutdown_stops_run_and_keeps_every_line(cluster: Cluster) -> None
     printed = int(marker.read_text())
     assert printed >= 100
 
-    leftovers: list[psutil.Process] = []
-
-    def all_gone() -> bool:
-        nonlocal leftovers
-        leftovers = [p for p in procs if alive(p)] + run_processes(run["uuid"])
-        return not leftovers
-
-    try:
-        wait_for("the run's processes to be gone", all_gone, timeout=15)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}: {describe(leftovers)}") from None
+    wait_gone("the run's processes to be gone", procs, [run["uuid"]])
 
     restarted = cluster.start()
     after = restarted.run_state(run["id"])

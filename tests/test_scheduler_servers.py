@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from pg import POSTGRES
 from pg import admin as _admin
@@ -30,10 +29,10 @@ from test_durability import (
     Cluster,
     Server,
     alive,
-    describe,
     run_processes,
     says_server_stopped,
     wait_for,
+    wait_gone,
 )
 
 SECOND = dt.timedelta(seconds=1)
@@ -316,17 +315,7 @@ def test_crash_of_one_server_is_settled_by_another(pg_cluster: Cluster) -> None:
     assert took <= dead_after + 4 * beat + 1.0, f"settled {took:.2f} s after the kill: too late"
 
     # The orphan (its server is gone, B may not kill on another host) ends by itself.
-    leftovers: list[psutil.Process] = []
-
-    def orphans_gone() -> bool:
-        nonlocal leftovers
-        leftovers = [p for p in procs if alive(p)] + run_processes(run["uuid"])
-        return not leftovers
-
-    try:
-        wait_for("A's orphaned job process to end", orphans_gone, timeout=15)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}: {describe(leftovers)}") from None
+    wait_gone("A's orphaned job process to end", procs, [run["uuid"]])
 
     # retries=1: a retry run, executed by B.
     def retry() -> dict[str, Any] | None:
