@@ -210,9 +210,8 @@ class JobCatalog:
 
     def job_detail(self, name: str) -> dict[str, Any]:
         """A job with its ``stats``, ``latest_run`` and ``next_run_at``."""
-        job = self.get_job(name)
-        stats = self.job_stats(name)
-        detail = job_json(job)
+        detail = job_json(self.get_job(name))
+        stats = self._stats(name)
         detail["stats"] = stats
         detail["latest_run"] = stats["latest_run"]
         detail["next_run_at"] = stats["next_run_at"]
@@ -220,8 +219,11 @@ class JobCatalog:
 
     def job_stats(self, name: str) -> dict[str, Any]:
         """``{total, succeeded, failed, stopped, in_progress, average_duration_s, latest_run,
-        next_run_at}`` for one job."""
+        next_run_at}`` for one job; 404 if unknown."""
         self.get_job(name)
+        return self._stats(name)
+
+    def _stats(self, name: str) -> dict[str, Any]:
         with self.store.read() as session:
             counts = dict(
                 session.exec(
