@@ -43,7 +43,7 @@ def _ts(value: dt.datetime) -> str:
 
 def cached_db(rows: int, *, log: Any = print) -> Path:
     """The path of a database with ``rows`` runs, filling it first if it is not cached."""
-    from jobext.store import SCHEMA_HEAD
+    from jobext.db.engine import SCHEMA_HEAD
 
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"runs-{rows}-schema{SCHEMA_HEAD}-v{FILL_VERSION}.db"
@@ -67,7 +67,7 @@ def copy_db(source: Path, target: Path) -> None:
 
 
 def fill(path: Path, rows: int, *, seed: int = 42, log: Any = print) -> None:
-    from jobext.store import Store
+    from jobext.db.engine import Store
 
     store = Store.open(f"sqlite:///{path}")  # the schema, by jobext's own migrations
     store.dispose()

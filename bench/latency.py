@@ -19,12 +19,12 @@ TARGET_P50_MS = 100.0
 
 
 def _interpreter_floor(reps: int) -> dict[str, Any]:
-    """How long a bare ``python`` and ``python -c 'import jobext.runner'`` take to start and
+    """How long a bare ``python`` and ``python -c 'import jobext.job.runner'`` take to start and
     exit on this machine: the floor under any run of the local executor."""
     out: dict[str, Any] = {}
     for label, code in (
         ("python_startup_ms", "pass"),
-        ("import_jobext_runner_ms", "import jobext.runner"),
+        ("import_jobext_runner_ms", "import jobext.job.runner"),
     ):
         times = []
         for _ in range(reps):

@@ -75,9 +75,9 @@ def populate(db_file: Path, crons: list[tuple[str, str]], after: dt.datetime) ->
     ``next_fire_at`` = its first fire time after ``after``."""
     from sqlalchemy import insert
 
-    from jobext.cron import CronSchedule
-    from jobext.models import Schedule
-    from jobext.store import Store
+    from jobext.db.engine import Store
+    from jobext.db.tables import Schedule
+    from jobext.schedules.cron import CronSchedule
 
     began = time.perf_counter()
     store = Store.open(f"sqlite:///{db_file}")
@@ -146,8 +146,8 @@ def _read_window(db_file: Path, start: dt.datetime, end: dt.datetime) -> dict[st
     """Runs and fire-log rows of fire times ``start < t <= end``, and every schedule's cron."""
     from sqlmodel import col, select
 
-    from jobext.models import Run, Schedule, ScheduleFire
-    from jobext.store import Store
+    from jobext.db.engine import Store
+    from jobext.db.tables import Run, Schedule, ScheduleFire
 
     store = Store.open(f"sqlite:///{db_file}")
     try:
@@ -255,7 +255,7 @@ def _fire_phase(quick: bool, result: Result) -> None:
             "spread": f"'S M/5 * * * *', S 0-59 x M 0-4 = {SLOTS} slots, zones {list(ZONES)}",
             "distinct_cron_zone_pairs": made["distinct_crons"],
             "created_by": "rows written into jobext_schedule before start, next_fire_at from "
-            "jobext.cron.CronSchedule",
+            "jobext.schedules.cron.CronSchedule",
             "populate_s": made["write_s"],
             "window": [start.isoformat(), end.isoformat()],
             "window_s": window_s,

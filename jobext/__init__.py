@@ -7,7 +7,7 @@ is imported by every job process), so the server extension is loaded lazily.
 
 from __future__ import annotations
 
-from .context import (
+from jobext.job.api import (
     JobStopped,
     checkpoint,
     in_job,
@@ -37,6 +37,6 @@ __all__ = [
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import JobExtApp
+    from jobext.app import JobExtApp
 
     return [{"module": "jobext", "app": JobExtApp}]

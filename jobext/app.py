@@ -12,19 +12,19 @@ from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
 from traitlets import Dict, Float, Int, List, Unicode, validate
 
-from .errors import JobExtError
-from .events import EventHub
-from .executors import LocalExecutor
-from .handlers import API, ROUTES
-from .kernels import KernelPool
-from .kinds import server as kinds_server
-from .kinds.server import KNOWN as AVAILABLE_KINDS
-from .kinds.server import KindEnv
-from .scheduler import Scheduler
-from .schedules import ScheduleService
-from .service import JobService
-from .store import Store
-from .supervisor import Supervisor
+from jobext.db.engine import Store
+from jobext.errors import JobExtError
+from jobext.executors import LocalExecutor
+from jobext.http.routes import API, ROUTES
+from jobext.kinds import registry as kinds_server
+from jobext.kinds.kernel_pool import KernelPool
+from jobext.kinds.registry import KNOWN as AVAILABLE_KINDS
+from jobext.kinds.registry import KindEnv
+from jobext.runs.events import EventHub
+from jobext.runs.manager import JobService
+from jobext.runs.supervisor import Supervisor
+from jobext.schedules.loop import Scheduler
+from jobext.schedules.manager import ScheduleService
 
 
 class JobExtApp(ExtensionApp):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from .errors import Conflict, Invalid
+from jobext.errors import Conflict, Invalid
 
 
 class RunStatus(str, enum.Enum):

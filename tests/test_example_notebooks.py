@@ -169,15 +169,21 @@ def _texts(nb: Any) -> tuple[str, list[str]]:
     """All text output of the notebook, and the error outputs' names and values."""
     texts, errors = [], []
     for cell in nb.cells:
+        previous = None
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
-                texts.append(output.text)
+                # A kernel may split one print() over several stream messages.
+                if previous is not None and previous.get("name") == output.name:
+                    texts[-1] += output.text
+                else:
+                    texts.append(output.text)
                 if output.name == "stderr" and "Traceback" in output.text:
                     errors.append(output.text)
             elif output.output_type in ("execute_result", "display_data"):
                 texts.append(output.data.get("text/plain", ""))
             elif output.output_type == "error":
                 errors.append(f"{output.ename}: {output.evalue}")
+            previous = output if output.output_type == "stream" else None
     return "\n".join(texts), errors
 
 

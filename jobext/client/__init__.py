@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ._common import API_PATH, DEFAULT_TIMEOUT, JSON
-from .discovery import find_server
-from .errors import (
+from jobext.client._common import API_PATH, DEFAULT_TIMEOUT, JSON
+from jobext.client.discovery import find_server
+from jobext.client.errors import (
     BadRequest,
     Conflict,
     Forbidden,
@@ -37,8 +37,8 @@ from .errors import (
     ServerError,
     _raise_for,
 )
-from .resources import Jobs, Runs, Schedules, _params
-from .stream import EventStream
+from jobext.client.resources import Jobs, Runs, Schedules, _params
+from jobext.client.stream import EventStream
 
 __all__ = [
     "BadRequest",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..states import FINAL
+from jobext.states import FINAL
 
 JSON = dict[str, Any]
 API_PATH = "jobext/api/v1"

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import (
-    NoServer,
-)
+from jobext.client.errors import NoServer
 
 
 def _runtime_mtime(info: Mapping[str, Any]) -> float:

@@ -13,18 +13,14 @@ from urllib.parse import quote
 
 import requests
 
-from ._common import _FINAL, JSON
-from .errors import (
-    JobextError,
-    NotFound,
-    ServerError,
-)
-from .stream import EventStream
+from jobext.client._common import _FINAL, JSON
+from jobext.client.errors import JobextError, NotFound, ServerError
+from jobext.client.stream import EventStream
 
 if TYPE_CHECKING:
     import pandas
 
-    from . import JobsClient
+    from jobext.client import JobsClient
 
 
 def _when(value: str | dt.date | dt.datetime | None) -> str | None:

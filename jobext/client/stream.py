@@ -11,14 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from ._common import JSON, STREAM_READ_TIMEOUT
-from .errors import (
-    NoServer,
-    _raise_for,
-)
+from jobext.client._common import JSON, STREAM_READ_TIMEOUT
+from jobext.client.errors import NoServer, _raise_for
 
 if TYPE_CHECKING:
-    from . import JobsClient
+    from jobext.client import JobsClient
 
 
 class EventStream(Iterator[JSON]):

@@ -1,6 +1,6 @@
 """Where runs execute. ``local`` (subprocesses on this host) is the default."""
 
-from .base import Executor, ExecutorEvents, Outcome, RunSpec
-from .local import LocalExecutor
+from jobext.executors.base import Executor, ExecutorEvents, Outcome, RunSpec
+from jobext.executors.local import LocalExecutor
 
 __all__ = ["Executor", "ExecutorEvents", "LocalExecutor", "Outcome", "RunSpec"]

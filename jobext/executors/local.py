@@ -1,4 +1,4 @@
-"""The local executor: each run is ``python -m jobext.runner`` in its own session and process
+"""The local executor: each run is ``python -m jobext.job.runner`` in its own session and process
 group on this host.
 
 Pausing a shell job stops its process group with SIGSTOP (a command line has no checkpoints);
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .base import Executor, ExecutorEvents, LogLine, Outcome, RunSpec
+from jobext.executors.base import Executor, ExecutorEvents, LogLine, Outcome, RunSpec
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class LocalExecutor(Executor):
             process = await asyncio.create_subprocess_exec(
                 self.python,
                 "-m",
-                "jobext.runner",
+                "jobext.job.runner",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=err_w,

@@ -6,7 +6,7 @@ Each kind is a module here with the same functions:
   definition and returns its normalised ``target``; ``merge_args(default_args, args, field=)``
   gives a run its args; ``launch_options(job, env)`` gives the job's process what it needs
   beyond target and args (a connection URL, a notebook's path, ...);
-* in the job's process (through :mod:`jobext.runner`): ``execute(spec, channel)`` runs the job
+* in the job's process (through :mod:`jobext.job.runner`): ``execute(spec, channel)`` runs the job
   and returns the runner's ``end`` message.
 
 This package stays empty so that a job process imports only the kind it runs.

@@ -19,11 +19,11 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Invalid
+from jobext.errors import Invalid
 
 if TYPE_CHECKING:
-    from ..models import Job
-    from .server import KindEnv
+    from jobext.db.tables import Job
+    from jobext.kinds.registry import KindEnv
 
 OPTIONS: dict[str, type | tuple[type, ...]] = {"html": bool, "cell_timeout_s": (int, float)}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -167,7 +167,7 @@ def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
         raise ValueError(f"parameters can only be injected into Python notebooks, not {language}")
     if params:
         inject_parameters(nb, params)
-    from .. import context
+    from jobext.job import api as context
 
     try:
         return asyncio.run(_run_cells(nb, path, spec, channel))
@@ -193,7 +193,7 @@ async def _run_cells(nb: Any, path: Path, spec: dict[str, Any], channel: Any) ->
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from .. import context
+    from jobext.job import api as context
 
     options = spec["options"]
     kernel = options.get("kernel")

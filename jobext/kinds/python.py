@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import Invalid
+from jobext.errors import Invalid
 
 TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..models import Job
-    from .server import KindEnv
+    from jobext.db.tables import Job
+    from jobext.kinds.registry import KindEnv
 
 
 # Job processes import this module: it stays free of heavy imports (asyncio alone would add

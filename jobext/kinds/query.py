@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import time
 
-from ..errors import Invalid
+from jobext.errors import Invalid
 
 TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
 if TYPE_CHECKING:
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from ..models import Job
-    from .server import KindEnv
+    from jobext.db.tables import Job
+    from jobext.kinds.registry import KindEnv
 
 #: Rows fetched (and written) between two checkpoints, unless the job's options say otherwise.
 CHUNK_SIZE = 10_000
@@ -158,7 +158,7 @@ def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     import logging
     import os
 
-    from .. import context
+    from jobext.job import api as context
 
     options = spec.get("options") or {}
     url = str(options["url"])
@@ -202,7 +202,7 @@ def _export(url: str, sql: str, params: dict[str, Any], out: Path, size: int, ch
     from sqlalchemy import bindparam, create_engine, text
     from sqlalchemy.pool import NullPool
 
-    from .. import context
+    from jobext.job import api as context
 
     statement = text(sql)
     lists: list[Any] = [

@@ -6,11 +6,11 @@ import shlex
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Invalid
+from jobext.errors import Invalid
 
 if TYPE_CHECKING:
-    from ..models import Job
-    from .server import KindEnv
+    from jobext.db.tables import Job
+    from jobext.kinds.registry import KindEnv
 
 
 def check(job: Job, env: KindEnv) -> str:

@@ -10,15 +10,15 @@ those threads on ``close()``.
 
 from __future__ import annotations
 
-from .common import allowed_actions
-from .jobs_list import JobsList
-from .launcher import JobLauncher
-from .panel import JobsPanel
-from .result_view import ResultView
-from .run_view import RunView
-from .runs_browser import RunsBrowser
-from .schedule_editor import ScheduleEditor
-from .schedules_list import SchedulesList
+from jobext.widgets.common import allowed_actions
+from jobext.widgets.jobs_list import JobsList
+from jobext.widgets.launcher import JobLauncher
+from jobext.widgets.panel import JobsPanel
+from jobext.widgets.result_view import ResultView
+from jobext.widgets.run_view import RunView
+from jobext.widgets.runs_browser import RunsBrowser
+from jobext.widgets.schedule_editor import ScheduleEditor
+from jobext.widgets.schedules_list import SchedulesList
 
 __all__ = [
     "JobLauncher",

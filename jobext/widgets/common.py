@@ -11,8 +11,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import JobextError, JobsClient
-from ..states import FINAL, IN_PROGRESS, TRANSITIONS, RunStatus
+from jobext.client import JobextError, JobsClient
+from jobext.states import FINAL, IN_PROGRESS, TRANSITIONS, RunStatus
 
 JSON = dict[str, Any]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..client import JobsClient
-from .common import JSON, Panel, esc, local_time
-from .launcher import JobLauncher
+from jobext.client import JobsClient
+from jobext.widgets.common import JSON, Panel, esc, local_time
+from jobext.widgets.launcher import JobLauncher
 
 _COLUMNS = ["job", "kind", "target", "description", "registered"]
 _GRID = "minmax(100px, 200px) 75px minmax(120px, 1fr) minmax(100px, 1fr) 150px"

@@ -7,9 +7,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import JobsClient
-from .common import JSON, Panel, esc
-from .run_view import RunView
+from jobext.client import JobsClient
+from jobext.widgets.common import JSON, Panel, esc
+from jobext.widgets.run_view import RunView
 
 
 def _arg_widget(name: str, value: Any) -> widgets.Widget:

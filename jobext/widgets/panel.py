@@ -6,11 +6,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import JobsClient
-from .common import Panel, esc
-from .jobs_list import JobsList
-from .runs_browser import RunsBrowser
-from .schedules_list import SchedulesList
+from jobext.client import JobsClient
+from jobext.widgets.common import Panel, esc
+from jobext.widgets.jobs_list import JobsList
+from jobext.widgets.runs_browser import RunsBrowser
+from jobext.widgets.schedules_list import SchedulesList
 
 TITLES = ("Jobs", "Runs", "Schedules")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import JobextError, JobsClient
-from .common import JSON, Panel, esc, table
+from jobext.client import JobextError, JobsClient
+from jobext.widgets.common import JSON, Panel, esc, table
 
 #: Bytes fetched (with a ``Range`` request) for a preview.
 PREVIEW_BYTES = 64 * 1024

@@ -10,9 +10,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import EventStream, JobsClient, NotFound
-from ..states import FINAL, RunStatus
-from .common import (
+from jobext.client import EventStream, JobsClient, NotFound
+from jobext.states import FINAL, RunStatus
+from jobext.widgets.common import (
     BAR_STYLES,
     JSON,
     RUN_ACTIONS,
@@ -24,7 +24,7 @@ from .common import (
     esc,
     local_time,
 )
-from .result_view import ResultView
+from jobext.widgets.result_view import ResultView
 
 #: Seconds between two repaints of a busy log: lines arriving meanwhile are shown together.
 REPAINT_S = 0.15

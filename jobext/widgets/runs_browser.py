@@ -9,9 +9,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import JobsClient
-from .common import JSON, Panel, badge, duration, esc, local_time
-from .run_view import RunView
+from jobext.client import JobsClient
+from jobext.widgets.common import JSON, Panel, badge, duration, esc, local_time
+from jobext.widgets.run_view import RunView
 
 STATUS_CHOICES = [
     ("any status", ""),

@@ -12,8 +12,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..client import JobextError, JobsClient
-from .common import JSON, Panel, error_html, esc, local_time, table
+from jobext.client import JobextError, JobsClient
+from jobext.widgets.common import JSON, Panel, error_html, esc, local_time, table
 
 #: Seconds the preview waits after the last keystroke before it asks the server.
 PREVIEW_DELAY_S = 0.3

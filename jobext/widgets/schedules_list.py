@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..client import JobsClient
-from .common import JSON, Panel, esc, local_time
-from .schedule_editor import ScheduleEditor
+from jobext.client import JobsClient
+from jobext.widgets.common import JSON, Panel, esc, local_time
+from jobext.widgets.schedule_editor import ScheduleEditor
 
 _COLUMNS = ["schedule", "job", "cron", "time zone", "state", "next fire", "description"]
 _GRID = "90px minmax(90px, 160px) 130px 140px 70px 150px minmax(80px, 1fr)"

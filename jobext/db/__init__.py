@@ -1,0 +1,1 @@
+"""Persistence: the engine, the tables, paging and migrations. Knows no HTTP."""

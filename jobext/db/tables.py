@@ -1,0 +1,176 @@
+"""The SQLModel tables. Times are timezone-aware UTC (``timestamptz`` on PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid as uuid_mod
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from jobext.states import RunStatus
+from jobext.times import utcnow
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+class Job(SQLModel, table=True):
+    """A registered job definition."""
+
+    __tablename__ = "jobext_job"
+
+    name: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=16)
+    target: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    connection: str | None = Field(default=None, max_length=128)
+    kernel: str | None = Field(default=None, max_length=128)
+    default_args: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: Settings of the job's kind (a notebook's HTML copy, a query's chunk size, ...).
+    options: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    max_concurrent: int = 1
+    queue_when_busy: bool = False
+    timeout_s: float | None = None
+    retries: int = 0
+    retry_backoff_s: float = 60.0
+    restartable: bool = True
+    keep_runs: int | None = None
+    keep_days: float | None = None
+    created_by: str | None = Field(default=None, max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """One execution of a job: current or past."""
+
+    __tablename__ = "jobext_run"
+    __table_args__ = (
+        Index("ix_jobext_run_job_status_id", "job", "status", "id"),
+        Index("ix_jobext_run_status_id", "status", "id"),
+        Index("ix_jobext_run_created_at", "created_at"),
+        Index("ix_jobext_run_worker_status", "worker", "status"),
+        # An id names one run for ever, also after the newest run is removed.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(
+        default_factory=lambda: str(uuid_mod.uuid4()), max_length=36, unique=True, index=True
+    )
+    job: str = Field(max_length=128)
+    kind: str = Field(max_length=16)
+    args: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default=RunStatus.QUEUED.value, max_length=16)
+    trigger: str = Field(default="manual", max_length=16)
+    user: str | None = Field(default=None, max_length=255)
+    scheduled_for: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime | None = None
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    ended_at: dt.datetime | None = None
+    duration_s: float | None = None
+    progress: float | None = None
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    records_written: int | None = None
+    steps: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    exit_code: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempt: int = 1
+    restarted_from: int | None = None
+    restarted_as: int | None = None
+    schedule_id: int | None = Field(default=None, index=True)
+    batch_id: int | None = Field(default=None, index=True)
+    worker: str | None = Field(default=None, max_length=255)
+    #: A retry waits in ``queued`` until then (its backoff).
+    not_before: dt.datetime | None = None
+    result_file: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    result_size: int | None = None
+    result_media_type: str | None = Field(default=None, max_length=128)
+
+    @property
+    def state(self) -> RunStatus:
+        return RunStatus(self.status)
+
+
+class Schedule(SQLModel, table=True):
+    """A cron schedule of a job."""
+
+    __tablename__ = "jobext_schedule"
+    __table_args__ = (
+        Index("ix_jobext_schedule_active_next", "active", "next_fire_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=128, index=True)
+    cron: str = Field(max_length=255)
+    timezone: str = Field(default="UTC", max_length=64)
+    args: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    active: bool = True
+    misfire: str = Field(default="skip", max_length=8)
+    misfire_grace_s: float = 3600.0
+    overlap: str = Field(default="forbid", max_length=8)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_by: str | None = Field(default=None, max_length=255)
+    updated_by: str | None = Field(default=None, max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    #: The next fire time nobody has handled yet; None when it never fires again.
+    next_fire_at: dt.datetime | None = None
+    last_fire_at: dt.datetime | None = None
+
+
+class ScheduleFire(SQLModel, table=True):
+    """One handled fire time of a schedule: the claim that makes it happen exactly once, and
+    what came of it (a run, or why there was none). This is the schedule's log."""
+
+    __tablename__ = "jobext_schedule_fire"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_jobext_fire_schedule_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int
+    scheduled_for: dt.datetime
+    claimed_at: dt.datetime = Field(default_factory=utcnow)
+    server: str | None = Field(default=None, max_length=255)
+    outcome: str = Field(max_length=16)
+    run_id: int | None = None
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RunEvent(SQLModel, table=True):
+    """One event of a run's stream: a log line, a state change or a progress report.
+
+    ``seq`` numbers a run's events from 1 with no gaps; it is the SSE ``id`` and the ``after``
+    cursor of the logs endpoint.
+    """
+
+    __tablename__ = "jobext_run_event"
+    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_jobext_run_event_run_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int
+    seq: int
+    ts: dt.datetime
+    type: str = Field(max_length=16)
+    stream: str | None = Field(default=None, max_length=16)
+    level: str | None = Field(default=None, max_length=16)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Server(SQLModel, table=True):
+    """A Jupyter server process running jobext against this database, with its heartbeat."""
+
+    __tablename__ = "jobext_server"
+
+    id: str = Field(primary_key=True, max_length=255)
+    hostname: str = Field(max_length=255)
+    pid: int
+    started_at: dt.datetime = Field(default_factory=utcnow)
+    heartbeat_at: dt.datetime = Field(default_factory=utcnow)
+    stopped_at: dt.datetime | None = None
+    max_workers: int = 0

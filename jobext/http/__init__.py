@@ -1,0 +1,1 @@
+"""The REST layer: the base handler (the one error mapper), routes, OpenAPI."""

@@ -1,0 +1,49 @@
+"""Tornado handlers, one module per resource; :data:`ROUTES` lists them under the API base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobext.http.meta import ConnectionsHandler, OpenAPIHandler, StatsHandler
+from jobext.jobs.handlers import JobHandler, JobRunsHandler, JobsHandler, JobStatsHandler
+from jobext.runs.handlers import (
+    RunActionHandler,
+    RunEventsHandler,
+    RunHandler,
+    RunLogsHandler,
+    RunRestartHandler,
+    RunResultHandler,
+    RunsHandler,
+)
+from jobext.schedules.handlers import (
+    ScheduleActionHandler,
+    ScheduleFiresHandler,
+    ScheduleHandler,
+    SchedulePreviewHandler,
+    SchedulesHandler,
+)
+
+API = "jobext/api/v1"
+_NAME = r"([^/]+)"
+
+ROUTES: list[tuple[str, Any]] = [
+    (rf"/{API}/jobs", JobsHandler),
+    (rf"/{API}/jobs/{_NAME}", JobHandler),
+    (rf"/{API}/jobs/{_NAME}/stats", JobStatsHandler),
+    (rf"/{API}/jobs/{_NAME}/runs", JobRunsHandler),
+    (rf"/{API}/runs", RunsHandler),
+    (rf"/{API}/runs/{_NAME}", RunHandler),
+    (rf"/{API}/runs/{_NAME}/(stop|pause|resume)", RunActionHandler),
+    (rf"/{API}/runs/{_NAME}/restart", RunRestartHandler),
+    (rf"/{API}/runs/{_NAME}/logs", RunLogsHandler),
+    (rf"/{API}/runs/{_NAME}/events", RunEventsHandler),
+    (rf"/{API}/runs/{_NAME}/result", RunResultHandler),
+    (rf"/{API}/schedules", SchedulesHandler),
+    (rf"/{API}/schedules/preview", SchedulePreviewHandler),
+    (rf"/{API}/schedules/{_NAME}", ScheduleHandler),
+    (rf"/{API}/schedules/{_NAME}/(pause|resume)", ScheduleActionHandler),
+    (rf"/{API}/schedules/{_NAME}/fires", ScheduleFiresHandler),
+    (rf"/{API}/connections", ConnectionsHandler),
+    (rf"/{API}/stats", StatsHandler),
+    (rf"/{API}/openapi.json", OpenAPIHandler),
+]

@@ -1,0 +1,1 @@
+"""Job definitions: rules, shapes and handlers."""

@@ -1,0 +1,161 @@
+"""Server-Sent Events of a run (state, progress, log, close) and the result download."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+import time
+
+from tornado.iostream import StreamClosedError
+
+from jobext.http.base import JobExtHandler
+from jobext.http.params import parse_int
+from jobext.runs.events import Event
+from jobext.runs.shapes import result_filename
+from jobext.states import FINAL, RunStatus
+
+SSE_TYPE = "text/event-stream; charset=utf-8"
+KEEPALIVE_S = 10.0
+_POLL_S = 1.0
+_CHUNK = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _final_status(event: Event) -> bool:
+    if event.type != "state":
+        return False
+    try:
+        return RunStatus(json.loads(event.text)["status"]) in FINAL
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+class EventStreamMixin(JobExtHandler):
+    """Streams one run's events; used by enqueue-with-follow, ``/events`` and ``/logs``."""
+
+    def last_event_id(self) -> int:
+        """The ``Last-Event-ID`` header (or ``last_event_id`` query value); 0 when absent."""
+        raw = self.request.headers.get("Last-Event-ID") or self.arg("last_event_id")
+        return parse_int("Last-Event-ID", raw, 0, minimum=0, maximum=2**62) or 0
+
+    async def stream_run(
+        self, run_id: int, after: int, *, types: frozenset[str] | None = None
+    ) -> None:
+        """Replay the run's events after ``after``, then follow them live until ``close``.
+
+        Only event types in ``types`` are sent (all when None); ``close`` always ends it.
+        """
+        self.set_header("Content-Type", SSE_TYPE)
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        hub = self.service.hub
+        sub, replay = hub.subscribe(run_id, after)
+        try:
+            done = await self._send(replay, types)
+            await self.flush()
+            last_write = time.monotonic()
+            while not done:
+                events = await sub.get(_POLL_S)
+                if events:
+                    done = await self._send(events, types)
+                    await self.flush()
+                    last_write = time.monotonic()
+                    continue
+                if self.service.get_run(run_id).state in FINAL:
+                    # Ended with its last state event already sent (or written by another server
+                    # and not in the database yet): read once more, then close.
+                    done = await self._send(hub.read_after(run_id, sub.last_seq), types) or True
+                elif time.monotonic() - last_write >= KEEPALIVE_S:
+                    self.write(": keepalive\n\n")
+                    await self.flush()
+                    last_write = time.monotonic()
+            final = self.service.run_json(self.service.get_run(run_id))
+            close_id = max(sub.last_seq, after) + 1
+            self.write(f"id: {close_id}\nevent: close\ndata: {json.dumps(final)}\n\n")
+            await self.flush()
+        except StreamClosedError:
+            pass
+        finally:
+            sub.close()
+        self.finish(set_content_type=SSE_TYPE)
+
+    async def _send(self, events: list[Event], types: frozenset[str] | None) -> bool:
+        if not events:
+            return False
+        parts = [e.sse() for e in events if types is None or e.type in types]
+        if parts:
+            self.write("".join(parts))
+        return any(_final_status(e) for e in events)
+
+
+class ResultStreamMixin(JobExtHandler):
+    async def send_result(self, run_id: int) -> None:
+        """Stream the result file with its type, length and name; honour a single byte
+        ``Range`` (206), answer 416 for one that cannot be met, and ignore ranges of other
+        units or several ranges (the whole file, as RFC 9110 allows)."""
+        fmt = self.arg("format") or None
+        run, path = self.service.result_file(run_id, fmt)
+        size = path.stat().st_size
+        media_type = (
+            (run.result_media_type if fmt is None else None)
+            or mimetypes.guess_type(path.name)[0]
+            or "application/octet-stream"
+        )
+        filename = result_filename(run)
+        if fmt is not None:
+            filename = f"{filename.rsplit('.', 1)[0]}.{fmt}"
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.set_header("Accept-Ranges", "bytes")
+        start, end = 0, size - 1
+        range_header = self.request.headers.get("Range", "").strip()
+        if range_header.lower().startswith("bytes=") and "," not in range_header:
+            parsed = self._parse_range(range_header, size)
+            if parsed is None:
+                # Answered here, not raised: send_error would drop the Content-Range header.
+                self.set_status(416)
+                self.set_header("Content-Range", f"bytes */{size}")
+                reply = {
+                    "message": f"Range: cannot serve {range_header!r} of a {size}-byte file",
+                    "reason": "range_not_satisfiable",
+                    "field": "Range",
+                }
+                self.finish(json.dumps(reply) if self.request.method != "HEAD" else None)
+                return
+            start, end = parsed
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
+        length = max(0, end - start + 1)
+        self.set_header("Content-Length", str(length))
+        if self.request.method == "HEAD" or length == 0:
+            self.finish(set_content_type=media_type)
+            return
+        self.set_header("Content-Type", media_type)
+        try:
+            with path.open("rb") as handle:
+                handle.seek(start)
+                remaining = length
+                while remaining > 0:
+                    chunk = handle.read(min(_CHUNK, remaining))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+                    self.write(chunk)
+                    await self.flush()
+        except StreamClosedError:
+            return
+        self.finish(set_content_type=media_type)
+
+    @staticmethod
+    def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+        match = _RANGE.match(header.replace(" ", ""))
+        if not match or (not match[1] and not match[2]) or size == 0:
+            return None
+        if not match[1]:
+            suffix = int(match[2])
+            return (max(0, size - suffix), size - 1) if suffix else None
+        start = int(match[1])
+        end = int(match[2]) if match[2] else size - 1
+        if start >= size or end < start:
+            return None
+        return start, min(end, size - 1)

@@ -1,0 +1,1 @@
+"""Cron schedules: syntax and timing, the rules, the firing loop, handlers."""

@@ -1,0 +1,148 @@
+"""The scheduler loop: wakes at the next fire time of any active schedule, fires what is due,
+and decides what to do with fire times missed while no server was running (``misfire``).
+
+It decides *when*; :class:`~jobext.schedules.ScheduleService` decides *whether* (the claim that
+makes a fire happen once across servers) and *what* (the ``overlap`` rule, the run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from jobext.db.tables import Schedule
+from jobext.errors import JobExtError
+from jobext.schedules.manager import ScheduleService
+from jobext.times import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Schedules handled per pass; more that are due are handled in the next pass at once.
+_BATCH = 200
+#: At most this many missed fire times are run (misfire: all) or counted per schedule.
+MAX_CATCH_UP = 10_000
+
+
+class Scheduler:
+    """Fires due schedules; one per server, all of them sharing the work through the database."""
+
+    def __init__(
+        self,
+        schedules: ScheduleService,
+        *,
+        server_id: str,
+        misfire_threshold_s: float = 5.0,
+        poll_s: float = 1.0,
+        prune_every_s: float = 600.0,
+    ):
+        self.schedules = schedules
+        self.store = schedules.store
+        self.server_id = server_id
+        self.misfire_threshold_s = misfire_threshold_s
+        self.poll_s = poll_s
+        self.prune_every_s = prune_every_s
+        self._pruned_at = 0.0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        schedules.on_change = self.wake
+
+    def wake(self) -> None:
+        """Look at the schedules again now (one changed)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                delay = self.tick()
+                clock = asyncio.get_running_loop().time()
+                if clock - self._pruned_at >= self.prune_every_s:
+                    self._pruned_at = clock
+                    self.schedules.prune_fires()
+            except Exception:
+                log.exception("jobext: scheduler pass failed")
+                delay = self.poll_s
+            if delay > 0:
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+
+    def tick(self, now: dt.datetime | None = None) -> float:
+        """Handle every schedule that is due; return the seconds until the next one is (at most
+        ``poll_s``, so that schedules changed by other servers are noticed)."""
+        now = now or utcnow()
+        with self.store.read() as session:
+            due = list(
+                session.exec(
+                    select(Schedule)
+                    .where(Schedule.active, Schedule.next_fire_at <= now)
+                    .order_by(Schedule.next_fire_at)
+                    .limit(_BATCH)
+                ).all()
+            )
+        for schedule in due:
+            try:
+                self.handle(schedule, now)
+            except JobExtError as exc:
+                log.warning("jobext: schedule %s: %s", schedule.id, exc)
+            except Exception:
+                log.exception("jobext: schedule %s could not fire", schedule.id)
+        if len(due) == _BATCH:
+            return 0.0
+        with self.store.read() as session:
+            upcoming = session.exec(
+                select(func.min(Schedule.next_fire_at)).where(Schedule.active)
+            ).one()
+        if upcoming is None:
+            return self.poll_s
+        return min(self.poll_s, max(0.0, (upcoming - utcnow()).total_seconds()))
+
+    def handle(self, schedule: Schedule, now: dt.datetime) -> None:
+        """Fire ``schedule``'s due time, or settle the times it missed, and move it on."""
+        due = schedule.next_fire_at
+        assert due is not None
+        cron = self.schedules.cron(schedule)
+        late = (now - due).total_seconds()
+        if late <= self.misfire_threshold_s:
+            self.schedules.fire(schedule, due, server=self.server_id)
+            self.schedules.advance(
+                schedule, expected=due, next_fire_at=cron.next_after(due), last_fire_at=due
+            )
+            return
+        missed = [due, *cron.fires_between(due, now, MAX_CATCH_UP - 1)]
+        policy = schedule.misfire
+        if policy == "once":
+            run, skipped = [missed[-1]], missed[:-1]
+            why = "no server was running (misfire: once ran only the latest)"
+        elif policy == "all":
+            grace = dt.timedelta(seconds=schedule.misfire_grace_s)
+            run = [t for t in missed if now - t <= grace]
+            skipped = [t for t in missed if now - t > grace]
+            why = f"no server was running and they are older than {schedule.misfire_grace_s:g} s"
+        else:
+            run, skipped = [], missed
+            why = "no server was running (misfire: skip)"
+        self.schedules.record_missed(schedule, skipped, server=self.server_id, why=why)
+        for fire_time in run:
+            self.schedules.fire(schedule, fire_time, server=self.server_id)
+        self.schedules.advance(
+            schedule,
+            expected=due,
+            next_fire_at=cron.next_after(now),
+            last_fire_at=run[-1] if run else None,
+        )

@@ -1,0 +1,394 @@
+"""Schedules: their definitions, and the one rule that makes each fire time run exactly once.
+
+A fire is claimed by inserting its ``(schedule_id, scheduled_for)`` row into
+``jobext_schedule_fire`` (unique) in the same transaction that inserts its run, so among any
+number of servers sharing the database exactly one wins, and a crash can never leave a claim
+without its run. The fire rows are also the schedule's log: what ran, what was skipped and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from jobext.db.paging import PageRequest, paginate
+from jobext.db.tables import Job, Run, Schedule, ScheduleFire
+from jobext.errors import Conflict, Forbidden, Invalid, JobExtError, NotFound
+from jobext.jobs.manager import validation_error
+from jobext.kinds import registry as kinds
+from jobext.runs.filters import parse_instant
+from jobext.runs.manager import JobService
+from jobext.schedules.cron import CronSchedule
+from jobext.schedules.shapes import (
+    PreviewRequest,
+    ScheduleCreate,
+    ScheduleUpdate,
+    fire_json,
+    schedule_json,
+)
+from jobext.states import IN_PROGRESS, Trigger
+from jobext.times import iso, utcnow
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_SORTS = ("id", "job", "created_at", "updated_at", "next_fire_at")
+SHOWN_FIRE_TIMES = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class FireResult:
+    """What handling one fire time came to."""
+
+    claimed: bool
+    outcome: str = ""
+    run: Run | None = None
+    message: str | None = None
+
+
+class ScheduleService:
+    """The rules of schedules over the job service's store."""
+
+    def __init__(self, service: JobService, *, default_grace_s: float = 3600.0):
+        self.service = service
+        self.store = service.store
+        self.default_grace_s = default_grace_s
+        #: Called after any change that may move a fire time (the scheduler wakes up).
+        self.on_change: Callable[[], None] = lambda: None
+        self._crons: dict[tuple[str, str], CronSchedule] = {}
+
+    # ------------------------------------------------------------------ definitions
+
+    def cron(self, schedule: Schedule) -> CronSchedule:
+        """The parsed expression of ``schedule`` (cached)."""
+        key = (schedule.cron, schedule.timezone)
+        cron = self._crons.get(key)
+        if cron is None:
+            if len(self._crons) > 50_000:
+                self._crons.clear()
+            cron = self._crons[key] = CronSchedule.parse(schedule.cron, schedule.timezone)
+        return cron
+
+    def get(self, schedule_id: int) -> Schedule:
+        with self.store.read() as session:
+            schedule = session.get(Schedule, schedule_id)
+        if schedule is None:
+            raise NotFound(f"no schedule with id {schedule_id}")
+        return schedule
+
+    def json(self, schedule: Schedule) -> dict[str, Any]:
+        times: list[dt.datetime] = []
+        if schedule.active and schedule.next_fire_at is not None:
+            first = schedule.next_fire_at
+            times = [first, *self.cron(schedule).fire_times(first, SHOWN_FIRE_TIMES - 1)]
+        return schedule_json(schedule, times)
+
+    def list_page(
+        self, page: PageRequest, *, job: str | None = None, active: bool | None = None
+    ) -> tuple[list[Schedule], int]:
+        stmt = select(Schedule)
+        if job is not None:
+            stmt = stmt.where(Schedule.job == job)
+        if active is not None:
+            stmt = stmt.where(Schedule.active == active)
+        if page.search:
+            stmt = stmt.where(Schedule.job.contains(page.search, autoescape=True))
+        columns = {name: getattr(Schedule, name) for name in SCHEDULE_SORTS}
+        with self.store.read() as session:
+            return paginate(
+                session, stmt, page, columns=columns, default_sort="id", tiebreak=Schedule.id
+            )
+
+    def _check_args(self, job: Job, args: Any) -> None:
+        kinds.merge_args(job.kind, job.default_args, args, target=job.target)
+
+    def create(self, data: Any, *, user: str | None) -> Schedule:
+        """Create a schedule; 400 naming ``job``, ``cron``, ``timezone`` or ``args``."""
+        if not isinstance(data, dict):
+            raise Invalid(None, "the body must be a JSON object")
+        try:
+            spec = ScheduleCreate.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        cron = CronSchedule.parse(spec.cron, spec.timezone or "UTC")
+        try:
+            job = self.service.get_job(spec.job)
+        except NotFound:
+            raise Invalid("job", f"no job named {spec.job!r}") from None
+        self._check_args(job, spec.args)
+        now = utcnow()
+        active = spec.active if spec.active is not None else True
+        schedule = Schedule(
+            job=job.name,
+            cron=cron.expression,
+            timezone=cron.timezone,
+            args=spec.args,
+            active=active,
+            misfire=spec.misfire or "skip",
+            misfire_grace_s=spec.misfire_grace_s or self.default_grace_s,
+            overlap=spec.overlap or "forbid",
+            description=spec.description or "",
+            created_by=user,
+            updated_by=user,
+            next_fire_at=cron.next_after(now),
+        )
+        with self.store.write() as session:
+            session.add(schedule)
+        self.on_change()
+        return schedule
+
+    def update(self, schedule_id: int, data: Any, *, user: str | None) -> Schedule:
+        """Change a schedule; a new cron, time zone or activation counts from now."""
+        if not isinstance(data, dict):
+            raise Invalid(None, "the body must be a JSON object")
+        if "job" in data:
+            raise Invalid("job", "cannot be changed; create a schedule for the other job")
+        try:
+            spec = ScheduleUpdate.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        changes = spec.model_dump(exclude_unset=True)
+        for key in ("cron", "timezone", "active", "misfire", "misfire_grace_s", "overlap"):
+            if key in changes and changes[key] is None:
+                raise Invalid(key, "cannot be null")
+        with self.store.write() as session:
+            schedule = session.exec(
+                self.store.for_update(select(Schedule).where(Schedule.id == schedule_id))
+            ).first()
+            if schedule is None:
+                raise NotFound(f"no schedule with id {schedule_id}")
+            timing = {"cron", "timezone", "active"} & changes.keys()
+            cron = CronSchedule.parse(
+                changes.get("cron", schedule.cron), changes.get("timezone", schedule.timezone)
+            )
+            if "args" in changes:
+                job = session.get(Job, schedule.job)
+                if job is not None:
+                    self._check_args(job, changes["args"])
+            if "description" in changes and changes["description"] is None:
+                changes["description"] = ""
+            for key, value in changes.items():
+                setattr(schedule, key, value)
+            schedule.cron, schedule.timezone = cron.expression, cron.timezone
+            if timing:
+                # Fires that fell due while it was paused are not caught up: it counts from now.
+                schedule.next_fire_at = cron.next_after(utcnow())
+            schedule.updated_by = user
+            schedule.updated_at = utcnow()
+            session.add(schedule)
+        self.on_change()
+        return schedule
+
+    def set_active(self, schedule_id: int, active: bool, *, user: str | None) -> Schedule:
+        """Pause (stop firing) or resume (fire again, from now on)."""
+        schedule = self.get(schedule_id)
+        if schedule.active == active:
+            return schedule
+        return self.update(schedule_id, {"active": active}, user=user)
+
+    def delete(self, schedule_id: int) -> None:
+        """Delete a schedule and its log; its runs stay (their ``schedule_id`` remains)."""
+        with self.store.write() as session:
+            schedule = session.get(Schedule, schedule_id)
+            if schedule is None:
+                raise NotFound(f"no schedule with id {schedule_id}")
+            session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id))
+            session.delete(schedule)
+        self.on_change()
+
+    def preview(self, data: Any) -> dict[str, Any]:
+        """Fire times of a cron expression in a time zone, saving nothing."""
+        if not isinstance(data, dict):
+            raise Invalid(None, "the body must be a JSON object")
+        try:
+            spec = PreviewRequest.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        cron = CronSchedule.parse(spec.cron, spec.timezone)
+        after = parse_instant("after", spec.after) if spec.after else utcnow()
+        times = cron.fire_times(after, spec.count)
+        zone = ZoneInfo(cron.timezone)
+        return {
+            "cron": cron.expression,
+            "timezone": cron.timezone,
+            "after": iso(after),
+            "fire_times": [iso(t) for t in times],
+            "local_times": [t.astimezone(zone).isoformat() for t in times],
+        }
+
+    def fires(self, schedule_id: int, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
+        """The schedule's log, newest first."""
+        self.get(schedule_id)
+        stmt = select(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id)
+        columns = {"scheduled_for": ScheduleFire.scheduled_for}
+        with self.store.read() as session:
+            rows, total = paginate(
+                session,
+                stmt,
+                page,
+                columns=columns,
+                default_sort="-scheduled_for",
+                tiebreak=ScheduleFire.id,
+            )
+        return [fire_json(r) for r in rows], total
+
+    def next_run_at(self, job: str) -> dt.datetime | None:
+        with self.store.read() as session:
+            return session.exec(
+                select(func.min(Schedule.next_fire_at)).where(Schedule.job == job, Schedule.active)
+            ).one()
+
+    # ------------------------------------------------------------------ firing
+
+    def _claim(self, session: Session, fire: dict[str, Any]) -> bool:
+        """Insert the fire row unless another server has; True when this one won."""
+        dialect = postgresql if self.store.dialect == "postgresql" else sqlite
+        table = ScheduleFire.__table__
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy extends.
+        stmt = dialect.insert(table).values(**fire).on_conflict_do_nothing().returning(table.c.id)
+        return session.connection().execute(stmt).first() is not None
+
+    def fire(self, schedule: Schedule, scheduled_for: dt.datetime, *, server: str) -> FireResult:
+        """Run ``schedule`` for ``scheduled_for`` unless another server already did; apply its
+        ``overlap`` rule. One transaction: the claim, the fire's log row and the new run."""
+        stops: list[int] = []
+        result: FireResult
+        with self.store.write() as session:
+            fire: dict[str, Any] = {
+                "schedule_id": schedule.id,
+                "scheduled_for": scheduled_for,
+                "claimed_at": utcnow(),
+                "server": server,
+                "outcome": "started",
+            }
+            if not self._claim(session, fire):
+                return FireResult(claimed=False)
+            running = list(
+                session.exec(
+                    select(Run.id, Run.status).where(
+                        Run.schedule_id == schedule.id,
+                        Run.status.in_([s.value for s in IN_PROGRESS]),
+                    )
+                ).all()
+            )
+            outcome, message, run = "started", None, None
+            if running and schedule.overlap == "forbid":
+                outcome = "skipped"
+                message = (
+                    f"run {running[0][0]} of this schedule is still {running[0][1]} "
+                    "(overlap: forbid)"
+                )
+            else:
+                if schedule.overlap == "replace":
+                    stops = [run_id for run_id, _ in running]
+                try:
+                    run = self.service.insert_run(
+                        session,
+                        schedule.job,
+                        schedule.args,
+                        user=schedule.created_by,
+                        trigger=Trigger.SCHEDULE,
+                        wait_if_busy=bool(stops),
+                        scheduled_for=scheduled_for,
+                        schedule_id=schedule.id,
+                    )
+                except (Conflict, Forbidden, NotFound, Invalid) as exc:
+                    outcome = "failed" if not isinstance(exc, Conflict) else "skipped"
+                    message = exc.message
+                    stops = []
+            session.execute(
+                update(ScheduleFire)
+                .where(
+                    ScheduleFire.schedule_id == schedule.id,
+                    ScheduleFire.scheduled_for == scheduled_for,
+                )
+                .values(outcome=outcome, message=message, run_id=run.id if run else None)
+            )
+            result = FireResult(claimed=True, outcome=outcome, run=run, message=message)
+        if result.run is not None:
+            self.service.announce(result.run)
+            if stops:
+                self.service.note(result.run.id, f"replaces run(s) {stops} (overlap: replace)")
+        for run_id in stops:
+            try:
+                self.service.stop(run_id, user=f"schedule {schedule.id} (overlap: replace)")
+            except JobExtError:
+                continue
+        if message:
+            log.info("jobext: schedule %s at %s: %s", schedule.id, iso(scheduled_for), message)
+        return result
+
+    def record_missed(
+        self, schedule: Schedule, missed: list[dt.datetime], *, server: str, why: str
+    ) -> None:
+        """Log fire times that will not run (once, whichever server gets there first)."""
+        if not missed:
+            return
+        count = len(missed)
+        span = iso(missed[0]) if count == 1 else f"{iso(missed[0])} to {iso(missed[-1])}"
+        with self.store.write() as session:
+            self._claim(
+                session,
+                {
+                    "schedule_id": schedule.id,
+                    "scheduled_for": missed[0],
+                    "claimed_at": utcnow(),
+                    "server": server,
+                    "outcome": "missed",
+                    "message": f"{count} fire time(s) {span} missed: {why}",
+                },
+            )
+
+    def prune_fires(self, *, keep: int = 1000, keep_days: float = 90.0) -> int:
+        """Trim each schedule's log to its newest ``keep`` rows younger than ``keep_days``."""
+        cutoff = utcnow() - dt.timedelta(days=keep_days)
+        removed = 0
+        with self.store.write() as session:
+            removed += session.execute(
+                delete(ScheduleFire).where(ScheduleFire.scheduled_for < cutoff)
+            ).rowcount
+            for schedule_id in session.exec(select(Schedule.id)).all():
+                oldest_kept = session.exec(
+                    select(ScheduleFire.scheduled_for)
+                    .where(ScheduleFire.schedule_id == schedule_id)
+                    .order_by(ScheduleFire.scheduled_for.desc())
+                    .offset(keep - 1)
+                    .limit(1)
+                ).first()
+                if oldest_kept is not None:
+                    removed += session.execute(
+                        delete(ScheduleFire).where(
+                            ScheduleFire.schedule_id == schedule_id,
+                            ScheduleFire.scheduled_for < oldest_kept,
+                        )
+                    ).rowcount
+        return removed
+
+    def advance(
+        self,
+        schedule: Schedule,
+        *,
+        expected: dt.datetime,
+        next_fire_at: dt.datetime | None,
+        last_fire_at: dt.datetime | None,
+    ) -> bool:
+        """Move the schedule's ``next_fire_at`` on from ``expected`` (compare-and-set, so it
+        never moves back when servers race); True when this call moved it."""
+        values: dict[str, Any] = {"next_fire_at": next_fire_at}
+        if last_fire_at is not None:
+            values["last_fire_at"] = last_fire_at
+        with self.store.write() as session:
+            moved = session.execute(
+                update(Schedule)
+                .where(Schedule.id == schedule.id, Schedule.next_fire_at == expected)
+                .values(**values)
+            )
+        return bool(moved.rowcount == 1)

@@ -1,0 +1,82 @@
+"""What the schedules API accepts and returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field as PField
+
+from jobext.db.tables import Schedule, ScheduleFire
+from jobext.shapes import TEN_YEARS_S, Input
+from jobext.times import iso
+
+Misfire = Literal["skip", "once", "all"]
+Overlap = Literal["forbid", "allow", "replace"]
+
+
+class ScheduleFields(Input):
+    """The fields of a schedule that may be set at creation and changed afterwards."""
+
+    cron: str | None = PField(default=None, min_length=1, max_length=255)
+    timezone: str | None = PField(default=None, min_length=1, max_length=64)
+    args: Any = None
+    active: bool | None = None
+    misfire: Misfire | None = None
+    misfire_grace_s: float | None = PField(default=None, gt=0, le=TEN_YEARS_S)
+    overlap: Overlap | None = None
+    description: str | None = PField(default=None, max_length=10_000)
+
+
+class ScheduleCreate(ScheduleFields):
+    """``POST /schedules``."""
+
+    job: str = PField(min_length=1, max_length=128)
+    cron: str = PField(min_length=1, max_length=255)
+
+
+class ScheduleUpdate(ScheduleFields):
+    """``PATCH /schedules/{id}``: any subset; ``job`` never changes."""
+
+
+class PreviewRequest(Input):
+    """``POST /schedules/preview``."""
+
+    cron: str = PField(min_length=1, max_length=255)
+    timezone: str = PField(default="UTC", min_length=1, max_length=64)
+    after: str | None = None
+    count: int = PField(default=10, ge=1, le=1000)
+
+
+def schedule_json(schedule: Schedule, next_fire_times: list[dt.datetime]) -> dict[str, Any]:
+    """The API shape of a schedule, with its next fire times (none while paused)."""
+    return {
+        "id": schedule.id,
+        "job": schedule.job,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "args": schedule.args,
+        "active": schedule.active,
+        "misfire": schedule.misfire,
+        "misfire_grace_s": schedule.misfire_grace_s,
+        "overlap": schedule.overlap,
+        "description": schedule.description,
+        "created_by": schedule.created_by,
+        "updated_by": schedule.updated_by,
+        "created_at": iso(schedule.created_at),
+        "updated_at": iso(schedule.updated_at),
+        "last_fire_at": iso(schedule.last_fire_at),
+        "next_fire_times": [iso(t) for t in next_fire_times],
+    }
+
+
+def fire_json(fire: ScheduleFire) -> dict[str, Any]:
+    """The API shape of one entry of a schedule's log."""
+    return {
+        "scheduled_for": iso(fire.scheduled_for),
+        "claimed_at": iso(fire.claimed_at),
+        "server": fire.server,
+        "outcome": fire.outcome,
+        "run_id": fire.run_id,
+        "message": fire.message,
+    }

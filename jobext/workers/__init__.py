@@ -1,0 +1,1 @@
+"""Where runs execute: servers' registry, heartbeats and recovery."""
