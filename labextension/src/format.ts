@@ -1,0 +1,153 @@
+/** How times, durations, sizes and CSV text are shown. Pure functions, unit tested. */
+
+/** `1.2 s`, `3 min 5 s`, `2 h 4 min`; '' for null. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) {
+    return '';
+  }
+  if (seconds < 10) {
+    return `${seconds.toFixed(1)} s`;
+  }
+  if (seconds < 60) {
+    return `${Math.round(seconds)} s`;
+  }
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) {
+    return `${h} h ${m} min`;
+  }
+  return `${m} min ${s} s`;
+}
+
+/** A time in a zone (the browser's when none), as `2026-11-30 14:05:09`. */
+export function formatTime(iso: string | null | undefined, timeZone?: string): string {
+  if (!iso) {
+    return '';
+  }
+  const date = new Date(iso);
+  if (isNaN(date.getTime())) {
+    return iso;
+  }
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23'
+  }).formatToParts(date);
+  const get = (type: string) => parts.find(p => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
+}
+
+/** The zone's short name at that instant (`CET`, `GMT+1`). */
+export function zoneAbbreviation(iso: string, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(
+    new Date(iso)
+  );
+  return parts.find(p => p.type === 'timeZoneName')?.value ?? '';
+}
+
+/** The browser's IANA time zone. */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/** The IANA zones the browser knows (for the schedule editor's picker). */
+export function timeZones(): string[] {
+  const withValues = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  const zones = withValues.supportedValuesOf?.('timeZone') ?? [];
+  return zones.includes('UTC') ? zones : ['UTC', ...zones];
+}
+
+/** `12 B`, `3.4 kB`, `1.2 MB`. */
+export function formatBytes(size: number | null | undefined): string {
+  if (size === null || size === undefined) {
+    return '';
+  }
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = size;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The last `lines` lines of a text (a traceback's end). */
+export function tail(text: string, lines: number): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  return all.slice(Math.max(0, all.length - lines)).join('\n');
+}
+
+/**
+ * The first `maxRows` rows of CSV text (RFC 4180: quoted fields, doubled quotes, line breaks
+ * inside quotes). A last row cut off by a partial read is dropped.
+ */
+export function parseCsv(text: string, maxRows: number, complete = false): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length && rows.length < maxRows) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else {
+        field += c;
+      }
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      if (c === '\r' && text[i + 1] === '\n') {
+        i++;
+      }
+    } else {
+      field += c;
+    }
+    i++;
+  }
+  if (complete && rows.length < maxRows && (field !== '' || row.length > 0)) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Parse a JSON text typed by a user; '' is undefined. Throws with a short reason. */
+export function parseJsonInput(text: string): unknown {
+  if (!text.trim()) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not valid JSON: ${(error as Error).message}`);
+  }
+}

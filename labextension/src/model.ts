@@ -1,0 +1,483 @@
+/**
+ * The panel's state: the lists of every section, kept live by ONE server-wide event stream
+ * per tab (`GET /events`), with polling (paused while the panel is hidden) only where the
+ * server has no such stream.
+ */
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { actionsFromOpenAPI, FALLBACK_ACTIONS, IActionsTable } from './actions';
+import { errorMessage, JobextAPI, JobextError } from './api';
+import { ISSEvent, StreamRefused } from './sse';
+import {
+  FINAL_STATUSES,
+  IBatch,
+  IJob,
+  IPage,
+  IRun,
+  IRunFilter,
+  ISchedule,
+  IWorker,
+  RUN_STATUSES
+} from './types';
+
+// ---------------------------------------------------------------------------- pure state logic
+
+/** Status group names the server accepts in filters (OpenSpecimen's spelling). */
+export const STATUS_GROUPS: { [group: string]: string[] } = {
+  IN_PROGRESS: ['queued', 'running', 'pausing', 'paused', 'stopping'],
+  SUCCEEDED: ['succeeded'],
+  FAILED: ['failed'],
+  STOPPED: ['stopped'],
+  FINISHED: ['succeeded', 'failed', 'stopped']
+};
+
+/** The statuses a `status` filter value names ('' or undefined: all). */
+export function statusesOf(filter: string | undefined): Set<string> {
+  if (!filter) {
+    return new Set(RUN_STATUSES);
+  }
+  const wanted = new Set<string>();
+  for (const part of filter.split(',').map(p => p.trim())) {
+    for (const status of STATUS_GROUPS[part] ?? [part.toLowerCase()]) {
+      wanted.add(status);
+    }
+  }
+  return wanted;
+}
+
+/** The instant a `from`/`to` filter value names (`2026-11-30`, `20261130T061500`, ISO). */
+export function filterInstant(value: string): number {
+  const compact = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2}))?$/.exec(value);
+  if (compact) {
+    const [, y, mo, d, h = '00', mi = '00', s = '00'] = compact;
+    return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    return Date.parse(`${value}T00:00:00Z`);
+  }
+  return Date.parse(value);
+}
+
+/** True when a run belongs in a list shown with this filter (the server's rules, for runs
+ * that arrive by event rather than by a list request). */
+export function runMatches(filter: IRunFilter, run: IRun): boolean {
+  if (filter.job && run.job !== filter.job) {
+    return false;
+  }
+  if (filter.status && !statusesOf(filter.status).has(run.status)) {
+    return false;
+  }
+  if (filter.batch !== undefined && run.batch_id !== filter.batch) {
+    return false;
+  }
+  if (filter.schedule !== undefined && run.schedule_id !== filter.schedule) {
+    return false;
+  }
+  const created = Date.parse(run.created_at);
+  if (filter.from && created < filterInstant(filter.from)) {
+    return false;
+  }
+  if (filter.to && created > filterInstant(filter.to)) {
+    return false;
+  }
+  if (filter.search && !run.job.toLowerCase().includes(filter.search.toLowerCase())) {
+    return false;
+  }
+  return true;
+}
+
+/** A list with `item` put in (replacing the one with the same key, or added at the front). */
+export function upsert<T>(
+  items: readonly T[],
+  item: T,
+  key: (t: T) => string | number,
+  options: { add?: boolean; limit?: number } = {}
+): { items: T[]; added: boolean } {
+  const k = key(item);
+  const index = items.findIndex(t => key(t) === k);
+  if (index !== -1) {
+    const copy = items.slice();
+    copy[index] = item;
+    return { items: copy, added: false };
+  }
+  if (options.add === false) {
+    return { items: items.slice(), added: false };
+  }
+  const copy = [item, ...items];
+  if (options.limit !== undefined && copy.length > options.limit) {
+    copy.length = options.limit;
+  }
+  return { items: copy, added: true };
+}
+
+/** Runs under their job, jobs in the order of their newest run. */
+export function groupByJob(runs: readonly IRun[]): Array<[string, IRun[]]> {
+  const groups = new Map<string, IRun[]>();
+  for (const run of runs) {
+    const group = groups.get(run.job);
+    if (group) {
+      group.push(run);
+    } else {
+      groups.set(run.job, [run]);
+    }
+  }
+  return [...groups.entries()];
+}
+
+/** Merge a run event's data into a run we hold: a full run replaces it; a progress event
+ * (`{progress, message, records_written, steps}`) updates those fields. */
+export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
+  return { ...run, ...data };
+}
+
+/** The run ids of a page that are finished (what "clear finished" removes). */
+export function finishedRuns(runs: readonly IRun[]): IRun[] {
+  return runs.filter(r => FINAL_STATUSES.has(r.status));
+}
+
+// ---------------------------------------------------------------------------- the model
+
+/** One section's list as shown. */
+export interface IListState<T> {
+  items: T[];
+  total: number;
+  /** False when the server has no such endpoint (404): the section says so. */
+  available: boolean;
+  error: string | null;
+  loaded: boolean;
+}
+
+function emptyList<T>(): IListState<T> {
+  return { items: [], total: 0, available: true, error: null, loaded: false };
+}
+
+/** How the lists are kept live. */
+export type LiveMode = 'connecting' | 'events' | 'polling';
+
+export type Section = 'jobs' | 'runs' | 'schedules' | 'batches' | 'workers';
+
+export class JobextModel {
+  constructor(
+    readonly api: JobextAPI,
+    options: { refreshInterval?: number } = {}
+  ) {
+    this._interval = (options.refreshInterval ?? 5) * 1000;
+  }
+
+  /** Emitted whenever anything shown changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted with a run whenever news of it arrives (event or poll). */
+  get runUpdated(): ISignal<this, IRun> {
+    return this._runUpdated;
+  }
+
+  /** Emitted once when a run that this tab started reaches a final status. */
+  get runEnded(): ISignal<this, IRun> {
+    return this._runEnded;
+  }
+
+  actions: IActionsTable = FALLBACK_ACTIONS;
+  live: LiveMode = 'connecting';
+  jobs: IListState<IJob> = emptyList();
+  runs: IListState<IRun> = emptyList();
+  schedules: IListState<ISchedule> = emptyList();
+  batches: IListState<IBatch> = emptyList();
+  workers: IListState<IWorker> = emptyList();
+
+  jobSearch = '';
+  runFilter: IRunFilter = {};
+  runsGrouped = false;
+  perPage = 50;
+  /** A refresh or stream error to show at the top of the panel. */
+  error: string | null = null;
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /** Read the actions table, fill every list and start following the server. */
+  async start(): Promise<void> {
+    try {
+      this.actions = actionsFromOpenAPI(await this.api.openapi());
+    } catch {
+      this.actions = FALLBACK_ACTIONS;
+    }
+    await this.refresh();
+    void this._follow();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._abort.abort();
+    this._poll?.dispose();
+    Signal.clearData(this);
+  }
+
+  /** Whether the panel is shown: polling stops while it is not. */
+  setVisible(visible: boolean): void {
+    this._visible = visible;
+    if (visible && this._poll) {
+      void this._poll.refresh();
+    }
+  }
+
+  setRefreshInterval(seconds: number): void {
+    this._interval = Math.max(1, seconds) * 1000;
+    if (this._poll) {
+      this._poll.frequency = { ...this._poll.frequency, interval: this._interval };
+    }
+  }
+
+  /** Remember a run this tab started: its end is notified. */
+  watch(run: IRun): void {
+    this._mine.set(run.id, run.status);
+    this._applyRun(run);
+  }
+
+  isMine(id: number): boolean {
+    return this._mine.has(id);
+  }
+
+  async refresh(sections: Section[] = ['jobs', 'runs', 'schedules', 'batches', 'workers']) {
+    await Promise.all(sections.map(s => this._load(s)));
+    this._changed.emit();
+  }
+
+  setJobSearch(search: string): Promise<void> {
+    this.jobSearch = search;
+    return this.refresh(['jobs']);
+  }
+
+  setRunFilter(filter: IRunFilter): Promise<void> {
+    this.runFilter = filter;
+    return this.refresh(['runs']);
+  }
+
+  setGrouped(grouped: boolean): void {
+    this.runsGrouped = grouped;
+    this._changed.emit();
+  }
+
+  /** Apply one event of the server-wide stream. */
+  applyEvent(event: ISSEvent): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (!data || typeof data !== 'object') {
+      return;
+    }
+    switch (event.event) {
+      case 'run':
+        this._applyRun(data as IRun);
+        break;
+      case 'batch':
+        this.batches = this._upsertList(this.batches, data as IBatch, b => b.id);
+        break;
+      case 'schedule':
+        this.schedules = this._upsertList(this.schedules, data as ISchedule, s => s.id);
+        break;
+      case 'worker':
+        this.workers = this._upsertList(this.workers, data as IWorker, w => w.id);
+        break;
+      case 'job':
+        this.jobs = this._upsertList(this.jobs, data as IJob, j => j.name, false);
+        break;
+      case 'removed': {
+        // {kind, id}: something went away.
+        const removed = data as { kind?: string; id?: string | number };
+        this._remove(removed.kind ?? '', removed.id);
+        break;
+      }
+      default:
+        return;
+    }
+    this._changed.emit();
+  }
+
+  /** A run just changed here (an action's answer): show it at once. */
+  applyRun(run: IRun): void {
+    this._applyRun(run);
+    this._changed.emit();
+  }
+
+  private _remove(kind: string, id: string | number | undefined): void {
+    const without = <T>(list: IListState<T>, key: (t: T) => string | number) => {
+      const items = list.items.filter(t => key(t) !== id);
+      return { ...list, items, total: list.total - (list.items.length - items.length) };
+    };
+    if (kind === 'run') {
+      this.runs = without(this.runs, r => r.id);
+    } else if (kind === 'schedule') {
+      this.schedules = without(this.schedules, s => s.id);
+    } else if (kind === 'batch') {
+      this.batches = without(this.batches, b => b.id);
+    } else if (kind === 'job') {
+      this.jobs = without(this.jobs, j => j.name);
+    }
+  }
+
+  private _upsertList<T>(
+    list: IListState<T>,
+    item: T,
+    key: (t: T) => string | number,
+    add = true
+  ): IListState<T> {
+    const { items, added } = upsert(list.items, item, key, { add, limit: this.perPage });
+    return { ...list, items, total: list.total + (added ? 1 : 0) };
+  }
+
+  private _applyRun(run: IRun): void {
+    const matches = runMatches(this.runFilter, run);
+    const present = this.runs.items.some(r => r.id === run.id);
+    if (matches || present) {
+      // A run that no longer matches the filter stays until the next refresh: rows do not
+      // jump away under the user's pointer.
+      this.runs = this._upsertList(this.runs, run, r => r.id, matches);
+    }
+    this._runUpdated.emit(run);
+    const before = this._mine.get(run.id);
+    if (before !== undefined && !FINAL_STATUSES.has(before) && FINAL_STATUSES.has(run.status)) {
+      this._mine.set(run.id, run.status);
+      this._runEnded.emit(run);
+    } else if (before !== undefined) {
+      this._mine.set(run.id, run.status);
+    }
+  }
+
+  private async _load(section: Section): Promise<void> {
+    const page = { per_page: this.perPage };
+    try {
+      switch (section) {
+        case 'jobs':
+          this.jobs = this._loaded(
+            await this.api.listJobs({ ...page, sort: 'name', search: this.jobSearch })
+          );
+          break;
+        case 'runs':
+          this.runs = this._loaded(await this.api.listRuns(this.runFilter, page));
+          break;
+        case 'schedules':
+          this.schedules = this._loaded(await this.api.listSchedules(page));
+          break;
+        case 'batches':
+          this.batches = this._loaded(await this.api.listBatches(page));
+          break;
+        case 'workers':
+          this.workers = this._loaded(await this.api.listWorkers(page));
+          break;
+      }
+    } catch (error) {
+      const notAvailable = error instanceof JobextError && error.notAvailable;
+      const state = {
+        ...this[section],
+        loaded: true,
+        available: !notAvailable,
+        error: notAvailable ? null : errorMessage(error)
+      };
+      (this as unknown as { [key: string]: unknown })[section] = state;
+    }
+  }
+
+  private _loaded<T>(page: IPage<T>): IListState<T> {
+    return { items: page.items, total: page.total, available: true, error: null, loaded: true };
+  }
+
+  /** Follow `/events`; fall back to polling where the server has none. */
+  private async _follow(): Promise<void> {
+    let lastEventId = '';
+    let failures = 0;
+    while (!this._disposed) {
+      try {
+        lastEventId = await this.api.stream(
+          'events',
+          {
+            onOpen: () => {
+              const reconnected = failures > 0;
+              failures = 0;
+              this.live = 'events';
+              this.error = null;
+              this._poll?.dispose();
+              this._poll = null;
+              this._changed.emit();
+              if (reconnected) {
+                void this.refresh();
+              }
+            },
+            onEvent: event => this.applyEvent(event)
+          },
+          { lastEventId, signal: this._abort.signal }
+        );
+      } catch (error) {
+        if (this._disposed) {
+          return;
+        }
+        if (error instanceof StreamRefused && (error.status === 404 || error.status === 405)) {
+          this._startPolling();
+          return;
+        }
+        failures++;
+        this.error = `live updates interrupted: ${errorMessage(error)}; retrying`;
+        this._startPolling();
+      }
+      // The server ended the stream (a restart) or it broke: reconnect after a pause.
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(failures, 5));
+      await new Promise(resolve => setTimeout(resolve, delay));
+    }
+  }
+
+  private _startPolling(): void {
+    this.live = 'polling';
+    this._changed.emit();
+    if (this._poll) {
+      return;
+    }
+    this._poll = new Poll({
+      auto: true,
+      factory: () => this._pollOnce(),
+      frequency: { interval: this._interval, backoff: true, max: 60000 },
+      name: 'jobext:lists',
+      standby: () => (this._visible ? 'when-hidden' : true)
+    });
+  }
+
+  private async _pollOnce(): Promise<void> {
+    await this.refresh();
+    // Runs this tab started that the list (filtered, paged) does not show: ask for each.
+    const shown = new Set(this.runs.items.map(r => r.id));
+    const open = [...this._mine.entries()].filter(
+      ([id, status]) => !FINAL_STATUSES.has(status) && !shown.has(id)
+    );
+    for (const [id] of open) {
+      try {
+        this._applyRun(await this.api.getRun(id));
+      } catch {
+        this._mine.delete(id);
+      }
+    }
+    for (const run of this.runs.items) {
+      if (this._mine.has(run.id)) {
+        this._applyRun(run);
+      }
+    }
+  }
+
+  private _abort = new AbortController();
+  private _changed = new Signal<this, void>(this);
+  private _runUpdated = new Signal<this, IRun>(this);
+  private _runEnded = new Signal<this, IRun>(this);
+  private _disposed = false;
+  private _interval: number;
+  private _mine = new Map<number, string>();
+  private _poll: Poll | null = null;
+  private _visible = true;
+}

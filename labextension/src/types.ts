@@ -1,0 +1,247 @@
+/** The JSON shapes of jobext's REST API (see DESIGN.md, "REST API"). */
+
+export type JobKind = 'python' | 'notebook' | 'query' | 'shell';
+
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'pausing'
+  | 'paused'
+  | 'stopping'
+  | 'succeeded'
+  | 'failed'
+  | 'stopped';
+
+export const RUN_STATUSES: RunStatus[] = [
+  'queued',
+  'running',
+  'pausing',
+  'paused',
+  'stopping',
+  'succeeded',
+  'failed',
+  'stopped'
+];
+
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'stopped']);
+
+export type JSONValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JSONValue[]
+  | { [key: string]: JSONValue };
+
+export interface IPage<T> {
+  items: T[];
+  page: number;
+  per_page: number;
+  total: number;
+}
+
+export interface IJob {
+  name: string;
+  kind: JobKind;
+  target: string;
+  description: string;
+  connection: string | null;
+  kernel: string | null;
+  default_args: JSONValue;
+  options: { [key: string]: JSONValue } | null;
+  max_concurrent: number;
+  queue_when_busy: boolean;
+  timeout_s: number | null;
+  retries: number;
+  retry_backoff_s: number;
+  restartable: boolean;
+  keep_runs: number | null;
+  keep_days: number | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The fields of `POST /jobs` (and, less name and kind, of `PATCH /jobs/{name}`). */
+export type JobInput = Partial<Omit<IJob, 'created_by' | 'created_at' | 'updated_at'>>;
+
+export interface IJobStats {
+  total: number;
+  succeeded: number;
+  failed: number;
+  stopped: number;
+  in_progress?: number;
+  average_duration_s: number | null;
+  latest_run: IRun | null;
+  next_run_at: string | null;
+}
+
+export interface IStep {
+  name: string;
+  status: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export interface IRunResult {
+  filename: string;
+  size: number | null;
+  media_type: string | null;
+  url: string;
+}
+
+export interface IRun {
+  id: number;
+  uuid: string;
+  job: string;
+  kind: JobKind;
+  args: JSONValue;
+  status: RunStatus;
+  trigger: string;
+  user: string | null;
+  scheduled_for: string | null;
+  created_at: string;
+  started_at: string | null;
+  updated_at: string;
+  ended_at: string | null;
+  duration_s: number | null;
+  progress: number | null;
+  message: string | null;
+  records_written: number | null;
+  steps: IStep[];
+  exit_code: number | null;
+  error: string | null;
+  attempt: number;
+  restarted_from: number | null;
+  restarted_as: number | null;
+  schedule_id: number | null;
+  batch_id: number | null;
+  worker: string | null;
+  result: IRunResult | null;
+}
+
+export interface ILogLine {
+  seq: number;
+  ts: string;
+  stream: string | null;
+  level: string | null;
+  text: string;
+}
+
+export interface ILogPage {
+  items: ILogLine[];
+  after: number;
+  limit: number;
+  next_after: number;
+  more: boolean;
+}
+
+export interface ISchedule {
+  id: number;
+  job: string;
+  cron: string;
+  timezone: string;
+  args: JSONValue;
+  active: boolean;
+  misfire: 'skip' | 'once' | 'all';
+  misfire_grace_s: number;
+  overlap: 'forbid' | 'allow' | 'replace';
+  description: string;
+  created_by: string | null;
+  updated_by: string | null;
+  created_at: string;
+  updated_at: string;
+  last_fire_at: string | null;
+  next_fire_times: string[];
+}
+
+export type ScheduleInput = Partial<
+  Pick<
+    ISchedule,
+    'job' | 'cron' | 'timezone' | 'args' | 'active' | 'misfire' | 'overlap' | 'description'
+  >
+>;
+
+export interface IPreview {
+  cron: string;
+  timezone: string;
+  after: string;
+  fire_times: string[];
+  local_times?: string[];
+}
+
+export interface IFire {
+  scheduled_for: string;
+  claimed_at: string;
+  server: string | null;
+  outcome: string;
+  run_id: number | null;
+  message: string | null;
+}
+
+export interface ISubJob {
+  id: number;
+  status: string;
+  iteration: number | null;
+  failures: number;
+  run_id: number | null;
+}
+
+export interface IBatch {
+  id: number;
+  job: string;
+  status: string;
+  error: string | null;
+  start_time: string | null;
+  stop_time: string | null;
+  concurrent: number;
+  concurrent_jobs?: number;
+  jobs_per_second: number | null;
+  iterations: number | null;
+  failures: number;
+  failures_to_ignore: number;
+  percent_complete: number | null;
+  lag_s?: number | null;
+  worker: string | null;
+  sub_jobs: ISubJob[];
+}
+
+export interface IWorker {
+  id: string;
+  status: string;
+  slots?: number | null;
+  running?: number | null;
+  host?: string | null;
+  os?: string | null;
+  cpu_percent?: number | null;
+  memory_percent?: number | null;
+  memory_used?: number | null;
+  memory_total?: number | null;
+  [key: string]: JSONValue | undefined;
+}
+
+export interface IStats {
+  jobs: number;
+  schedules: number;
+  batches?: number;
+  workers?: number;
+  runs: { [status: string]: number };
+}
+
+export interface IConnection {
+  name: string;
+  dialect: string;
+  host: string | null;
+  database: string | null;
+}
+
+/** Filters of `GET /runs`. */
+export interface IRunFilter {
+  job?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  batch?: number;
+  schedule?: number;
+  search?: string;
+}

@@ -1,0 +1,260 @@
+"""The JupyterLab panel as a user sees it: real ``jupyter lab`` with a token, headless Chromium.
+
+Assertions are on the DOM; each test also writes screenshots to tests/browser/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from labpage import Lab, open_panel, shot
+
+FINAL = {"succeeded", "failed", "stopped"}
+
+
+def section(panel: Any, name: str) -> Any:
+    """A section of the panel, expanded."""
+    body = panel.locator(f'[data-section="{name}"]')
+    if not body.is_visible():
+        panel.locator(".jp-AccordionPanel-title", has_text=re.compile(f"^{name}$", re.I)).click()
+    body.wait_for(state="visible")
+    return body
+
+
+def detail(page: Any, run_id: int) -> Any:
+    view = page.locator(f'.jp-jobext-detail[data-run="{run_id}"]')
+    view.wait_for(state="visible")
+    return view
+
+
+def test_panel_opens_and_lists_jobs(page: Any, lab: Lab) -> None:
+    lab.register("panel-tick", "panel_jobs:tick", default_args={"n": 3, "pause": 0.1})
+    lab.register("panel-export", "panel_jobs:export", description="CSV export")
+    started = time.monotonic()
+    panel = open_panel(page)
+    jobs = section(panel, "jobs")
+    jobs.locator('[data-job="panel-export"]').wait_for()
+    print(f"first paint of the panel's job list: {time.monotonic() - started:.2f} s")
+    names = jobs.locator(".jp-jobext-job .jp-jobext-name").all_inner_texts()
+    assert {"panel-tick", "panel-export"} <= set(names)
+    # Searching asks the server and narrows the list.
+    jobs.locator(".jp-jobext-search").fill("export")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-section=jobs] .jp-jobext-job').length === 1"
+    )
+    assert jobs.locator(".jp-jobext-job .jp-jobext-name").all_inner_texts() == ["panel-export"]
+    jobs.locator(".jp-jobext-search").fill("")
+    jobs.locator('[data-job="panel-tick"]').wait_for()
+    shot(page, "panel", panel)
+    # Authentication travels in headers, never as a token in a URL.
+    assert page.jobext_urls, "the panel made no API request"
+    assert not [u for u in page.jobext_urls if "token=" in u]
+
+
+def test_running_a_job_shows_its_log_live(page: Any, lab: Lab) -> None:
+    lab.register("panel-live", "panel_jobs:tick", default_args={"n": 8, "pause": 0.5})
+    panel = open_panel(page)
+    job = section(panel, "jobs").locator('[data-job="panel-live"]')
+    job.locator('[data-action="run"]').click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator('input[name="arg-pause"]').fill("0.6")
+    shot(page, "run-dialog", dialog.locator(".jp-Dialog-content"))
+    dialog.locator(".jp-mod-accept").click()
+    view = page.locator(".jp-jobext-detail[data-run]")
+    view.wait_for(state="visible")
+    run_id = int(view.get_attribute("data-run") or 0)
+    # Lines arrive while the run is still running: the log is live, not loaded at the end.
+    page.wait_for_function(
+        """() => {
+            const d = document.querySelector('.jp-jobext-detail');
+            return d && d.dataset.status === 'running'
+                && d.querySelectorAll('.jp-jobext-log-line').length >= 2;
+        }""",
+        timeout=30_000,
+    )
+    seen_running = view.locator(".jp-jobext-log-line").count()
+    assert 2 <= seen_running < 8
+    shot(page, "run-detail-live")
+    page.wait_for_selector('.jp-jobext-detail[data-status="succeeded"]', timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-jobext-detail .jp-jobext-log-line').length === 8"
+    )
+    texts = view.locator(".jp-jobext-log-text").all_inner_texts()
+    assert texts == [f"tick {i}" for i in range(8)]
+    assert lab.api("GET", f"runs/{run_id}")["args"]["pause"] == 0.6
+    # The panel's run list shows it finished, with its duration.
+    row = section(panel, "runs").locator(f'[data-run="{run_id}"]')
+    row.wait_for()
+    assert row.get_attribute("data-status") == "succeeded"
+    assert re.search(r"\d+(\.\d)? s", row.locator(".jp-jobext-duration").inner_text())
+    shot(page, "run-detail-succeeded")
+
+
+def test_stopping_a_long_run(page: Any, lab: Lab) -> None:
+    lab.register("panel-slow", "panel_jobs:slow")
+    run = lab.api("POST", "jobs/panel-slow/runs", {})
+    lab.wait_run(run["id"], {"running"})
+    panel = open_panel(page)
+    row = section(panel, "runs").locator(f'[data-run="{run["id"]}"]')
+    row.wait_for()
+    row.click()
+    view = detail(page, run["id"])
+    page.wait_for_selector(f'.jp-jobext-detail[data-run="{run["id"]}"][data-status="running"]')
+    controls = view.locator(".jp-jobext-controls")
+    # The actions table: a running run may be stopped or paused, not restarted or removed.
+    assert controls.locator('[data-action="stop"]').is_enabled()
+    assert controls.locator('[data-action="pause"]').is_enabled()
+    assert controls.locator('[data-action="restart"]').is_disabled()
+    assert controls.locator('[data-action="remove"]').is_disabled()
+    view.locator(".jp-jobext-log-line").first.wait_for()
+    shot(page, "run-detail-running")
+    controls.locator('[data-action="stop"]').click()
+    page.wait_for_selector(
+        f'.jp-jobext-detail[data-run="{run["id"]}"][data-status="stopped"]', timeout=30_000
+    )
+    assert lab.api("GET", f"runs/{run['id']}")["status"] == "stopped"
+    assert controls.locator('[data-action="stop"]').is_disabled()
+    assert controls.locator('[data-action="restart"]').is_enabled()
+    assert controls.locator('[data-action="remove"]').is_enabled()
+    shot(page, "run-detail-stopped")
+
+
+def test_downloading_a_result(page: Any, lab: Lab) -> None:
+    lab.register("panel-csv", "panel_jobs:export", default_args={"rows": 4})
+    run = lab.api("POST", "jobs/panel-csv/runs", {})
+    lab.wait_run(run["id"], FINAL)
+    open_panel(page)
+    row = section(page.locator("#jp-jobext-panel"), "runs").locator(f'[data-run="{run["id"]}"]')
+    row.click()
+    view = detail(page, run["id"])
+    # A CSV result is previewed.
+    view.locator(".jp-jobext-csv tbody tr").first.wait_for()
+    assert view.locator(".jp-jobext-csv th").all_inner_texts() == ["id", "name"]
+    assert view.locator(".jp-jobext-csv tbody tr").count() == 4
+    with page.expect_download() as info:
+        view.locator('[data-action="download"]').click()
+    download = info.value
+    assert download.suggested_filename == f"panel-csv-{run['id']}.csv"
+    body = Path(download.path()).read_text(encoding="utf-8")
+    assert body.splitlines() == ["id,name", "0,row 0", "1,row 1", "2,row 2", "3,row 3"]
+    shot(page, "run-detail-result")
+
+
+def test_creating_a_schedule_shows_its_preview(page: Any, lab: Lab) -> None:
+    lab.register("panel-nightly", "panel_jobs:tick")
+    panel = open_panel(page)
+    schedules = section(panel, "schedules")
+    schedules.locator('[data-action="new-schedule"]').click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator('select[name="job"]').select_option("panel-nightly")
+    dialog.locator('input[name="cron"]').fill("30 2 * * *")
+    dialog.locator('input[name="timezone"]').fill("Europe/Berlin")
+    page.wait_for_function(
+        """() => {
+            const rows = document.querySelectorAll('.jp-Dialog .jp-jobext-fire-time');
+            return rows.length === 5 && rows[0].textContent.includes('02:30:00');
+        }"""
+    )
+    first = dialog.locator(".jp-jobext-fire-time").first.inner_text()
+    assert re.search(r"\d{4}-\d\d-\d\d 02:30:00 (CET|CEST|GMT\+[12])", first)
+    shot(page, "schedule-dialog", dialog.locator(".jp-Dialog-content"))
+    # A bad expression shows the server's message, before anything is saved.
+    dialog.locator('input[name="cron"]').fill("61 * * * *")
+    dialog.locator(".jp-jobext-preview-error").wait_for()
+    dialog.locator('input[name="cron"]').fill("30 2 * * *")
+    dialog.locator(".jp-jobext-fire-time").first.wait_for()
+    dialog.locator(".jp-mod-accept").click()
+    created = [s for s in lab.api("GET", "schedules")["items"] if s["job"] == "panel-nightly"]
+    assert len(created) == 1
+    assert created[0]["timezone"] == "Europe/Berlin"
+    assert created[0]["cron"] == "30 2 * * *"
+    row = schedules.locator(f'[data-schedule="{created[0]["id"]}"]')
+    row.wait_for()
+    row.locator(".jp-jobext-item-head").click()
+    row.locator('[data-action="pause"]').click()
+    row.locator(".jp-jobext-status-paused").wait_for()
+    assert lab.api("GET", f"schedules/{created[0]['id']}")["active"] is False
+    shot(page, "schedules", panel)
+
+
+def test_file_browser_context_menu_runs_a_notebook(page: Any, lab: Lab) -> None:
+    if lab.status("jobs/hello") == 200:
+        lab.api("DELETE", "jobs/hello")
+    item = page.locator(".jp-DirListing-item", has_text="hello.ipynb")
+    item.wait_for()
+    item.click(button="right")
+    menu = page.locator(".lm-Menu").last
+    entry = menu.locator(".lm-Menu-item", has_text="Run as job…")
+    entry.wait_for()
+    assert menu.locator(".lm-Menu-item", has_text="Schedule…").count() == 1
+    shot(page, "context-menu")
+    entry.click()
+    dialog = page.locator(".jp-Dialog")
+    # Not registered yet: the registration form comes prefilled.
+    assert dialog.locator('select[name="kind"]').input_value() == "notebook"
+    assert dialog.locator('textarea[name="target"]').input_value() == "hello.ipynb"
+    assert dialog.locator('input[name="name"]').input_value() == "hello"
+    dialog.locator(".jp-mod-accept").click()
+    run_dialog = page.locator(".jp-Dialog", has_text="Run hello")
+    run_dialog.locator('textarea[name="args"]').fill('{"greeting": "bonjour"}')
+    run_dialog.locator(".jp-mod-accept").click()
+    view = page.locator(".jp-jobext-detail[data-run]")
+    view.wait_for(state="visible")
+    page.wait_for_function(
+        """() => { const d = document.querySelector('.jp-jobext-detail');
+                   return d && ['succeeded', 'failed', 'stopped'].includes(d.dataset.status); }""",
+        timeout=120_000,
+    )
+    assert view.get_attribute("data-status") == "succeeded", view.inner_text()
+    assert lab.api("GET", "jobs/hello")["kind"] == "notebook"
+    view.locator('[data-action="open-notebook"]').wait_for()
+    shot(page, "notebook-run")
+
+
+def test_batch_directives(page: Any, lab: Lab) -> None:
+    if lab.status("batches") == 404:
+        pytest.skip("this server has no /batches yet (DESIGN.md 'Batches'): nothing to direct")
+    lab.register("panel-batch", "panel_jobs:slow", default_args={"seconds": 600})
+    batch = lab.api(
+        "POST", "jobs/panel-batch/batches", {"concurrent": 2, "iterations": 1, "start": True}
+    )
+    panel = open_panel(page)
+    row = section(panel, "batches").locator(f'[data-batch="{batch["id"]}"]')
+    row.wait_for()
+    page.wait_for_function(
+        f"""() => {{ const b = document.querySelector('[data-batch="{batch["id"]}"]');
+                    return b && b.querySelector('[data-action="pause"]:not([disabled])'); }}""",
+        timeout=30_000,
+    )
+    shot(page, "batches", panel)
+    row.locator('[data-action="pause"]').click()
+    page.wait_for_function(
+        f"""() => ['pausing', 'paused'].includes(
+                document.querySelector('[data-batch="{batch["id"]}"]').dataset.status)"""
+    )
+    row.locator('[data-action="unpause"]').wait_for(state="visible")
+    page.wait_for_function(
+        f"""() => !document.querySelector('[data-batch="{batch["id"]}"] [data-action="unpause"]')
+                .disabled"""
+    )
+    row.locator('[data-action="unpause"]').click()
+    row.locator('[data-action="stop"]').click()
+    deadline = time.monotonic() + 30
+    while lab.api("GET", f"batches/{batch['id']}")["status"] not in {"stopped", "completed"}:
+        assert time.monotonic() < deadline, "the batch did not stop"
+        time.sleep(0.3)
+
+
+def test_sections_of_a_server_without_batches_or_workers_say_so(page: Any, lab: Lab) -> None:
+    panel = open_panel(page)
+    for name, endpoint in (("batches", "batches"), ("workers", "workers")):
+        body = section(panel, name)
+        if lab.status(endpoint) == 404:
+            assert body.locator(".jp-jobext-unavailable").inner_text() == (
+                f"{name.capitalize()} are not available on this server."
+            )
+    shot(page, "panel-all-sections", panel)
