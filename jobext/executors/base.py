@@ -85,9 +85,21 @@ class Executor(abc.ABC):
         """End the run and everything it started, at once."""
 
     @abc.abstractmethod
+    def kill_leftovers(self, uuid: str) -> None:
+        """End every process that run ``uuid`` left where this executor runs jobs, whether this
+        executor started it or a previous life of the server did (after a crash, or a stop
+        forced while the server did not own the process). Returns at once; the search (a scan
+        of /proc, here) happens off the event loop."""
+
+    @abc.abstractmethod
     def running(self) -> list[int]:
         """Ids of the runs whose processes are alive."""
 
     @abc.abstractmethod
     async def wait_all(self, timeout: float) -> None:
         """Wait until every process has ended and been reported, or ``timeout`` passes."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release what the executor holds besides runs (a fork server, a cluster client);
+        called once every run has ended."""

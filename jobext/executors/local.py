@@ -1,5 +1,6 @@
-"""The local executor: each run is ``python -m jobext.job.runner`` in its own session and process
-group on this host.
+"""The local executor: each run is a ``jobext.job.runner`` process in its own session and process
+group on this host, forked by the fork server (``jobext.job.zygote``) when it can serve, else
+started as ``python -m jobext.job.runner``.
 
 Pausing a shell job stops its process group with SIGSTOP (a command line has no checkpoints);
 pausing a Python job asks it to halt at its next ``jobext.checkpoint()``. A graceful stop sends
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jobext.executors.base import Executor, ExecutorEvents, LogLine, Outcome, RunSpec
+from jobext.executors.zygote import ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +94,17 @@ class _Process:
     def __init__(
         self,
         spec: RunSpec,
-        process: asyncio.subprocess.Process,
+        pid: int,
+        exited: asyncio.Future[int | None],
         control_fd: int,
         events: ExecutorEvents,
     ):
         self.spec = spec
         self.events = events
-        self.process = process
+        #: The run's process leads its own session and process group.
+        self.pid = pid
+        #: Its exit code (negative: killed by that signal; None: unknown).
+        self.exited = exited
         self.control_fd = control_fd
         self.end: dict[str, Any] | None = None
         self.readers: list[asyncio.Task[None]] = []
@@ -107,7 +113,7 @@ class _Process:
 
     @property
     def pgid(self) -> int:
-        return self.process.pid
+        return self.pid
 
     def send(self, command: str) -> None:
         try:
@@ -125,10 +131,20 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, *, python: str = sys.executable, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+        fork_server: bool = True,
+    ):
         self.python = python
         self.extra_env = env or {}
         self._procs: dict[int, _Process] = {}
+        self._sweeps: set[asyncio.Future[int]] = set()
+        self.fork_server: ForkServer | None = None
+        if fork_server:
+            self.fork_server = ForkServer(python, {**os.environ, **self.extra_env})
 
     async def start(self, spec: RunSpec, events: ExecutorEvents) -> int | None:
         # Plain pipes, not asyncio's: asyncio waits for a process's pipes to close before it
@@ -157,18 +173,11 @@ class LocalExecutor(Executor):
             env["JOBEXT_RUN_SPEC_FILE"] = str(spec_file)
         child_ends = (event_w, control_r, out_w, err_w)
         try:
-            process = await asyncio.create_subprocess_exec(
-                self.python,
-                "-m",
-                "jobext.job.runner",
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=err_w,
-                pass_fds=(event_w, control_r),
-                env=env,
-                cwd=spec.cwd,
-                start_new_session=True,
-            )
+            started = None
+            if self.fork_server is not None:
+                started = await self.fork_server.spawn(env, spec.cwd, spec.uuid, child_ends)
+            if started is None:
+                started = await self._spawn(env, spec.cwd, child_ends)
         except BaseException:
             for fd in (event_r, control_w, out_r, err_r):
                 os.close(fd)
@@ -179,7 +188,8 @@ class LocalExecutor(Executor):
                 with contextlib.suppress(OSError):
                     os.close(fd)
         os.set_blocking(control_w, False)
-        proc = _Process(spec, process, control_w, events)
+        pid, exited = started
+        proc = _Process(spec, pid, exited, control_w, events)
         self._procs[spec.run_id] = proc
         loop = asyncio.get_running_loop()
         proc.readers = [
@@ -188,7 +198,27 @@ class LocalExecutor(Executor):
             loop.create_task(self._read_raw(proc, await _reader(err_r), "stderr", events)),
         ]
         proc.waiter = loop.create_task(self._wait(proc, events))
-        return process.pid
+        return pid
+
+    async def _spawn(
+        self, env: dict[str, str], cwd: str, fds: tuple[int, int, int, int]
+    ) -> tuple[int, asyncio.Future[int | None]]:
+        """Start ``python -m jobext.job.runner`` directly (the fork server's fallback)."""
+        event_w, control_r, out_w, err_w = fds
+        process = await asyncio.create_subprocess_exec(
+            self.python,
+            "-m",
+            "jobext.job.runner",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=err_w,
+            pass_fds=(event_w, control_r),
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        exited: asyncio.Future[int | None] = asyncio.ensure_future(process.wait())
+        return process.pid, exited
 
     async def _read_events(
         self, proc: _Process, reader: asyncio.StreamReader, events: ExecutorEvents
@@ -245,12 +275,12 @@ class LocalExecutor(Executor):
                 return
 
     async def _wait(self, proc: _Process, events: ExecutorEvents) -> None:
-        returncode = await proc.process.wait()
+        returncode = await proc.exited
         # Whatever the job left behind in its group ends with it, so no pipe stays open.
         proc.signal_group(signal.SIGKILL)
         _, pending = await asyncio.wait(proc.readers, timeout=5.0)
         if pending:
-            kill_run_processes(proc.spec.uuid)
+            await asyncio.to_thread(kill_run_processes, proc.spec.uuid)
             _, pending = await asyncio.wait(pending, timeout=2.0)
             for task in pending:
                 task.cancel()
@@ -259,7 +289,7 @@ class LocalExecutor(Executor):
         self._procs.pop(proc.spec.run_id, None)
         events.on_exit(proc.spec.run_id, Outcome(returncode, proc.end))
         # Children that left the group (a new session, a daemon) still carry the run's uuid.
-        await asyncio.get_running_loop().run_in_executor(None, kill_run_processes, proc.spec.uuid)
+        await asyncio.to_thread(kill_run_processes, proc.spec.uuid)
 
     def _get(self, run_id: int) -> _Process | None:
         return self._procs.get(run_id)
@@ -304,12 +334,26 @@ class LocalExecutor(Executor):
         if proc is None:
             return
         proc.signal_group(signal.SIGKILL)
-        kill_run_processes(proc.spec.uuid)
+        self.kill_leftovers(proc.spec.uuid)
+
+    def kill_leftovers(self, uuid: str) -> None:
+        sweep = asyncio.ensure_future(asyncio.to_thread(kill_run_processes, uuid))
+        self._sweeps.add(sweep)
+        sweep.add_done_callback(self._sweeps.discard)
 
     def running(self) -> list[int]:
         return list(self._procs)
 
     async def wait_all(self, timeout: float) -> None:
-        waiters = [p.waiter for p in self._procs.values() if p.waiter is not None]
+        waiters: list[asyncio.Future[Any]] = [
+            p.waiter for p in self._procs.values() if p.waiter is not None
+        ]
+        waiters += self._sweeps
         if waiters:
             await asyncio.wait(waiters, timeout=timeout)
+
+    async def close(self) -> None:
+        if self._sweeps:
+            await asyncio.wait(self._sweeps, timeout=5.0)
+        if self.fork_server is not None:
+            await self.fork_server.close()

@@ -124,6 +124,27 @@ def finished(run_uuid: str, env: KindEnv) -> None:
 # ---------------------------------------------------------------------------- job process
 
 
+def preload() -> None:
+    """Import what every notebook run needs (the fork server calls this once, before forking
+    runs of any kind)."""
+    import sys
+
+    # See execute(): the format checkers stay unimported. The blocks come off again so that
+    # other kinds' jobs forked from the same process can import those modules.
+    blocked = [name for name in _FORMAT_CHECKERS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import jupyter_client.asynchronous.client
+        import jupyter_client.manager  # noqa: F401
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+
+
 def parameters_cell_source(params: dict[str, Any]) -> str:
     """Python assignments that recreate ``params`` exactly (``repr`` of JSON values is a
     Python literal of the same value)."""

@@ -1,0 +1,231 @@
+"""The fork server ("zygote"): ``python -m jobext.job.zygote``, started by the local executor.
+
+Starting a Python interpreter and importing the runner costs tens of milliseconds per run, and a
+notebook run's nbclient, nbformat and jupyter_client cost hundreds more. The zygote pays that
+once: it imports the runner and what each kind preloads (``preload()`` of ``jobext.kinds.*``,
+never a job's own code), then forks one child per run. The child becomes exactly what
+``python -m jobext.job.runner`` would have been: a new session and process group, stdin from
+/dev/null, stdout and stderr on the run's pipes, the run's environment and working directory,
+fresh import caches (so a module changed since the zygote started is read anew), and then the
+runner's ``main()``.
+
+Protocol, on the ``SOCK_SEQPACKET`` socket named by ``JOBEXT_ZYGOTE_FD`` (one JSON object per
+packet):
+
+* zygote → server: ``{"t": "ready", "pid": ...}`` once preloaded; ``{"t": "started", "id":
+  ..., "pid": ...}`` or ``{"t": "error", "id": ..., "error": ...}`` for each request; ``{"t":
+  "exit", "pid": ..., "code": ...}`` when a child ends (``code`` as ``Popen.returncode``: negative
+  for a signal).
+* server → zygote: ``{"id": ..., "env": {...}, "cwd": ..., "uuid": ...}`` with four file
+  descriptors attached (event pipe's write end, control pipe's read end, stdout, stderr). The
+  zygote closes its copies right after the fork, so no child ever holds another run's pipes.
+
+The end of the socket means the server is gone: the zygote exits (its children go on; their
+control pipes tell them when the server is gone). It holds no database connection and no file
+besides the socket, the wake-up pipe and its standard streams.
+
+The JOBEXT_RUN_UUID sweep reads ``/proc/<pid>/environ``, which shows the environment a process
+was *exec*'d with, not later changes: so the zygote is exec'd with a slot,
+``JOBEXT_ZYGOTE_SLOT=<36 characters>``, and each child writes ``JOBEXT_RUN_UUID=<its uuid>``
+over it in place (NUL-padded) before anything else. A process the job forks without exec (a
+daemon) carries it too, and the zygote itself carries no run's uuid.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+from jobext.job import runner
+
+TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
+if TYPE_CHECKING:
+    from typing import Any
+
+#: The variable holding the slot, and its value: a uuid's length.
+SLOT_VAR = "JOBEXT_ZYGOTE_SLOT"
+PLACEHOLDER = "jobext-zygote-0000000000000000000000"
+_SLOT = f"{SLOT_VAR}={PLACEHOLDER}".encode()
+_UUID_VAR = b"JOBEXT_RUN_UUID="
+#: Kinds whose modules the zygote imports (with what their ``preload()`` imports).
+KINDS = ("python", "shell", "query", "notebook")
+MAX_PACKET = 1 << 20
+
+
+def _slot_address() -> int | None:
+    """Where the exec'd environment holds the slot (None: not found)."""
+    libc = ctypes.CDLL(None)
+    environ = ctypes.POINTER(ctypes.c_void_p).in_dll(libc, "environ")
+    index = 0
+    while environ[index]:
+        address: int = environ[index]  # type: ignore[assignment]
+        if ctypes.string_at(address) == _SLOT:
+            return address
+        index += 1
+    return None
+
+
+def _stamp(address: int, uuid: bytes) -> None:
+    """Write ``JOBEXT_RUN_UUID=<uuid>`` over the slot (in the child)."""
+    entry = _UUID_VAR + uuid
+    ctypes.memmove(address, entry.ljust(len(_SLOT), b"\0"), len(_SLOT))
+
+
+def preload(kinds: tuple[str, ...] = KINDS) -> list[str]:
+    """Import the kind modules and what they preload; return the problems met (a kind whose
+    libraries are missing still runs, importing them itself)."""
+    problems = []
+    for kind in kinds:
+        try:
+            module = importlib.import_module(f"jobext.kinds.{kind}")
+            hook = getattr(module, "preload", None)
+            if hook is not None:
+                hook()
+        except Exception as exc:
+            problems.append(f"{kind}: {type(exc).__name__}: {exc}")
+    return problems
+
+
+class Zygote:
+    """The fork loop."""
+
+    def __init__(self, sock: socket.socket, slot_address: int):
+        self.sock = sock
+        self.slot_address = slot_address
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.sock.send(json.dumps(message).encode())
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        self.send({"t": "ready", "pid": os.getpid()})
+        while True:
+            try:
+                readable, _, _ = select.select([self.sock.fileno(), self.wake_r], [], [])
+            except InterruptedError:
+                continue
+            if self.wake_r in readable:
+                while True:
+                    try:
+                        if not os.read(self.wake_r, 4096):
+                            break
+                    except BlockingIOError:
+                        break
+            self.reap()
+            if self.sock.fileno() in readable and not self.request():
+                return
+
+    def request(self) -> bool:
+        """Serve one request; False when the server is gone."""
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_PACKET, 4)
+        except InterruptedError:
+            return True
+        if not data:
+            return False
+        message: dict[str, Any] = {}
+        try:
+            message = json.loads(data)
+            if len(fds) != 4:
+                raise ValueError(f"expected 4 file descriptors, got {len(fds)}")
+            pid = self.fork(message, fds)
+        except Exception as exc:
+            self.send({"t": "error", "id": message.get("id"), "error": f"{exc}"})
+        else:
+            self.send({"t": "started", "id": message["id"], "pid": pid})
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return True
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.send({"t": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+    def fork(self, message: dict[str, Any], fds: list[int]) -> int:
+        uuid = str(message["uuid"]).encode()
+        if len(uuid) != len(PLACEHOLDER):
+            raise ValueError("the run's uuid does not fit the placeholder")
+        pid = os.fork()
+        if pid:
+            return pid
+        try:
+            self.become_run(message, fds, uuid)
+        except BaseException as exc:
+            # Nothing is wired up yet to report to: the server sees the exit code.
+            try:
+                os.write(2, f"jobext zygote: cannot start the run: {exc!r}\n".encode())
+            finally:
+                os._exit(70)
+        os._exit(0)  # runner.main() never returns
+
+    def become_run(self, message: dict[str, Any], fds: list[int], uuid: bytes) -> None:
+        """In the child: turn into the run's process, then run it."""
+        _stamp(self.slot_address, uuid)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.sock.close()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        os.setsid()
+        event_w, control_r, out_w, err_w = fds
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        for fd in (null, out_w, err_w):
+            os.close(fd)
+        env = dict(message["env"])
+        env["JOBEXT_EVENT_FD"] = str(event_w)
+        env["JOBEXT_CONTROL_FD"] = str(control_r)
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(message["cwd"])
+        # As `python -m` would have it: the working directory first on the path, the runner
+        # as __main__, and no stale view of directories a job's modules may have changed in.
+        sys.path[0] = os.getcwd()
+        sys.argv = [runner.__file__ or "runner"]
+        sys.modules["__main__"] = runner
+        importlib.invalidate_caches()
+        runner.main()
+
+
+def main() -> None:
+    sock = socket.socket(fileno=int(os.environ.pop("JOBEXT_ZYGOTE_FD")))
+    # Ctrl-C in the server's terminal is for the server, which ends the zygote itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    address = _slot_address()
+    if address is None:
+        sock.send(json.dumps({"t": "unusable", "error": f"no {SLOT_VAR} slot"}).encode())
+        return
+    # Out of os.environ (so no child inherits it); the bytes stay where the kernel shows them.
+    os.environ.pop(SLOT_VAR)
+    for problem in preload(tuple(sys.argv[1:]) or KINDS):
+        print(f"jobext zygote: preload {problem}", file=sys.stderr)
+    gc.collect()
+    # What the zygote imported is shared with every child: keep the collector off it, so the
+    # children's pages stay shared.
+    gc.freeze()
+    Zygote(sock, address).serve()
+
+
+if __name__ == "__main__":
+    main()
