@@ -19,15 +19,21 @@ day-of-week are both restricted, a day matching either one fires (as in Vixie cr
 
 Time zones and daylight saving time
   Fire times are wall-clock times in the schedule's zone, returned as aware UTC datetimes.
-  Where the clock jumps, the rule of Vixie cron decides, by the hour field:
+  Where the clock jumps, the rule of Vixie (and Debian) cron decides, by the minute and hour
+  fields:
 
-  * a *fixed* hour (a number, list or range: anything not starting with ``*``; aliases other
-    than ``@hourly``) names a time of day. If that time is skipped by a spring-forward jump,
-    the schedule fires once, at the first instant after the jump; if it is repeated by a
-    fall-back, the schedule fires once, in the first occurrence.
-  * a *wildcard* hour (``*``, ``*/n``) runs by the real clock: it fires in both copies of a
-    repeated hour, and wall times skipped by a jump simply do not happen (``*/30 * * * *``
-    still fires every 30 real minutes across both nights).
+  * a *wildcard* schedule, whose minute OR hour field starts with ``*`` (``*``, ``*/n``,
+    ``*/15 2 * * *``, ``* 3 * * *``, ``0 * * * *``, ``@hourly``), runs by the real clock: it
+    fires in both copies of a repeated hour, and wall times skipped by a jump simply do not
+    happen (``*/30 * * * *`` still fires every 30 real minutes across both nights;
+    ``*/15 2 * * *`` fires eight times on a fall-back night in Berlin and not at all on the
+    spring-forward night).
+  * any other schedule is *fixed-time* (numbers, lists and ranges in both fields; aliases
+    other than ``@hourly``): it names times of day. A time skipped by a spring-forward jump
+    fires once, at the first instant after the jump; a time repeated by a fall-back fires
+    once, in the first occurrence.
+
+  A leading seconds field (Quartz) plays no part in the choice, as cron has none.
 
 The module knows nothing of HTTP or storage; bad input raises :class:`jobext.errors.Invalid`.
 """
@@ -73,7 +79,7 @@ class CronSchedule:
     _zone: zoneinfo.ZoneInfo = dataclasses.field(init=False, repr=False, compare=False)
     _cron: Any = dataclasses.field(init=False, repr=False, compare=False)
     _years: tuple[int, ...] | None = dataclasses.field(init=False, repr=False, compare=False)
-    _fixed_hour: bool = dataclasses.field(init=False, repr=False, compare=False)
+    _fixed_time: bool = dataclasses.field(init=False, repr=False, compare=False)
     _seconds: bool = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
@@ -95,7 +101,7 @@ class CronSchedule:
         object.__setattr__(self, "_zone", zone(self.timezone))
         object.__setattr__(self, "_cron", compiled.cron)
         object.__setattr__(self, "_years", compiled.years)
-        object.__setattr__(self, "_fixed_hour", compiled.fixed_hour)
+        object.__setattr__(self, "_fixed_time", compiled.fixed_time)
         object.__setattr__(self, "_seconds", compiled.seconds)
         start = datetime.datetime(FIRST_YEAR, 1, 1) - _SECOND
         if self._next_wall(copy.copy(compiled.cron), start) is None:
@@ -107,6 +113,12 @@ class CronSchedule:
     def has_seconds(self) -> bool:
         """True for 6- and 7-field expressions, which fire with per-second precision."""
         return self._seconds
+
+    @property
+    def dst_rule(self) -> str:
+        """``"wildcard"`` (runs by the real clock where DST moves it) or ``"fixed-time"`` (fires
+        once at each named time of day): see the module's doc."""
+        return "fixed-time" if self._fixed_time else "wildcard"
 
     def next_after(self, after: datetime.datetime) -> datetime.datetime | None:
         """The first fire time strictly after the aware ``after``, in UTC; None if none is left."""
@@ -160,9 +172,9 @@ class CronSchedule:
             end = transition + first
             if local.fold == 0:
                 yield from self._copies(cron, wall, end, first)
-                if not self._fixed_hour:
+                if not self._fixed_time:
                     yield from self._copies(cron, transition + second - _SECOND, end, second)
-            elif not self._fixed_hour:
+            elif not self._fixed_time:
                 yield from self._copies(cron, wall, end, second)
             wall = end - _SECOND
         while (found := self._next_wall(cron, wall)) is not None:
@@ -174,13 +186,13 @@ class CronSchedule:
             transition = self._transition(found, first, second)
             if first < second:
                 # Skipped by a spring-forward jump: a fixed time of day still happens once.
-                if self._fixed_hour:
+                if self._fixed_time:
                     yield transition
                 wall = transition.replace(tzinfo=None) + second - _SECOND
             else:
                 end = transition.replace(tzinfo=None) + first
                 yield from self._copies(cron, found - _SECOND, end, first)
-                if not self._fixed_hour:
+                if not self._fixed_time:
                     yield from self._copies(cron, found - _SECOND, end, second)
                 wall = end - _SECOND
 

@@ -246,8 +246,9 @@ class Compiled:
     cron: Any
     #: The years it may fire in (a 7th field), or None for any year.
     years: tuple[int, ...] | None
-    #: True when the hour field names hours (not ``*`` or ``*/n``): see the DST rules.
-    fixed_hour: bool
+    #: True for a fixed-time schedule: neither its minute nor its hour field starts with ``*``
+    #: (Vixie cron's rule; see the DST rules in ``jobext.schedules.cron``).
+    fixed_time: bool
     #: True for 6 and 7 fields (seconds first).
     seconds: bool
 
@@ -274,5 +275,6 @@ def compile_expression(expression: str) -> Compiled:
     # zip stops at the year field, which croniter never sees.
     fields = [_cron_field(field, value) for field, value in zip(names, written, strict=False)]
     cron = _compile(fields, written, names, seconds=len(names) == 6)
-    hour = written[names.index(_HOURS)]
-    return Compiled(cron, years, not hour.startswith("*"), len(names) == 6)
+    minute, hour = written[names.index(_MINUTES)], written[names.index(_HOURS)]
+    wildcard = minute.startswith("*") or hour.startswith("*")
+    return Compiled(cron, years, not wildcard, len(names) == 6)

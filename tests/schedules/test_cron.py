@@ -448,13 +448,14 @@ def reference_fires(
     """Fire times in (start, end] by the module's rules, found by testing every tick.
 
     Handles ``[second] minute hour * * *``. A tick fires when its wall time matches, except
-    the second copy of a repeated time for a fixed hour; for a fixed hour, the first tick after
-    a jump forward also fires when any skipped wall time matched.
+    the second copy of a repeated time for a fixed-time schedule; for a fixed-time schedule,
+    the first tick after a jump forward also fires when any skipped wall time matched. Vixie
+    cron's rule: a schedule whose minute or hour field starts with ``*`` is a wildcard one.
     """
     fields = expression.split()
     second, minute, hour = fields[:3] if len(fields) == 6 else ["0", *fields[:2]]
     tick = SECOND if len(fields) == 6 else MINUTE
-    fixed = not hour.startswith("*")
+    fixed = not hour.startswith("*") and not minute.startswith("*")
     tz = ZoneInfo(zone)
 
     def matches(wall: datetime.datetime) -> bool:
@@ -511,6 +512,12 @@ REFERENCE_SCHEDULES = [
     "30 * * * *",
     "*/7 * * * *",
     "*/20 */2 * * *",
+    # Vixie's rule: a wildcard minute makes a wildcard schedule, whatever the hour.
+    "*/15 2 * * *",
+    "*/15 1 * * *",
+    "* 3 * * *",
+    "*/10 1-3 * * *",
+    "15 */2 * * *",
 ]
 # Lord Howe moves its clock by 30 minutes; Sydney changes in the southern seasons.
 REFERENCE_ZONES = [BERLIN, NEW_YORK, "Australia/Lord_Howe", "Australia/Sydney"]
@@ -648,6 +655,72 @@ def test_year_field_forms(years: str, expected: list[int]) -> None:
 )
 def test_aliases(alias: str, expected: str) -> None:
     assert CronSchedule.parse(alias).next_after(utc("2026-06-01 00:00")) == utc(expected)
+
+
+# --- Vixie's rule: a minute OR hour field starting with * makes a wildcard schedule -----------
+
+
+@pytest.mark.parametrize(
+    ("expression", "zone", "night", "expected"),
+    [
+        # Berlin spring: 02:00-02:59 does not exist, and a wildcard schedule does not make it up.
+        ("*/15 2 * * *", BERLIN, BERLIN_SPRING, []),
+        ("* 2 * * *", BERLIN, BERLIN_SPRING, []),
+        # Berlin fall: both copies of 02:00-02:59, by the real clock.
+        (
+            "*/15 2 * * *",
+            BERLIN,
+            BERLIN_FALL,
+            [
+                "2026-10-25 00:00",
+                "2026-10-25 00:15",
+                "2026-10-25 00:30",
+                "2026-10-25 00:45",
+                "2026-10-25 01:00",
+                "2026-10-25 01:15",
+                "2026-10-25 01:30",
+                "2026-10-25 01:45",
+            ],
+        ),
+        # New York spring: no 02:xx EST.
+        ("*/30 2 * * *", NEW_YORK, NEW_YORK_SPRING, []),
+        # New York fall: 01:00-01:59 twice (EDT, then EST).
+        (
+            "*/30 1 * * *",
+            NEW_YORK,
+            NEW_YORK_FALL,
+            ["2026-11-01 05:00", "2026-11-01 05:30", "2026-11-01 06:00", "2026-11-01 06:30"],
+        ),
+        # The same hours with a fixed minute stay fixed-time: once, never zero times.
+        ("15,45 2 * * *", BERLIN, BERLIN_SPRING, ["2026-03-29 01:00"]),
+        ("15,45 2 * * *", BERLIN, BERLIN_FALL, ["2026-10-25 00:15", "2026-10-25 00:45"]),
+        ("0,30 1 * * *", NEW_YORK, NEW_YORK_FALL, ["2026-11-01 05:00", "2026-11-01 05:30"]),
+    ],
+)
+def test_wildcard_minute_runs_by_the_real_clock_across_a_dst_night(
+    expression: str, zone: str, night: tuple[str, str], expected: list[str]
+) -> None:
+    assert fires(expression, zone, *night) == [utc(text) for text in expected]
+
+
+@pytest.mark.parametrize(
+    ("expression", "rule"),
+    [
+        ("30 2 * * *", "fixed-time"),
+        ("0,30 1-3 * * *", "fixed-time"),
+        ("@daily", "fixed-time"),
+        ("*/15 2 * * *", "wildcard"),
+        ("* 2 * * *", "wildcard"),
+        ("0 * * * *", "wildcard"),
+        ("0 */2 * * *", "wildcard"),
+        ("@hourly", "wildcard"),
+        # Quartz: the seconds field plays no part, as cron has none.
+        ("*/10 30 2 * * ?", "fixed-time"),
+        ("0 */5 2 * * ?", "wildcard"),
+    ],
+)
+def test_dst_rule_follows_vixie(expression: str, rule: str) -> None:
+    assert CronSchedule.parse(expression, BERLIN).dst_rule == rule
 
 
 def test_hourly_alias_runs_by_the_real_clock() -> None:
