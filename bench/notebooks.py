@@ -34,7 +34,7 @@ from typing import Any
 import requests
 
 from .common import Result, mib, parse_time, summary
-from .server import ApiError, JupyterServer, free_port
+from .server import ApiError, JupyterServer
 
 HERE = Path(__file__).resolve().parent
 SCHEDULER_VERSION = "2.11.0"
@@ -166,10 +166,13 @@ def scheduler_versions(bindir: Path) -> dict[str, str]:
 class SchedulerServer(JupyterServer):
     """jupyter-scheduler's ``jupyter server`` from its own venv; its API is ``/scheduler/...``."""
 
+    start_error = Unavailable
+
     def __init__(self, bindir: Path):
         super().__init__(name="jupyter-scheduler")
         self.bindir = bindir
         self.runtime_environment = "python3"
+        self._first_404: float | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"
@@ -181,66 +184,26 @@ class SchedulerServer(JupyterServer):
         env.pop("PYTHONHOME", None)
         return env
 
-    def start(self, timeout: float = 90.0) -> SchedulerServer:
-        self.root.mkdir(parents=True, exist_ok=True)
-        env = self.env()
-        self.port = free_port()
-        cmd = [
-            str(self.bindir / "jupyter"),
-            "server",
-            "--allow-root",
-            f"--port={self.port}",
-            "--ip=127.0.0.1",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.open_browser=False",
-        ]
-        self._log_file = self.log_path.open("wb")
-        began = time.perf_counter()
-        self.process = subprocess.Popen(
-            cmd,
-            cwd=str(self.tmp),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            reply = self._wait_ready(timeout)
-        except BaseException:
-            self.stop()
-            print(f"  (server files kept in {self.tmp} for inspection)", file=sys.stderr)
-            raise
-        self.startup_s = time.perf_counter() - began
+    def command(self) -> list[str]:
+        return [str(self.bindir / "jupyter"), "server", *self.server_args()]
+
+    def ready(self) -> bool:
+        """Answers ``/scheduler/runtime_environments`` (and records the first environment);
+        a 404 for 45 s means the jupyter_scheduler extension is not loaded."""
+        reply = self.session.get(self.url("scheduler/runtime_environments"), timeout=5)
+        if reply.status_code == 404:
+            self._first_404 = self._first_404 or time.monotonic()
+            if time.monotonic() - self._first_404 > 45:
+                raise Unavailable(
+                    "the jupyter_scheduler server extension is not loaded:\n" + self.log_tail()
+                )
+        if reply.status_code != 200:
+            return False
         envs = reply.json()
         envs = envs.get("environments", envs) if isinstance(envs, dict) else envs
         if envs:
             self.runtime_environment = str(envs[0].get("name") or "python3")
-        return self
-
-    def _wait_ready(self, timeout: float) -> requests.Response:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise Unavailable(
-                    f"jupyter-scheduler's server exited with {self.process.returncode} while "
-                    "starting:\n" + self.log_tail()
-                )
-            try:
-                reply = self.session.get(self.url("scheduler/runtime_environments"), timeout=5)
-                if reply.status_code == 200:
-                    return reply
-                if reply.status_code == 404 and time.monotonic() > deadline - timeout / 2:
-                    raise Unavailable(
-                        "the jupyter_scheduler server extension is not loaded:\n" + self.log_tail()
-                    )
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise Unavailable("jupyter-scheduler's server did not answer:\n" + self.log_tail())
-            time.sleep(0.1)
+        return True
 
 
 class Side:

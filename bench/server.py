@@ -1,13 +1,20 @@
-"""A real ``jupyter server`` subprocess with jobext on a database of its own, and an HTTP client.
+"""The one launcher of real ``jupyter server`` subprocesses with jobext, for the benchmarks and
+the tests, and an HTTP client for the server it started.
 
-Everything the server writes (config, data, runtime files, the SQLite database, results) lives in
-one temporary directory, so a benchmark never touches the user's home or another server.
+Everything a server writes (config, data and runtime dirs, the SQLite database, results, its log)
+lives in one directory: a temporary one of its own, or ``workdir`` (several servers given the same
+``workdir`` share the database, results and root dir, as the durability tests want). Variables of
+the caller's environment that would leak another configuration in (``JUPYTER_*``, ``JOBEXT_*``,
+``JPY_*``) are dropped, so a server never touches the user's home or another server.
+
+The tests import it as ``bench.server`` (tests/conftest.py puts the repository root on
+``sys.path``): it lives here, not in the shipped ``jobext`` package, because only jobext's own
+tooling starts servers this way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
@@ -32,17 +39,9 @@ API = "/jobext/api/v1"
 PROFILE_DIR: Path | None = None
 #: Where the servers and their jobs keep compiled bytecode (None: leave the environment alone).
 BYTECODE_CACHE: Path | None = Path(__file__).resolve().parent / ".cache" / "pycache"
-
-
-def jupyter_command() -> list[str]:
-    """``<venv>/bin/jupyter server``, with the interpreter running the benchmarks."""
-    exe = Path(sys.executable).with_name("jupyter")
-    if not exe.exists():
-        found = shutil.which("jupyter")
-        if found is None:
-            raise RuntimeError("no 'jupyter' executable next to the interpreter or on PATH")
-        exe = Path(found)
-    return [str(exe), "server"]
+#: Environment variables of the caller that a server must not inherit (they would point it at
+#: another configuration, database or server).
+FOREIGN_ENV = ("JUPYTER_", "JOBEXT_", "JPY_")
 
 
 def free_port() -> int:
@@ -82,12 +81,23 @@ class ApiError(RuntimeError):
     pass
 
 
-class JupyterServer:
-    """Start with :meth:`start`, talk with :meth:`get`/:meth:`post`, end with :meth:`stop`.
+class ServerError(RuntimeError):
+    """The server did not start, or did not stop when asked."""
 
-    ``db_file`` names a prepared SQLite database to use (it is used in place, so hand over a
-    copy); without it the server creates ``jobext.db`` in the temp dir.
+
+class JupyterServer:
+    """Start with :meth:`start` (or ``with``), talk with :meth:`get`/:meth:`post`, end with
+    :meth:`stop` (graceful, then forced), :meth:`terminate` (graceful, fails if it hangs) or
+    :meth:`kill` (a crash).
+
+    ``config`` holds ``c.JobExtApp`` overrides (``--JobExtApp.key=value``); the database is
+    ``db_url``, else the SQLite file ``db_file`` (a prepared database used in place, so hand over
+    a copy), else ``jobext.db`` in the server's directory. ``jobs_module`` is written as
+    ``benchjobs.py`` into the root dir. ``token`` defaults to a fresh one.
     """
+
+    #: The exception :meth:`start` raises (a subclass may raise its own).
+    start_error: type[Exception] = ServerError
 
     def __init__(
         self,
@@ -95,21 +105,28 @@ class JupyterServer:
         name: str = "bench",
         jobs_module: str | None = None,
         db_file: Path | None = None,
+        db_url: str | None = None,
+        config: dict[str, Any] | None = None,
         extra_args: list[str] | None = None,
         workdir: Path | None = None,
+        root_dir: Path | None = None,
+        token: str | None = None,
+        log_name: str = "server.log",
     ):
         self.name = name
         self.tmp = Path(workdir or tempfile.mkdtemp(prefix=f"jobext-bench-{name}-"))
         self._own_tmp = workdir is None
-        self.root = self.tmp / "root"
+        self.root = root_dir or (self.tmp / "root")
         self.db_file = db_file or (self.tmp / "jobext.db")
+        self.db_url = db_url or f"sqlite:///{self.db_file}"
         self.results = self.tmp / "results"
-        self.token = secrets.token_hex(16)
+        self.config = dict(config or {})
+        self.token = token or secrets.token_hex(16)
         self.port = 0
         self.jobs_module = jobs_module
         self.extra_args = extra_args or []
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = self.tmp / "server.log"
+        self.log_path = self.tmp / log_name
         self._log_file: Any = None
         self.session = self.new_session()
         self.startup_s: float | None = None
@@ -131,8 +148,12 @@ class JupyterServer:
         assert self.process is not None
         return self.process.pid
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV)}
         for var, sub in (
             ("JUPYTER_CONFIG_DIR", "config"),
             ("JUPYTER_DATA_DIR", "data"),
@@ -142,7 +163,7 @@ class JupyterServer:
             path = self.tmp / sub
             path.mkdir(parents=True, exist_ok=True)
             env[var] = str(path)
-        env.pop("JUPYTER_PREFER_ENV_PATH", None)
+        env["JUPYTER_PLATFORM_DIRS"] = "1"
         env["PYTHONUNBUFFERED"] = "1"
         if BYTECODE_CACHE is not None:
             # Job processes import jobext afresh for every run; an installed package has its
@@ -153,60 +174,86 @@ class JupyterServer:
             env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
         return env
 
-    def start(self, timeout: float = 60.0) -> JupyterServer:
+    def server_args(self) -> list[str]:
+        """The ``jupyter server`` options every server gets (port, token, root dir)."""
+        return [
+            "--allow-root",
+            f"--port={self.port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--ServerApp.open_browser=False",
+        ]
+
+    def command(self) -> list[str]:
+        """The command line of the server: this interpreter's ``jupyter server`` with jobext."""
+        config = {"db_url": self.db_url, "results_dir": str(self.results), **self.config}
+        return [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            *self.server_args(),
+            "--ServerApp.jpserver_extensions={'jobext': True}",
+            *(f"--JobExtApp.{key}={value}" for key, value in config.items()),
+            *self.extra_args,
+        ]
+
+    def ready(self) -> bool:
+        """Does the server answer yet? (jobext's ``GET /stats``)"""
+        return bool(self.session.get(self.url("stats"), timeout=5).status_code == 200)
+
+    def start(self, timeout: float = 120.0) -> JupyterServer:
+        """Start the server and return once :meth:`ready`; raise :attr:`start_error` (with the
+        log's tail) when it exits or does not answer within ``timeout`` s. A port taken by
+        another process meanwhile is retried on another port."""
         self.root.mkdir(parents=True, exist_ok=True)
         if self.jobs_module is not None:
             (self.root / "benchjobs.py").write_text(self.jobs_module)
         env = self.env()
-        config_dir = Path(env["JUPYTER_CONFIG_DIR"])
-        (config_dir / "jupyter_server_config.json").write_text(
-            json.dumps({"ServerApp": {"jpserver_extensions": {"jobext": True}}}, indent=2)
-        )
-        self.port = free_port()
-        cmd = [
-            *jupyter_command(),
-            "--allow-root",
-            f"--port={self.port}",
-            "--ip=127.0.0.1",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            f"--JobExtApp.db_url=sqlite:///{self.db_file}",
-            f"--JobExtApp.results_dir={self.results}",
-            "--ServerApp.open_browser=False",
-            *self.extra_args,
-        ]
-        self._log_file = self.log_path.open("wb")
         began = time.perf_counter()
-        self.process = subprocess.Popen(
-            cmd,
-            cwd=str(self.tmp),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
+        for _attempt in range(3):
+            self.port = free_port()
+            self._log_file = self.log_path.open("wb")
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=str(self.root),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                up = self._wait_ready(timeout)
+            except BaseException:
+                self.stop()
+                raise
+            if up:
+                self.startup_s = time.perf_counter() - began
+                return self
+            self._close_log()
+            if "already in use" not in self.log_tail(400):
+                break
+        raise self.start_error(
+            f"{self.name}: the server exited with {self.exit_code} while starting:\n"
+            + self.log_tail()
         )
+
+    def _wait_ready(self, timeout: float) -> bool:
+        """True once ready; False when the process exited; raises when it does not answer."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"jupyter server exited with {self.process.returncode} while starting:\n"
+        while self.process.poll() is None:
+            with contextlib.suppress(requests.RequestException):
+                if self.ready():
+                    return True
+            if time.monotonic() > deadline:
+                raise self.start_error(
+                    f"{self.name}: the server did not answer within {timeout:g} s:\n"
                     + self.log_tail()
                 )
-            try:
-                reply = self.session.get(f"{self.base}{API}/stats", timeout=2)
-                if reply.status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    "jupyter server did not answer /stats in time:\n" + self.log_tail()
-                )
             time.sleep(0.05)
-        self.startup_s = time.perf_counter() - began
-        return self
+        return False
 
     @contextlib.contextmanager
     def profiling(self, label: str | None = None) -> Iterator[None]:
@@ -253,10 +300,11 @@ class JupyterServer:
                 file=sys.stderr,
             )
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (a clean shutdown: the extension's stop_extension runs); SIGKILL after ``timeout``."""
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (a clean shutdown: the extension's stop_extension runs); SIGKILL after
+        ``timeout``. Returns the exit status (None if it was never started)."""
         if self.process is None:
-            return
+            return None
         if self.process.poll() is None:
             self.peak_rss_bytes = peak_rss(self.process.pid)
             self.session.close()
@@ -266,6 +314,32 @@ class JupyterServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self._close_log()
+        return self.process.returncode
+
+    def terminate(self, timeout: float = 90.0) -> int:
+        """SIGTERM, and wait for the exit status; raise :class:`ServerError` (the server is then
+        left running: :meth:`stop` or :meth:`kill` it) if it does not exit within ``timeout``."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ServerError(
+                f"{self.name}: the server did not exit within {timeout:g} s of SIGTERM\n"
+                + self.log_tail()
+            ) from None
+        self._close_log()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies without a chance to clean up (a crash, an OOM kill)."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
@@ -290,6 +364,7 @@ class JupyterServer:
             print(f"  (server files kept in {self.tmp} for inspection)", file=sys.stderr)
 
     def log_tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the server's log."""
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:

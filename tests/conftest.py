@@ -5,20 +5,25 @@ Each test gets a fresh server, database, results dir and root dir (holding ``job
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-import time
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from loopwatch import LoopWatch
 from tornado.httpclient import HTTPClientError, HTTPResponse
+from waiting import eventually_async
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 HERE = Path(__file__).parent
+# The repository root, for ``bench.server``: the one launcher of real server subprocesses, shared
+# by the tests and the benchmarks.
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
 API = "jobext/api/v1"
 
 
@@ -140,29 +145,72 @@ class Api:
     async def wait(self, run_id: int, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
         """Poll until the run is in one of ``statuses`` (any final status when none given)."""
         wanted = set(statuses) or {"succeeded", "failed", "stopped"}
-        deadline = time.monotonic() + timeout
-        while True:
+        run: dict[str, Any] = {}
+
+        async def arrived() -> dict[str, Any] | None:
+            nonlocal run
             run = (await self.get(f"runs/{run_id}")).json()
-            if run["status"] in wanted:
-                return run  # type: ignore[no-any-return]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"run {run_id} is {run['status']}, not {wanted}: {run}")
-            await asyncio.sleep(0.05)
+            return run if run["status"] in wanted else None
+
+        return await eventually_async(
+            arrived,
+            timeout=timeout,
+            message=lambda: f"run {run_id} to be {wanted}; it is {run.get('status')}: {run}",
+        )
 
     async def wait_log(self, run_id: int, text: str, timeout: float = 30.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
+        items: list[dict[str, Any]] = []
+
+        async def logged() -> list[dict[str, Any]] | None:
+            nonlocal items
             items = (await self.get(f"runs/{run_id}/logs")).json()["items"]
-            if any(text in item["text"] for item in items):
-                return items  # type: ignore[no-any-return]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not in the log of run {run_id}: {items[-5:]}")
-            await asyncio.sleep(0.05)
+            return items if any(text in item["text"] for item in items) else None
+
+        return await eventually_async(
+            logged,
+            timeout=timeout,
+            message=lambda: f"{text!r} in the log of run {run_id}: {items[-5:]}",
+        )
 
 
 @pytest.fixture
 def api(jobext_app: Any, jp_fetch: Any) -> Api:
     return Api(jp_fetch)
+
+
+LOOP_WATCH = pytest.StashKey[LoopWatch]()
+
+
+@pytest.fixture
+def loop_stalls(request: pytest.FixtureRequest, jobext_app: Any, jp_asyncio_loop: Any) -> Any:
+    """Fails the test when the server's event loop is held over 250 ms while the test body runs.
+
+    A probe task ticks every 20 ms on the server's loop; a watchdog thread samples the loop's
+    stack while a tick is overdue, and the failure names the functions that held it. The test's
+    own code runs on that loop too: keep its client work light. ``with loop_stalls.phase(name):``
+    labels a part of the test in the report, which is printed for passing tests too (``-s``).
+    """
+    watch = LoopWatch(jp_asyncio_loop, limit=0.25)
+    watch.start()
+    request.node.stash[LOOP_WATCH] = watch
+    yield watch
+    watch.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Count the loop's stalls during the test body only, and fail the test on one."""
+    watch = item.stash.get(LOOP_WATCH, None)
+    if watch is None:
+        return (yield)
+    watch.arm()
+    try:
+        result = yield
+    finally:
+        watch.disarm()
+        print(f"\n[{item.name}] {watch.report()}")
+    watch.check()
+    return result
 
 
 def parse_sse(body: bytes) -> list[dict[str, Any]]:

@@ -9,25 +9,18 @@ each notebook runs in a fresh kernel (nbclient) that finds the server through ``
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-import requests
 from nbclient import NotebookClient
 
+from bench.server import JupyterServer
+
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-START_TIMEOUT = 120.0
 
 #: What each notebook must print (in its outputs, in order of appearance).
 EXPECTED: dict[str, list[str]] = {
@@ -68,101 +61,30 @@ EXPECTED: dict[str, list[str]] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, base: Path, *, with_examples: bool = True):
-        self.root = base / "notebooks"
-        shutil.copytree(NOTEBOOKS, self.root, ignore=shutil.ignore_patterns(".*", "*.db", "*.csv"))
-        self.token = secrets.token_hex(16)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = base / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JOBEXT_", "JUPYTER_"))}
-        for name in ("data", "runtime", "config"):
-            (base / name).mkdir()
-            env[f"JUPYTER_{name.upper()}_DIR"] = str(base / name)
-        env["JUPYTER_PLATFORM_DIRS"] = "1"
-        connections = (
-            {"examples": f"sqlite:///{self.root / 'examples.db'}"} if with_examples else {}
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--allow-root",
-            "--no-browser",
-            f"--port={self.port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.jpserver_extensions={'jobext': True}",
-            f"--JobExtApp.db_url=sqlite:///{base / 'jobext.db'}",
-            f"--JobExtApp.results_dir={base / 'results'}",
-            f"--JobExtApp.connections={connections!r}",
-            "--JobExtApp.max_workers=4",
-        ]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env
-            )
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"token {self.token}"
-
-    def get(self, path: str) -> Any:
-        reply = self.http.get(f"{self.url}jobext/api/v1/{path}", timeout=30)
-        reply.raise_for_status()
-        return reply.json()
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            with contextlib.suppress(requests.RequestException):
-                if self.http.get(f"{self.url}jobext/api/v1/stats", timeout=5).ok:
-                    return
-            time.sleep(0.2)
-        raise AssertionError(f"the server did not start:\n{self.tail()}")
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        self.http.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+def _server(base: Path, *, with_examples: bool = True) -> JupyterServer:
+    """A server of a copy of ``notebooks/`` (and, unless told, its ``examples`` connection)."""
+    root = base / "notebooks"
+    shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".*", "*.db", "*.csv"))
+    connections = {"examples": f"sqlite:///{root / 'examples.db'}"} if with_examples else {}
+    return JupyterServer(
+        name="example-notebooks",
+        workdir=base,
+        root_dir=root,
+        config={"connections": connections, "max_workers": 4},
+    )
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("example-notebooks"))
-    try:
-        running.wait_ready()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    with _server(tmp_path_factory.mktemp("example-notebooks")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
-def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """A server without the ``examples`` connection."""
-    running = Server(tmp_path_factory.mktemp("bare-server"), with_examples=False)
-    try:
-        running.wait_ready()
+    with _server(tmp_path_factory.mktemp("bare-server"), with_examples=False) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _texts(nb: Any) -> tuple[str, list[str]]:
@@ -196,9 +118,9 @@ def _widget_views(nb: Any) -> int:
     )
 
 
-def _execute(server: Server, name: str, monkeypatch: Any, tmp_path: Path) -> Any:
+def _execute(server: JupyterServer, name: str, monkeypatch: Any, tmp_path: Path) -> Any:
     """Run notebook ``name`` of ``server``'s root dir in a fresh kernel; the executed notebook."""
-    monkeypatch.setenv("JOBEXT_URL", server.url)
+    monkeypatch.setenv("JOBEXT_URL", f"{server.base}/")
     monkeypatch.setenv("JOBEXT_TOKEN", server.token)
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
@@ -212,7 +134,7 @@ def _execute(server: Server, name: str, monkeypatch: Any, tmp_path: Path) -> Any
     try:
         client.execute()
     except Exception as exc:
-        raise AssertionError(f"{name} failed: {exc}\n\nserver log:\n{server.tail()}") from None
+        raise AssertionError(f"{name} failed: {exc}\n\nserver log:\n{server.log_tail()}") from None
     return nb
 
 

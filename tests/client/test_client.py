@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import eventually_async
 
 from jobext.client import (
     BadRequest,
@@ -443,12 +444,13 @@ async def test_schedules_crud_pause_resume_preview_fires(client):
 async def test_a_schedule_fires_and_logs_its_runs(client):
     await run_in_thread(client.jobs.register, "noop", "python", "jobs_lib:noop")
     made = await run_in_thread(client.schedules.create, "noop", "* * * * * ?", "UTC")
-    deadline = time.monotonic() + 15
-    while True:
-        runs = (await run_in_thread(client.runs.history, schedule=made["id"]))["items"]
-        if runs or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+
+    async def schedule_runs() -> Any:
+        return (await run_in_thread(client.runs.history, schedule=made["id"]))["items"]
+
+    runs = await eventually_async(
+        schedule_runs, timeout=15, interval=0.2, message="a run of the schedule"
+    )
     assert runs and runs[0]["trigger"] == "schedule"
     await run_in_thread(client.schedules.pause, made["id"])
     fires = (await run_in_thread(client.schedules.fires, made["id"]))["items"]

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from pg import POSTGRES, admin, fresh_database, url_of
 from sqlalchemy.engine import make_url
+from waiting import eventually_async
 
 TIMEOUT = 60.0
 
@@ -60,20 +61,6 @@ def run_processes(uuid: str) -> list[psutil.Process]:
             ):
                 found.append(proc)
     return found
-
-
-async def wait_until(what: str, check: Any, timeout: float = TIMEOUT) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def finish(api: Any, job: str, args: Any = None) -> dict[str, Any]:
@@ -246,7 +233,11 @@ async def test_max_concurrent_conflict_and_stops(api):
     assert reply.code == 200 and reply.json()["status"] in ("stopping", "stopped")
     ended = await api.wait(first["id"], timeout=TIMEOUT)
     assert ended["status"] == "stopped" and ended["error"]
-    await wait_until("the stopped run's process to end", lambda: not run_processes(first["uuid"]))
+    await eventually_async(
+        lambda: not run_processes(first["uuid"]),
+        timeout=TIMEOUT,
+        message="the stopped run's process to end",
+    )
     again = await api.post(f"runs/{first['id']}/stop")
     assert again.code == 409
 
@@ -256,8 +247,10 @@ async def test_max_concurrent_conflict_and_stops(api):
     reply = await api.post(f"runs/{second['id']}/stop", params={"force": "true"})
     assert reply.code == 200 and reply.json()["status"] == "stopped", reply
     assert "force" in reply.json()["error"]
-    await wait_until(
-        "the force-stopped run's process to end", lambda: not run_processes(second["uuid"])
+    await eventually_async(
+        lambda: not run_processes(second["uuid"]),
+        timeout=TIMEOUT,
+        message="the force-stopped run's process to end",
     )
     assert (await api.get(f"runs/{second['id']}")).json()["status"] == "stopped"
 

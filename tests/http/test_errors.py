@@ -7,7 +7,6 @@ naming the input at fault where there is one.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
@@ -19,6 +18,7 @@ import pytest
 from conftest import API, Api, Reply
 from sqlmodel import func, select
 from tornado.httpclient import HTTPResponse
+from waiting import eventually_async
 
 from jobext.db.tables import RunEvent
 
@@ -244,18 +244,26 @@ async def test_enqueue_unpaired_surrogate_poisons_nothing(api: Api, jobext_app: 
     # An ordinary run afterwards: its log lines must be written to the database.
     await api.job("other", "jobs_lib:hello", max_concurrent=5)
     other = await api.wait((await api.run("other", {"n": 2}))["id"], "succeeded")
-    deadline = asyncio.get_running_loop().time() + 5
     stored = 0
-    while asyncio.get_running_loop().time() < deadline:
+
+    def written() -> bool:
+        nonlocal stored
         with jobext_app.store.read() as session:
             stored = session.exec(
                 select(func.count()).select_from(RunEvent).where(RunEvent.run_id == other["id"])
             ).one()
-        if stored and not jobext_app.hub._pending:
-            break
-        await asyncio.sleep(0.1)
-    assert stored > 0, "no event of a later, ordinary run reached the database"
-    assert not jobext_app.hub._pending, f"{len(jobext_app.hub._pending)} events stuck unwritten"
+        return bool(stored and not jobext_app.hub._pending)
+
+    await eventually_async(
+        written,
+        timeout=5,
+        interval=0.1,
+        message=lambda: (
+            "an event of a later, ordinary run to reach the database"
+            if not stored
+            else f"{len(jobext_app.hub._pending)} events stuck unwritten to be written"
+        ),
+    )
 
 
 async def test_register_duplicate_name(api: Api) -> None:

@@ -9,6 +9,7 @@ import time
 import nbformat
 import psutil
 import pytest
+from waiting import eventually_async
 
 PARAMS = {
     "text": "quotes ' \" and \\ backslash\nand a newline",
@@ -115,20 +116,23 @@ async def test_stop_interrupts_the_running_cell(api, jp_root_dir):
     done = await api.wait(run["id"], timeout=30)
     assert done["status"] == "stopped"
     assert time.monotonic() - started < 10
-    deadline = time.monotonic() + 15
-    while psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
-        assert time.monotonic() < deadline, "the kernel outlived its run"
-        await asyncio.sleep(0.1)
+    await eventually_async(
+        lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie",
+        timeout=15,
+        interval=0.1,
+        message="the kernel to end with its run (it outlived its run)",
+    )
     assert done["result"] is not None  # the partial notebook
 
 
 async def test_each_run_gets_a_fresh_kernel_from_the_pool(api, jp_root_dir, jobext_app):
     _notebook(jp_root_dir / "pid.ipynb", "import os; print('kernel', os.getpid())")
     await api.job("pid", "pid.ipynb", kind="notebook")
-    deadline = time.monotonic() + 30
-    while jobext_app.kernels.ready_count("python3") < 1:
-        assert time.monotonic() < deadline, "no kernel was pre-started"
-        await asyncio.sleep(0.1)
+    await eventually_async(
+        lambda: jobext_app.kernels.ready_count("python3") >= 1,
+        interval=0.1,
+        message="a pre-started kernel",
+    )
     pids = []
     for _ in range(2):
         run = await api.wait((await api.run("pid"))["id"], timeout=60)
@@ -178,10 +182,9 @@ async def test_a_dead_pool_kernel_is_never_handed_out(api, jp_root_dir, jobext_a
     _notebook(jp_root_dir / "alive.ipynb", "print('alive')")
     await api.job("alive", "alive.ipynb", kind="notebook")
     pool = jobext_app.kernels
-    deadline = time.monotonic() + 30
-    while pool.ready_count("python3") < 1:
-        assert time.monotonic() < deadline, "no kernel was pre-started"
-        await asyncio.sleep(0.1)
+    await eventually_async(
+        lambda: pool.ready_count("python3") >= 1, interval=0.1, message="a pre-started kernel"
+    )
     for km in pool._ready["python3"]:
         os.kill(km.provisioner.pid, signal.SIGKILL)
     await asyncio.sleep(0.3)

@@ -24,6 +24,7 @@ import pytest
 from conftest import Api
 from pg import fresh_database, url_of
 from sqlalchemy.engine import make_url
+from waiting import eventually_async
 
 TIMEOUT = 60.0
 #: A connection whose password must never be shown (nothing listens on port 1).
@@ -179,17 +180,6 @@ def assert_error(reply: Any, status: int, field: str) -> dict[str, Any]:
     body: dict[str, Any] = reply.json()
     assert body["field"] == field, body
     return body
-
-
-async def wait_for(what: str, check: Any, timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def rows_so_far(api: Api, run_id: int) -> int:
@@ -464,7 +454,7 @@ async def test_pause_between_chunks_and_resume_where_it_halted(api: Api, dialect
         options={"chunk_size": 1000},
     )
     run = await api.run("count")
-    await wait_for("rows", lambda: rows_so_far(api, run["id"]))
+    await eventually_async(lambda: rows_so_far(api, run["id"]), timeout=TIMEOUT, message="rows")
     assert (await api.post(f"runs/{run['id']}/pause")).code == 200
     paused = await api.wait(run["id"], "paused", timeout=TIMEOUT)
     assert 0 < (paused["records_written"] or 0) < total, paused
@@ -494,7 +484,9 @@ async def test_stop_ends_the_export_without_a_result(api: Api, dialect: str) -> 
     )
     for pause_first in (False, True):
         run = await api.run("count")
-        await wait_for("rows", lambda run=run: rows_so_far(api, run["id"]))
+        await eventually_async(
+            lambda run=run: rows_so_far(api, run["id"]), timeout=TIMEOUT, message="rows"
+        )
         if pause_first:
             await api.post(f"runs/{run['id']}/pause")
             await api.wait(run["id"], "paused", timeout=TIMEOUT)

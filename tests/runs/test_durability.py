@@ -14,19 +14,17 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
 import pytest
 import requests
+from waiting import eventually
+
+from bench.server import JupyterServer
 
 HERE = Path(__file__).parent.parent
 API = "jobext/api/v1"
@@ -39,28 +37,6 @@ T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(
-    what: str, check: Callable[[], T], timeout: float = WAIT_TIMEOUT, every: float = 0.1
-) -> T:
-    """Call ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out after {timeout:g} s waiting for {what} (last: {value!r})"
-            )
-        time.sleep(every)
 
 
 def alive(proc: psutil.Process) -> bool:
@@ -105,7 +81,7 @@ def wait_gone(
         return not leftovers
 
     try:
-        wait_for(what, gone, timeout=timeout)
+        eventually(gone, timeout=timeout, message=what)
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {describe(leftovers)}") from None
 
@@ -133,40 +109,33 @@ def says_server_stopped(text: str | None) -> bool:
 # ---------------------------------------------------------------------------- servers
 
 
-class Server:
-    """One ``jupyter server`` subprocess with jobext, and a tiny HTTP client for its API."""
+class Server(JupyterServer):
+    """One ``jupyter server`` subprocess of a :class:`Cluster`, with HTTP helpers that assert."""
 
-    def __init__(self, cluster: Cluster, process: subprocess.Popen[bytes], port: int, log: Path):
+    def __init__(self, cluster: Cluster, **jobext: Any):
+        number = len(cluster.servers) + 1
+        super().__init__(
+            name=f"server-{number}",
+            workdir=cluster.base,
+            db_url=cluster.db_url,
+            token=cluster.token,
+            log_name=f"server-{number}.log",
+            config={"max_workers": 4, "heartbeat_s": 0.5, "stop_grace_s": 10.0, **jobext},
+        )
         self.cluster = cluster
-        self.process = process
-        self.port = port
-        self.log = log
-        self.base = f"http://127.0.0.1:{port}/{API}"
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"token {cluster.token}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
 
     # -- HTTP
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 30)
-        return self.http.request(method, f"{self.base}/{path.lstrip('/')}", **kwargs)
+        return self.session.request(method, self.url(path), **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         reply = self.request("GET", path, **kwargs)
         assert reply.status_code == 200, (path, reply.status_code, reply.text)
         return reply.json()
 
-    def post(self, path: str, body: Any = None, expect: int = 200) -> Any:
+    def post(self, path: str, body: Any = None, expect: int = 200) -> Any:  # type: ignore[override]
         reply = self.request("POST", path, json=body if body is not None else {})
         assert reply.status_code == expect, (path, reply.status_code, reply.text)
         return reply.json()
@@ -192,7 +161,9 @@ class Server:
             return last if last["status"] in wanted else None
 
         try:
-            return wait_for(f"run {run_id} to be {sorted(wanted)}", check, timeout)
+            return eventually(
+                check, timeout=timeout, message=f"run {run_id} to be {sorted(wanted)}"
+            )
         except AssertionError as exc:
             raise AssertionError(f"{exc}; run: {last}\nserver log:\n{self.log_tail()}") from None
 
@@ -214,24 +185,9 @@ class Server:
             lines = self.logs(run_id)
             return lines if any(text in line["text"] for line in lines) else None
 
-        return wait_for(f"{text!r} in the log of run {run_id}", check, timeout, every=0.2)
-
-    # -- process
-
-    def kill(self) -> None:
-        """SIGKILL: the server dies without a chance to clean up (a crash, an OOM kill)."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def terminate(self, timeout: float = 90.0) -> int:
-        """SIGTERM: a clean shutdown; wait for the server to exit and return its exit code."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"the server did not exit within {timeout:g} s of SIGTERM\n{self.log_tail()}"
-            ) from None
+        return eventually(
+            check, timeout=timeout, interval=0.2, message=f"{text!r} in the log of run {run_id}"
+        )
 
 
 class Cluster:
@@ -241,27 +197,11 @@ class Cluster:
         self.base = base
         self.token = secrets.token_hex(16)
         self.root = base / "root"
-        self.data = base / "data"
-        self.runtime = base / "runtime"
-        self.config = base / "config"
-        self.results = base / "results"
-        for path in (self.root, self.data, self.runtime, self.config, self.results):
-            path.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         shutil.copy(HERE / "jobs_lib.py", self.root / "jobs_lib.py")
         shutil.copy(HERE / "durability_jobs.py", self.root / "durability_jobs.py")
         self.db_url = f"sqlite:///{base / 'jobext.db'}"
         self.servers: list[Server] = []
-        self.env = dict(os.environ)
-        for key in list(self.env):
-            if key.startswith(("JOBEXT_", "JUPYTER_", "JPY_")):
-                del self.env[key]
-        self.env.update(
-            JUPYTER_DATA_DIR=str(self.data),
-            JUPYTER_RUNTIME_DIR=str(self.runtime),
-            JUPYTER_CONFIG_DIR=str(self.config),
-            JUPYTER_PLATFORM_DIRS="1",
-            PYTHONUNBUFFERED="1",
-        )
 
     def stored_log(self, run_id: int, text: str) -> bool:
         """Is a log line of ``run_id`` containing ``text`` written to the database already?"""
@@ -275,77 +215,23 @@ class Cluster:
 
     def start(self, **jobext: Any) -> Server:
         """Start a server with ``JobExtApp`` overrides ``jobext``; return once its API answers."""
-        config = {
-            "db_url": self.db_url,
-            "results_dir": str(self.results),
-            "max_workers": 4,
-            "heartbeat_s": 0.5,
-            "stop_grace_s": 10.0,
-            **jobext,
-        }
-        for attempt in range(3):
-            port = free_port()
-            log = self.base / f"server-{len(self.servers) + 1}-{attempt}.log"
-            command = [
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                "--allow-root",
-                "--no-browser",
-                f"--port={port}",
-                "--ServerApp.port_retries=0",
-                "--ServerApp.ip=127.0.0.1",
-                f"--IdentityProvider.token={self.token}",
-                "--ServerApp.open_browser=False",
-                f"--ServerApp.root_dir={self.root}",
-                "--ServerApp.jpserver_extensions={'jobext': True}",
-                *(f"--JobExtApp.{key}={value}" for key, value in config.items()),
-            ]
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env=self.env,
-                    cwd=self.root,
-                )
-            server = Server(self, process, port, log)
-            self.servers.append(server)
-            if self._wait_ready(server):
-                return server
-            if "already in use" not in server.log_tail(20_000):
-                break
-        raise AssertionError(f"the Jupyter server did not start\n{server.log_tail()}")
-
-    def _wait_ready(self, server: Server) -> bool:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                return False
-            with contextlib.suppress(requests.RequestException):
-                if server.request("GET", "stats", timeout=5).status_code == 200:
-                    return True
-            time.sleep(0.2)
-        server.process.kill()
-        server.process.wait()
-        raise AssertionError(
-            f"the Jupyter server did not answer within {START_TIMEOUT:g} s\n{server.log_tail()}"
-        )
+        server = Server(self, **jobext)
+        self.servers.append(server)
+        server.start(timeout=START_TIMEOUT)
+        return server
 
     def cleanup(self) -> None:
         for server in self.servers:
-            if server.process.poll() is None:
-                server.process.kill()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    server.process.wait(timeout=30)
-            server.http.close()
+            if server.running:
+                server.kill()
+            server.session.close()
         # Whatever a failed test left behind: every process started with our Jupyter data dir.
-        for proc in processes_with_env("JUPYTER_DATA_DIR", str(self.data)):
+        for proc in processes_with_env("JUPYTER_DATA_DIR", str(self.base / "data")):
             with contextlib.suppress(psutil.Error):
                 proc.kill()
         for server in self.servers:
-            print(f"==== {server.log.name} (pid {server.pid})\n{server.log_tail(3000)}")
+            if server.process is not None:
+                print(f"==== {server.log_path.name} (pid {server.pid})\n{server.log_tail(60)}")
 
 
 @pytest.fixture
@@ -388,8 +274,16 @@ def test_crash_settles_in_progress_runs_keeps_history_and_queue(cluster: Cluster
     assert server.run_state(queued["id"])["status"] == "queued"
 
     # Their processes exist (and the scan by JOBEXT_RUN_UUID finds them).
-    first_procs = wait_for("the first run's process", lambda: run_processes(first["uuid"]))
-    second_procs = wait_for("the second run's processes", lambda: run_processes(second["uuid"]))
+    first_procs = eventually(
+        lambda: run_processes(first["uuid"]),
+        timeout=WAIT_TIMEOUT,
+        message="the first run's process",
+    )
+    second_procs = eventually(
+        lambda: run_processes(second["uuid"]),
+        timeout=WAIT_TIMEOUT,
+        message="the second run's processes",
+    )
     detached = psutil.Process(detached_pid)
     assert detached in second_procs, describe(second_procs)
     assert detached.environ().get("JOBEXT_RUN_UUID") == second["uuid"]
@@ -397,7 +291,11 @@ def test_crash_settles_in_progress_runs_keeps_history_and_queue(cluster: Cluster
     assert old_worker
     # Lines reach the database in batches; make sure some did before the crash.
     for run in (first, second):
-        wait_for("a tick in the database", lambda r=run: cluster.stored_log(r["id"], "tick 1"))
+        eventually(
+            lambda r=run: cluster.stored_log(r["id"], "tick 1"),
+            timeout=WAIT_TIMEOUT,
+            message="a tick in the database",
+        )
 
     server.kill()
 
@@ -454,8 +352,10 @@ def test_clean_shutdown_stops_run_and_keeps_every_line(cluster: Cluster) -> None
             return int(marker.read_text() or 0) >= 100
         return False
 
-    wait_for("the job to print 100 lines", printed_enough)
-    procs = wait_for("the run's process", lambda: run_processes(run["uuid"]))
+    eventually(printed_enough, timeout=WAIT_TIMEOUT, message="the job to print 100 lines")
+    procs = eventually(
+        lambda: run_processes(run["uuid"]), timeout=WAIT_TIMEOUT, message="the run's process"
+    )
 
     server.terminate()
     # The job wrote each number after printing it: at least this many lines were printed.
@@ -517,7 +417,11 @@ def test_no_zombies_after_runs_end_in_every_way(cluster: Cluster) -> None:
 
     # A run stopped with force=true while it loops.
     server.wait_log(looping["id"], "tick 2")
-    loop_procs = wait_for("the looping run's process", lambda: run_processes(looping["uuid"]))
+    loop_procs = eventually(
+        lambda: run_processes(looping["uuid"]),
+        timeout=WAIT_TIMEOUT,
+        message="the looping run's process",
+    )
     stopped = server.post(f"runs/{looping['id']}/stop?force=true")
     assert stopped["status"] == "stopped", stopped
 
@@ -530,9 +434,10 @@ def test_no_zombies_after_runs_end_in_every_way(cluster: Cluster) -> None:
             if line["text"].startswith("child ")
         )
     )
-    spawn_procs = wait_for(
-        "the spawning run's processes",
+    spawn_procs = eventually(
         lambda: (procs := run_processes(spawning["uuid"])) and child in procs and procs,
+        timeout=WAIT_TIMEOUT,
+        message="the spawning run's processes",
     )
     server.post(f"runs/{spawning['id']}/stop")
     assert server.wait(spawning["id"])["status"] == "stopped"
@@ -554,7 +459,7 @@ def test_no_zombies_after_runs_end_in_every_way(cluster: Cluster) -> None:
         return not problems
 
     try:
-        wait_for("no zombie children and no stray job processes", clean, timeout=30)
+        eventually(clean, timeout=30, message="no zombie children and no stray job processes")
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {problems}") from None
     assert server.process.poll() is None, "the server died"
@@ -591,6 +496,6 @@ def test_grandchild_left_behind_ends_with_its_run(cluster: Cluster) -> None:
         return not problems
 
     try:
-        wait_for("the grandchild to be gone, with no zombie", clean, timeout=15)
+        eventually(clean, timeout=15, message="the grandchild to be gone, with no zombie")
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {problems}") from None

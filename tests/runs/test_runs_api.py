@@ -8,6 +8,7 @@ import time
 
 import psutil
 import pytest
+from waiting import eventually_async
 
 
 async def test_python_run_succeeds_with_logs_progress_and_user(api):
@@ -224,10 +225,11 @@ async def test_force_stop_ends_at_once_and_kills_the_process_group(api):
     assert psutil.pid_exists(child_pid)
     reply = await api.post(f"runs/{run['id']}/stop", params={"force": "true"})
     assert reply.code == 200 and reply.json()["status"] == "stopped"
-    deadline = time.monotonic() + 10
-    while psutil.pid_exists(child_pid) and psutil.Process(child_pid).status() != "zombie":
-        assert time.monotonic() < deadline, "the job's child outlived a forced stop"
-        await asyncio.sleep(0.05)
+    await eventually_async(
+        lambda: not psutil.pid_exists(child_pid) or psutil.Process(child_pid).status() == "zombie",
+        timeout=10,
+        message="the job's child to end (it outlived a forced stop)",
+    )
 
 
 async def test_queued_run_stops_at_once(api):

@@ -26,14 +26,15 @@ from pg import POSTGRES
 from pg import admin as _admin
 from sqlalchemy.engine import make_url
 from test_durability import (
+    WAIT_TIMEOUT,
     Cluster,
     Server,
     alive,
     run_processes,
     says_server_stopped,
-    wait_for,
     wait_gone,
 )
+from waiting import eventually
 
 SECOND = dt.timedelta(seconds=1)
 FINAL = ("succeeded", "failed", "stopped")
@@ -115,7 +116,12 @@ def settle(server: Server, schedule_ids: list[int], quiet_s: float = 1.5) -> Non
             return False
         return time.monotonic() - quiet_since >= quiet_s
 
-    wait_for("the schedules' runs to end and their logs to settle", check, every=0.25)
+    eventually(
+        check,
+        interval=0.25,
+        timeout=WAIT_TIMEOUT,
+        message="the schedules' runs to end and their logs to settle",
+    )
 
 
 def seconds(delta: dt.timedelta) -> float:
@@ -126,20 +132,20 @@ def scheduler_errors(servers: list[Server]) -> None:
     """Fail on errors of the scheduler loop in the servers' logs; print other tracebacks'
     first lines (they are not what these tests are about, but should be known)."""
     for server in servers:
-        text = server.log.read_text(errors="replace")
+        text = server.log_path.read_text(errors="replace")
         bad = [
             line
             for line in text.splitlines()
             if "scheduler pass failed" in line or "could not fire" in line
         ]
-        assert not bad, f"{server.log.name}: {bad[:3]}\n{server.log_tail()}"
+        assert not bad, f"{server.log_path.name}: {bad[:3]}\n{server.log_tail()}"
         errors = collections.Counter(
             line.strip()[:160]
             for line in text.splitlines()
             if line.startswith(("sqlalchemy.exc.", "[E ")) or "dropped event" in line
         )
         if errors:
-            print(f"NOTE {server.log.name}: errors in the log: {dict(errors)}")
+            print(f"NOTE {server.log_path.name}: errors in the log: {dict(errors)}")
 
 
 def pause(server: Server, schedule_id: int) -> None:
@@ -170,11 +176,11 @@ def exactly_once_across(servers: list[Server], *, fires_wanted: int = 9) -> None
 
     # Let them fire: until the every-second schedule that allows overlap has enough runs.
     allow_id = ids[2]
-    wait_for(
-        f"{fires_wanted} fires of schedule {allow_id}",
+    eventually(
         lambda: len(schedule_fires(servers[1], allow_id)) >= fires_wanted,
         timeout=60,
-        every=0.5,
+        interval=0.5,
+        message=f"{fires_wanted} fires of schedule {allow_id}",
     )
     for i, sid in enumerate(ids):
         pause(servers[i % len(servers)], sid)
@@ -300,7 +306,9 @@ def test_crash_of_one_server_is_settled_by_another(pg_cluster: Cluster) -> None:
     else:
         pytest.fail("server B took every run")
     a.wait_log(run["id"], "tick 2")
-    procs = wait_for("the run's process", lambda: run_processes(run["uuid"]))
+    procs = eventually(
+        lambda: run_processes(run["uuid"]), timeout=WAIT_TIMEOUT, message="the run's process"
+    )
 
     a.kill()
     killed_at = now()
@@ -322,7 +330,7 @@ def test_crash_of_one_server_is_settled_by_another(pg_cluster: Cluster) -> None:
         items = b.get("runs", params={"job": "long", "per_page": 1000})["items"]
         return next((r for r in items if r["restarted_from"] == run["id"]), None)
 
-    found = wait_for("the retry run", retry, timeout=30)
+    found = eventually(retry, timeout=30, message="the retry run")
     assert found is not None
     again = found
     assert again["trigger"] == "retry", again
@@ -332,10 +340,14 @@ def test_crash_of_one_server_is_settled_by_another(pg_cluster: Cluster) -> None:
     assert again["status"] == "running", again
     assert again["worker"].startswith("host-b:"), again
     b.wait_log(again["id"], "tick 2")
-    retry_procs = wait_for("the retry's process", lambda: run_processes(again["uuid"]))
+    retry_procs = eventually(
+        lambda: run_processes(again["uuid"]), timeout=WAIT_TIMEOUT, message="the retry's process"
+    )
     assert b.post(f"runs/{again['id']}/stop?force=true")["status"] == "stopped"
-    wait_for(
-        "the retry's process to end", lambda: not any(alive(p) for p in retry_procs), timeout=15
+    eventually(
+        lambda: not any(alive(p) for p in retry_procs),
+        timeout=15,
+        message="the retry's process to end",
     )
 
 
@@ -363,7 +375,11 @@ def test_misfire_policies_across_a_real_restart(cluster: Cluster) -> None:
         return sum(since is None or instant(r["scheduled_for"]) >= since for r in runs) >= count
 
     for sid in ids.values():
-        wait_for(f"schedule {sid} to fire", functools.partial(fired, server, sid, 2))
+        eventually(
+            functools.partial(fired, server, sid, 2),
+            timeout=WAIT_TIMEOUT,
+            message=f"schedule {sid} to fire",
+        )
 
     server.terminate()
     stopped_at = now()
@@ -373,9 +389,10 @@ def test_misfire_policies_across_a_real_restart(cluster: Cluster) -> None:
 
     # Normal firing resumes: runs for fire times well after the restart.
     for sid in ids.values():
-        wait_for(
-            f"schedule {sid} to fire after the restart",
+        eventually(
             functools.partial(fired, restarted, sid, 1, ready_at + 2 * SECOND),
+            timeout=WAIT_TIMEOUT,
+            message=f"schedule {sid} to fire after the restart",
         )
     for sid in ids.values():
         pause(restarted, sid)
@@ -464,7 +481,9 @@ def test_timeout_applies_to_scheduled_runs(cluster: Cluster) -> None:
         "schedules", {"job": "sleepy", "cron": "* * * * * *", "args": {"seconds": 30}}, 201
     )
     sid = schedule["id"]
-    first = wait_for("a scheduled run", lambda: schedule_runs(server, sid))[0]
+    first = eventually(
+        lambda: schedule_runs(server, sid), timeout=WAIT_TIMEOUT, message="a scheduled run"
+    )[0]
     pause(server, sid)
     ended = server.wait(first["id"], timeout=30)
     assert ended["trigger"] == "schedule" and ended["schedule_id"] == sid, ended
@@ -472,5 +491,7 @@ def test_timeout_applies_to_scheduled_runs(cluster: Cluster) -> None:
     assert "timed out" in (ended["error"] or ""), ended
     took = seconds(instant(ended["ended_at"]) - instant(ended["started_at"]))
     assert took < 15, f"the run took {took:.1f} s: the timeout did not stop it"
-    wait_for("the run's process to end", lambda: not run_processes(first["uuid"]), timeout=15)
+    eventually(
+        lambda: not run_processes(first["uuid"]), timeout=15, message="the run's process to end"
+    )
     scheduler_errors([server])

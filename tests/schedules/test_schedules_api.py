@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import time
 
 import pytest
 from sqlalchemy import update
+from waiting import eventually_async
 
 from jobext.db.tables import Schedule
 from jobext.times import utcnow
@@ -30,6 +30,16 @@ async def _runs_of(api, schedule_id):
     return (await api.get("runs", params={"schedule": schedule_id, "per_page": 1000})).json()[
         "items"
     ]
+
+
+async def _runs_at_least(api, schedule_id, n):
+    return len(await _runs_of(api, schedule_id)) >= n
+
+
+async def _fires_with_a_skip(api, schedule_id):
+    """The schedule's fires once one of them was skipped (else None)."""
+    fires = (await api.get(f"schedules/{schedule_id}/fires")).json()["items"]
+    return fires if any(f["outcome"] == "skipped" for f in fires) else None
 
 
 async def test_schedule_crud_and_preview(api):
@@ -116,10 +126,12 @@ async def test_bad_schedules_name_the_field(api, body, field):
 async def test_schedule_fires_runs_on_time(api):
     await api.job("noop", "jobs_lib:noop", max_concurrent=10)
     schedule = await _schedule(api, job="noop", cron="* * * * * *")
-    deadline = time.monotonic() + 15
-    while len(await _runs_of(api, schedule["id"])) < 3:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    await eventually_async(
+        lambda: _runs_at_least(api, schedule["id"], 3),
+        timeout=15,
+        interval=0.2,
+        message="three runs of the schedule",
+    )
     await api.post(f"schedules/{schedule['id']}/pause")
     runs = await _runs_of(api, schedule["id"])
     fire_times = sorted(_t(r["scheduled_for"]) for r in runs)
@@ -137,13 +149,12 @@ async def test_schedule_fires_runs_on_time(api):
 async def test_overlap_forbid_skips_and_logs(api):
     await api.job("loop", "jobs_lib:loop", max_concurrent=5)
     schedule = await _schedule(api, job="loop", cron="* * * * * *", args={"seconds": 30})
-    deadline = time.monotonic() + 15
-    while True:
-        fires = (await api.get(f"schedules/{schedule['id']}/fires")).json()["items"]
-        if any(f["outcome"] == "skipped" for f in fires):
-            break
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    fires = await eventually_async(
+        lambda: _fires_with_a_skip(api, schedule["id"]),
+        timeout=15,
+        interval=0.2,
+        message="a skipped fire",
+    )
     await api.post(f"schedules/{schedule['id']}/pause")
     skipped = next(f for f in fires if f["outcome"] == "skipped")
     assert "overlap: forbid" in skipped["message"] and skipped["run_id"] is None
@@ -157,10 +168,12 @@ async def test_overlap_replace_stops_the_old_run(api):
     schedule = await _schedule(
         api, job="loop", cron="*/2 * * * * *", args={"seconds": 30}, overlap="replace"
     )
-    deadline = time.monotonic() + 20
-    while len(await _runs_of(api, schedule["id"])) < 2:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    await eventually_async(
+        lambda: _runs_at_least(api, schedule["id"], 2),
+        timeout=20,
+        interval=0.2,
+        message="two runs of the schedule",
+    )
     await api.post(f"schedules/{schedule['id']}/pause")
     runs = sorted(await _runs_of(api, schedule["id"]), key=lambda r: r["id"])
     first = await api.wait(runs[0]["id"], timeout=20)
@@ -176,13 +189,12 @@ async def test_overlap_allow_respects_the_job_limit(api):
     schedule = await _schedule(
         api, job="loop", cron="* * * * * *", args={"seconds": 30}, overlap="allow"
     )
-    deadline = time.monotonic() + 20
-    while True:
-        fires = (await api.get(f"schedules/{schedule['id']}/fires")).json()["items"]
-        if any(f["outcome"] == "skipped" for f in fires):
-            break
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    fires = await eventually_async(
+        lambda: _fires_with_a_skip(api, schedule["id"]),
+        timeout=20,
+        interval=0.2,
+        message="a skipped fire",
+    )
     await api.post(f"schedules/{schedule['id']}/pause")
     runs = await _runs_of(api, schedule["id"])
     assert len(runs) == 2
@@ -250,13 +262,16 @@ async def test_each_fire_time_is_claimed_once(api, jobext_app):
 async def test_retries_with_backoff(api):
     await api.job("fail", "jobs_lib:fail", retries=2, retry_backoff_s=0.2)
     first = await api.run("fail")
-    deadline = time.monotonic() + 30
-    while True:
+    runs: list[dict] = []
+
+    async def three_failed() -> bool:
+        nonlocal runs
         runs = (await api.get("runs", params={"job": "fail"})).json()["items"]
-        if len(runs) == 3 and all(r["status"] == "failed" for r in runs):
-            break
-        assert time.monotonic() < deadline, runs
-        await asyncio.sleep(0.1)
+        return len(runs) == 3 and all(r["status"] == "failed" for r in runs)
+
+    await eventually_async(
+        three_failed, interval=0.1, message=lambda: f"three failed attempts: {runs}"
+    )
     runs.sort(key=lambda r: r["id"])
     assert [r["attempt"] for r in runs] == [1, 2, 3]
     assert [r["trigger"] for r in runs] == ["manual", "retry", "retry"]

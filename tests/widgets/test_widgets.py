@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from waiting import eventually_async
 
 from jobext.client import JobsClient
 from jobext.widgets import (
@@ -60,18 +61,6 @@ def jobext_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("jobext-")]
 
 
-async def until(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Yield to the server until ``check()`` is truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def enabled(view: RunView) -> set[str]:
     return {name for name, button in view.buttons.items() if not button.disabled}
 
@@ -102,19 +91,21 @@ async def test_run_view_buttons_follow_the_state_machine(api, make):
     run = await api.run("loop")
     await api.wait(run["id"], "running")
     view = await make(RunView, run["id"])
-    await until("the view to show running", lambda: view.status == "running")
-    await until("ticks in the log", lambda: any("tick" in line for line in view.lines))
+    await eventually_async(lambda: view.status == "running", message="the view to show running")
+    await eventually_async(
+        lambda: any("tick" in line for line in view.lines), message="ticks in the log"
+    )
     assert enabled(view) == {"stop", "force_stop", "pause"}
 
     await asyncio.to_thread(view.buttons["pause"].click)
-    await until("paused", lambda: view.status == "paused")
+    await eventually_async(lambda: view.status == "paused", message="paused")
     assert enabled(view) == {"stop", "force_stop", "resume"}
     assert "paused" in view.badge.value
 
     await asyncio.to_thread(view.buttons["resume"].click)
-    await until("running again", lambda: view.status == "running")
+    await eventually_async(lambda: view.status == "running", message="running again")
     await asyncio.to_thread(view.buttons["stop"].click)
-    await until("stopped", lambda: view.status == "stopped", timeout=30)
+    await eventually_async(lambda: view.status == "stopped", timeout=30, message="stopped")
     assert enabled(view) == {"restart", "remove"}
     assert view.notice.value == ""
 
@@ -122,9 +113,9 @@ async def test_run_view_buttons_follow_the_state_machine(api, make):
     await asyncio.to_thread(view.buttons["restart"].click)
     assert view.run_id != run["id"] and view.run["restarted_from"] == run["id"]
     assert f"restarted as run {view.run_id}" in view.notice.value
-    await until("the new run running", lambda: view.status == "running")
+    await eventually_async(lambda: view.status == "running", message="the new run running")
     await asyncio.to_thread(view.buttons["force_stop"].click)
-    await until("force-stopped", lambda: view.status == "stopped")
+    await eventually_async(lambda: view.status == "stopped", message="force-stopped")
     # The old run is restarted already: the server would refuse another restart.
     old = await make(RunView, run["id"])
     assert old.status == "stopped" and "restart" not in enabled(old)
@@ -175,7 +166,7 @@ async def test_closing_a_run_view_stops_its_threads(api, make, client):
     await api.job("loop", "jobs_lib:loop", default_args={"seconds": 30.0})
     run = await api.run("loop")
     view = await make(RunView, run["id"])
-    await until("running", lambda: view.status == "running")
+    await eventually_async(lambda: view.status == "running", message="running")
     assert any(f"run-{run['id']}" in t for t in jobext_threads())
     started = time.monotonic()
     await asyncio.to_thread(view.close)
@@ -231,7 +222,7 @@ async def test_run_view_shows_the_result_once_the_run_has_one(api, make):
     run = await api.run("export", {"rows": 2})
     view = await make(RunView, run["id"])
     await asyncio.to_thread(view.wait, 20)
-    await until("a result view", lambda: view.result_view is not None)
+    await eventually_async(lambda: view.result_view is not None, message="a result view")
     assert view.result_view.rows == [["id", "name"], ["0", "row 0"], ["1", "row 1"]]
     assert list(view.result_box.children) == [view.result_view]
 
@@ -332,12 +323,13 @@ async def test_schedule_editor_previews_live_and_saves(api, make, client):
     assert "02:30:00+0" in editor.preview.value and editor.delete_button.disabled
 
     editor.cron.value = "61 * * * *"  # typing: the preview follows on its own
-    await until(
-        "the cron error", lambda: "cron" in editor.preview.value and "⚠" in editor.preview.value
+    await eventually_async(
+        lambda: "cron" in editor.preview.value and "⚠" in editor.preview.value,
+        message="the cron error",
     )
     assert editor.fire_times is None
     editor.cron.value = "0 6 * * mon-fri"
-    await until("a new preview", lambda: editor.fire_times is not None)
+    await eventually_async(lambda: editor.fire_times is not None, message="a new preview")
     assert all("T06:00:00" in t for t in editor.fire_times["local_times"])
 
     editor.misfire.value = "once"
