@@ -15,6 +15,69 @@ from typing import Any, Protocol
 LogLine = tuple[str, str | None, str]
 
 
+class LogBudget:
+    """At most ``limit`` bytes of log lines per run (``c.JobExtApp.max_log_bytes``).
+
+    Past the limit the run goes on, but its lines are dropped (and counted): the first line
+    over it is replaced by one ``jobext`` line saying so, and the executor reports a
+    ``{"t": "log_truncated"}`` message, which the supervisor publishes as a ``truncated``
+    event. Lines are measured as UTF-8 text plus a newline.
+    """
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.kept = 0
+        self.dropped_lines = 0
+        self.dropped_bytes = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.limit is not None and self.kept >= self.limit
+
+    def admit(self, lines: list[LogLine]) -> tuple[list[LogLine], dict[str, Any] | None]:
+        """The lines to keep, and the truncation message when these lines cross the limit."""
+        if self.limit is None:
+            return lines, None
+        if self.exhausted:
+            self.drop(sum(_size(text) for _, _, text in lines), len(lines))
+            return [], None
+        kept: list[LogLine] = []
+        for index, line in enumerate(lines):
+            size = _size(line[2])
+            if self.kept + size > self.limit:
+                rest = lines[index:]
+                self.drop(sum(_size(text) for _, _, text in rest), len(rest))
+                self.kept = self.limit
+                note = (
+                    f"the log reached max_log_bytes ({self.limit:,} bytes): the run goes on, "
+                    "its further output is not kept"
+                )
+                kept.append(("jobext", "WARNING", note))
+                return kept, {"t": "log_truncated", "max_log_bytes": self.limit, "message": note}
+            self.kept += size
+            kept.append(line)
+        return kept, None
+
+    def drop(self, size: int, count: int) -> None:
+        """Count output dropped without being split into lines."""
+        self.dropped_bytes += size
+        self.dropped_lines += count
+
+    def summary(self) -> LogLine | None:
+        """A closing line saying how much was dropped (None when nothing was)."""
+        if not self.dropped_lines and not self.dropped_bytes:
+            return None
+        text = (
+            f"{self.dropped_lines:,} lines ({self.dropped_bytes:,} bytes) of output were dropped"
+            f" past max_log_bytes ({self.limit:,} bytes)"
+        )
+        return ("jobext", "WARNING", text)
+
+
+def _size(text: str) -> int:
+    return (len(text) if text.isascii() else len(text.encode())) + 1
+
+
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
     """What a job's process needs to know to run."""

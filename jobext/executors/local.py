@@ -20,13 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jobext.executors.base import Executor, ExecutorEvents, LogLine, Outcome, RunSpec
+from jobext.executors.base import Executor, ExecutorEvents, LogBudget, LogLine, Outcome, RunSpec
 from jobext.executors.zygote import ForkServer
 
 log = logging.getLogger(__name__)
 
 MAX_LINE = 100_000
 _READ_SIZE = 1 << 16
+#: How the runner's ``logging`` frames begin (``json.dumps`` of ``{"t": "log", ...}``).
+_LOG_FRAME = b'{"t": "log",'
 #: Larger specs travel in a file: an environment variable holds at most 128 KiB on Linux.
 _SPEC_ENV_LIMIT = 64 * 1024
 
@@ -98,9 +100,11 @@ class _Process:
         exited: asyncio.Future[int | None],
         control_fd: int,
         events: ExecutorEvents,
+        budget: LogBudget,
     ):
         self.spec = spec
         self.events = events
+        self.budget = budget
         #: The run's process leads its own session and process group.
         self.pid = pid
         #: Its exit code (negative: killed by that signal; None: unknown).
@@ -114,6 +118,14 @@ class _Process:
     @property
     def pgid(self) -> int:
         return self.pid
+
+    def log(self, lines: list[LogLine]) -> None:
+        """Pass ``lines`` on, within the run's log budget."""
+        kept, truncated = self.budget.admit(lines)
+        if kept:
+            self.events.on_logs(self.spec.run_id, kept)
+        if truncated is not None:
+            self.events.on_message(self.spec.run_id, truncated)
 
     def send(self, command: str) -> None:
         try:
@@ -137,8 +149,10 @@ class LocalExecutor(Executor):
         python: str = sys.executable,
         env: dict[str, str] | None = None,
         fork_server: bool = True,
+        max_log_bytes: int | None = None,
     ):
         self.python = python
+        self.max_log_bytes = max_log_bytes
         self.extra_env = env or {}
         self._procs: dict[int, _Process] = {}
         self._sweeps: set[asyncio.Future[int]] = set()
@@ -189,7 +203,7 @@ class LocalExecutor(Executor):
                     os.close(fd)
         os.set_blocking(control_w, False)
         pid, exited = started
-        proc = _Process(spec, pid, exited, control_w, events)
+        proc = _Process(spec, pid, exited, control_w, events, LogBudget(self.max_log_bytes))
         self._procs[spec.run_id] = proc
         loop = asyncio.get_running_loop()
         proc.readers = [
@@ -225,12 +239,17 @@ class LocalExecutor(Executor):
     ) -> None:
         splitter = _LineSplitter()
         run_id = proc.spec.run_id
+        budget = proc.budget
         while True:
             chunk = await reader.read(_READ_SIZE)
             frames = splitter.feed(chunk) if chunk else splitter.rest()
             lines: list[LogLine] = []
             for frame in frames:
                 head = frame[:1]
+                if budget.exhausted and (head in (b"1", b"2") or frame.startswith(_LOG_FRAME)):
+                    # Past the log's limit: dropped before any decoding.
+                    budget.drop(len(frame), 1)
+                    continue
                 if head == b"1":
                     lines.append(("stdout", None, _text(frame[1:])))
                 elif head == b"2":
@@ -245,7 +264,7 @@ class LocalExecutor(Executor):
                         lines.append(("log", message.get("level"), _text(message["text"].encode())))
                         continue
                     if lines:
-                        events.on_logs(run_id, lines)
+                        proc.log(lines)
                         lines = []
                     if message.get("t") == "end":
                         proc.end = message
@@ -254,7 +273,7 @@ class LocalExecutor(Executor):
                 elif frame:
                     lines.append(("stderr", None, _text(frame)))
             if lines:
-                events.on_logs(run_id, lines)
+                proc.log(lines)
             if not chunk:
                 return
 
@@ -268,9 +287,12 @@ class LocalExecutor(Executor):
         splitter = _LineSplitter()
         while True:
             chunk = await stream.read(_READ_SIZE)
-            raw = splitter.feed(chunk) if chunk else splitter.rest()
-            if raw:
-                events.on_logs(proc.spec.run_id, [(name, None, _text(line)) for line in raw])
+            if proc.budget.exhausted:
+                proc.budget.drop(len(chunk), chunk.count(b"\n"))
+            else:
+                raw = splitter.feed(chunk) if chunk else splitter.rest()
+                if raw:
+                    proc.log([(name, None, _text(line)) for line in raw])
             if not chunk:
                 return
 
@@ -287,6 +309,9 @@ class LocalExecutor(Executor):
         with contextlib.suppress(OSError):
             os.close(proc.control_fd)
         self._procs.pop(proc.spec.run_id, None)
+        dropped = proc.budget.summary()
+        if dropped is not None:
+            events.on_logs(proc.spec.run_id, [dropped])
         events.on_exit(proc.spec.run_id, Outcome(returncode, proc.end))
         # Children that left the group (a new session, a daemon) still carry the run's uuid.
         await asyncio.to_thread(kill_run_processes, proc.spec.uuid)
