@@ -3,34 +3,29 @@
 ``connection`` names one of ``JobExtApp.connections`` (name → SQLAlchemy URL); the URL reaches
 the job's process through :func:`launch_options` only, never the API or the log.
 
-Args are a JSON object of parameters bound with ``sqlalchemy.text`` (never formatted into the
-SQL): scalars as they are, a list as an expanding parameter (``WHERE id IN :ids``). Every
+Args are a JSON object of SQL parameters (``:name``), never formatted into the SQL text by
+jobext: scalars as they are, a list as an expanding parameter (``WHERE id IN :ids``). Every
 ``:name`` of the SQL needs a value and every arg must be a ``:name`` of the SQL; a run whose args
 do not match fails naming the parameter (``default_args`` are checked at registration).
 
 The statement runs in a read-only transaction (PostgreSQL ``transaction_read_only``, SQLite
-``PRAGMA query_only``; elsewhere it is rolled back) and rows stream through a server-side cursor
-in chunks of ``options.chunk_size`` rows into ``result.csv``: UTF-8, a header row, RFC 4180
-(``\\r\\n`` line ends, fields quoted only when needed, quotes doubled), NULL as an empty field.
-Values are written as the database prints them (on PostgreSQL with psycopg they arrive as
-PostgreSQL's own text, which is faster and exact): decimals in plain notation, floats as the
-shortest text that reads back the same, dates and times in ISO 8601 with a space before the time
-(``2024-03-01 12:30:00.25+00``), intervals as ISO 8601 durations (``P1DT2H``), booleans
-``true``/``false``, bytes as ``\\x`` + hex, JSON as JSON text. A pause or a stop takes effect
-between chunks. Only a succeeded run has a result file.
+``PRAGMA query_only``; elsewhere it is rolled back) and its rows stream, ``options.chunk_size``
+at a time, into ``result.csv`` in PostgreSQL's COPY CSV format: NULL as an empty field, the
+empty string as ``""`` (see :mod:`jobext.kinds.csv_export`, which also says how parameters
+reach PostgreSQL's ``COPY``). A pause or a stop takes effect between chunks. Only a succeeded
+run has a result file.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 from jobext.errors import Invalid
 
 TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from pathlib import Path
     from typing import Any
 
     from jobext.db.tables import Job
@@ -40,8 +35,6 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 10_000
 MAX_CHUNK_SIZE = 1_000_000
 OPTIONS = ("chunk_size",)
-#: Seconds between two progress reports of a running export.
-REPORT_EVERY_S = 0.25
 #: What ``sqlalchemy.text`` takes for a parameter name.
 _PARAM_NAME = re.compile(r"\w+")
 #: ``:day::date``: sqlalchemy.text does not read ``:day`` as a parameter when ``::`` follows.
@@ -152,6 +145,24 @@ def launch_options(job: Job, env: KindEnv, run_uuid: str | None = None) -> dict[
 # ---------------------------------------------------------------------------- job process
 
 
+def preload() -> None:
+    """Import what every export needs (the fork server calls this once): SQLAlchemy and the
+    drivers of SQLite and PostgreSQL, when installed. No connection is opened."""
+    import csv  # noqa: F401
+    import sqlite3  # noqa: F401
+
+    import sqlalchemy.dialects.postgresql.psycopg
+    import sqlalchemy.dialects.sqlite.pysqlite
+    import sqlalchemy.pool  # noqa: F401
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pass
+
+    from jobext.kinds import csv_export  # noqa: F401
+
+
 def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     """Export the query's rows to ``result.csv``; a database error fails the run with the
     database's own message."""
@@ -159,6 +170,7 @@ def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     import os
 
     from jobext.job import api as context
+    from jobext.kinds import csv_export
 
     options = spec.get("options") or {}
     url = str(options["url"])
@@ -173,7 +185,7 @@ def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     partial = path.with_name(path.name + ".part")
     began = time.perf_counter()
     try:
-        rows = _export(
+        rows = csv_export.export(
             url, sql, params, partial, int(options.get("chunk_size") or CHUNK_SIZE), channel
         )
         os.replace(partial, path)
@@ -194,155 +206,6 @@ def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     return {"t": "end", "status": "succeeded", "exit_code": 0}
 
 
-def _export(url: str, sql: str, params: dict[str, Any], out: Path, size: int, channel: Any) -> int:
-    """Stream the rows of ``sql`` into the CSV file ``out``; return how many there were."""
-    import csv
-    import itertools
-
-    from sqlalchemy import bindparam, create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    from jobext.job import api as context
-
-    statement = text(sql)
-    lists: list[Any] = [
-        bindparam(name, expanding=True) for name, v in params.items() if isinstance(v, list)
-    ]
-    if lists:
-        statement = statement.bindparams(*lists)
-    engine = create_engine(url, poolclass=NullPool)
-    count = 0
-    try:
-        with engine.connect() as conn:
-            as_text = _read_only(conn)
-            result = conn.execution_options(stream_results=True, yield_per=size).execute(
-                statement, params
-            )
-            if not result.returns_rows:
-                raise _NoRows
-            with out.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
-                writer = csv.writer(handle, lineterminator="\r\n")
-                writer.writerow(result.keys())
-                reported = time.monotonic()
-                _report(channel, 0)
-                for chunk in result.partitions(size):
-                    rows: Sequence[Any] = chunk
-                    # Values csv writes right themselves go as they are; a chunk holding any
-                    # other (bytes, dates, decimals, ...) is converted value by value.
-                    if not as_text and not _PLAIN.issuperset(
-                        map(type, itertools.chain.from_iterable(rows))
-                    ):
-                        rows = [[v if type(v) in _PLAIN else _cell(v) for v in r] for r in rows]
-                    writer.writerows(rows)
-                    count += len(rows)
-                    if time.monotonic() - reported >= REPORT_EVERY_S:
-                        reported = time.monotonic()
-                        _report(channel, count)
-                    context.checkpoint()
-            result.close()
-            conn.rollback()
-    finally:
-        engine.dispose()
-    _report(channel, count)
-    return count
-
-
-class _NoRows(Exception):
-    def __str__(self) -> str:
-        return (
-            "the SQL returned no rows to export: query jobs run a query "
-            "(SELECT, WITH, VALUES), in a read-only transaction"
-        )
-
-
-def _report(channel: Any, count: int) -> None:
-    # The total is unknown until the last chunk (counting first would run the query twice):
-    # the fraction stays unknown and the message says how far the export is.
-    channel.send({"t": "records", "count": count})
-    channel.send({"t": "progress", "fraction": None, "message": f"{count:,} rows"})
-
-
-def _read_only(conn: Any) -> bool:
-    """Make the transaction read-only where the database can; on PostgreSQL with psycopg,
-    have every value arrive as the text PostgreSQL prints (returns True then)."""
-    dialect = conn.dialect
-    if dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA query_only = ON")
-        return False
-    if dialect.name != "postgresql":
-        return False
-    conn.exec_driver_sql(
-        "SELECT set_config('transaction_read_only', 'on', true),"
-        " set_config('DateStyle', 'ISO', true),"
-        " set_config('IntervalStyle', 'iso_8601', true),"
-        " set_config('bytea_output', 'hex', true),"
-        " set_config('extra_float_digits', '3', true)"
-    )
-    if dialect.driver != "psycopg":
-        return False
-    # PostgreSQL's own text of a value is what the CSV holds: loading it as text skips
-    # parsing into Python objects and printing them again (2.5x the rows per second).
-    from psycopg import postgres
-    from psycopg.adapt import Loader
-    from psycopg.types.string import TextLoader
-
-    class BoolLoader(Loader):
-        def load(self, data: Any) -> str:
-            return "true" if bytes(data) == b"t" else "false"
-
-    adapters = conn.connection.driver_connection.adapters
-    for info in postgres.types:
-        adapters.register_loader(info.oid, TextLoader)
-        if info.array_oid:
-            adapters.register_loader(info.array_oid, TextLoader)
-    adapters.register_loader("bool", BoolLoader)
-    return True
-
-
-_PLAIN = frozenset({str, int, float, type(None)})
-
-
-def _cell(value: Any) -> Any:
-    """The CSV text of a value the driver gave as a Python object (see the module's doc)."""
-    import datetime as dt
-    import decimal
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "\\x" + bytes(value).hex()
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return _iso_duration(value)
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def _iso_duration(value: Any) -> str:
-    """``P1DT2H3M4.5S`` for a ``timedelta`` (PostgreSQL's ``iso_8601`` interval style)."""
-    sign = "-" if value.days < 0 else ""
-    value = abs(value)
-    hours, rest = divmod(value.seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = f"{sign}P{value.days}D" if value.days else f"{sign}P"
-    clock = ""
-    if hours:
-        clock += f"{hours}H"
-    if minutes:
-        clock += f"{minutes}M"
-    if seconds or value.microseconds or not (value.days or clock):
-        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
-        clock += f"{seconds}{fraction}S"
-    return text + ("T" + clock if clock else "")
-
-
 def _failure(exc: Exception, url: str) -> dict[str, Any]:
     """The ``end`` message of a failed export: the database's own message for a database
     error (without SQLAlchemy's statement dump and links), never the connection's password."""
@@ -352,7 +215,9 @@ def _failure(exc: Exception, url: str) -> dict[str, Any]:
 
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         error, trace = _database_message(exc.orig), None
-    elif isinstance(exc, _NoRows):
+    elif _driver_error(exc):
+        error, trace = _database_message(exc), None
+    elif type(exc).__name__ == "NoRows":
         error, trace = str(exc), None
     else:
         error = f"{type(exc).__name__}: {exc}"
@@ -361,6 +226,16 @@ def _failure(exc: Exception, url: str) -> dict[str, Any]:
     if trace:
         end["traceback"] = _hide_password(trace, url)
     return end
+
+
+def _driver_error(exc: BaseException) -> bool:
+    """An error the database driver raised itself (the export calls drivers directly)."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _database_message(error: BaseException) -> str:

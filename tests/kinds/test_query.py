@@ -74,7 +74,7 @@ def expected_rows(dialect: str) -> list[list[str]]:
                 number = float(value)  # NUMERIC affinity: an integer when it is whole
                 fields.append(str(int(number)) if number.is_integer() else repr(number))
             elif name == "flag":
-                fields.append(str(int(value)) if dialect == "sqlite" else str(value).lower())
+                fields.append(str(int(value)) if dialect == "sqlite" else "tf"[not value])
             elif name == "data":
                 fields.append("\\x" + value.hex())
             elif name == "ratio":  # the shortest text that reads back as the same float
@@ -199,14 +199,59 @@ async def test_export_is_exact_csv(api: Api, dialect: str) -> None:
     assert run["result"]["filename"] == f"items-{run['id']}.csv"
     body, rows = await download(api, run)
     assert rows == [HEADER, *expected_rows(dialect)]
-    # RFC 4180: CRLF after every record; line breaks inside a quoted field stay as they are.
-    assert body.startswith(b"id,label,qty,") and body.endswith(b"\r\n")
-    assert body.count(b"\r\n") == 1 + len(ROWS) + 1  # records, and the one inside row 3
+    # COPY's CSV: LF after every record; line breaks inside a quoted field stay as they are.
+    assert body.startswith(b"id,label,qty,") and body.endswith(b"\n")
+    assert body.count(b"\n") == 1 + len(ROWS) + 2  # records, and the two inside row 3
     assert b'"comma, ""quoted"""' in body
     assert b'"line\nbreak\r\nand CR\r"' in body
     assert "ünïcødé ✓ 日本語 🎉".encode() in body and not body.startswith(b"\xef\xbb\xbf")
-    # NULL is an empty field.
-    assert rows[2][2] == "" and body.split(b"\r\n")[2].startswith(b'2,"comma, ""quoted""",,')
+    # NULL is an empty field, the empty string is "".
+    assert rows[2][2] == "" and body.split(b"\n")[2].startswith(b'2,"comma, ""quoted""",,')
+    assert b'\n5,"",1,' in body and b"\n6,,2," in body
+
+
+def postgres_copy(url: str, sql: str) -> bytes:
+    """What PostgreSQL's own ``COPY (sql) TO STDOUT WITH (FORMAT csv, HEADER)`` writes, in a
+    session with the settings exports use (ISO dates, ISO 8601 intervals)."""
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as db:
+        db.execute("SET DateStyle = ISO; SET IntervalStyle = iso_8601")
+        with db.cursor().copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+            return b"".join(bytes(block) for block in copy)
+
+
+#: Columns every database prints alike: text (quotes, commas, line breaks, "", NULL), integers.
+SHARED_COLUMNS = "SELECT id, label, qty FROM items WHERE id >= :first ORDER BY id"
+
+
+async def test_export_equals_postgres_copy_byte_for_byte(
+    api: Api, dialect: str, source: str
+) -> None:
+    await api.job("shared", SHARED_COLUMNS, kind="query", connection="src")
+    run = await finish(api, "shared", {"first": 1})
+    assert run["status"] == "succeeded", run
+    body, _ = await download(api, run)
+    literal = SHARED_COLUMNS.replace(":first", "1")
+    if dialect == "postgresql":
+        assert body == postgres_copy(source, literal)
+        # Every column and type of the table: the file is COPY's, byte for byte.
+        await api.job(
+            "all",
+            "SELECT * FROM items WHERE label <> :x ORDER BY id",
+            kind="query",
+            connection="src",
+        )
+        run = await finish(api, "all", {"x": "x' OR '1'='1"})
+        assert run["status"] == "succeeded", run
+        body, _ = await download(api, run)
+        assert body == postgres_copy(
+            source, "SELECT * FROM items WHERE label <> 'x'' OR ''1''=''1' ORDER BY id"
+        )
+        return
+    # SQLite's export of the same rows equals PostgreSQL's COPY of them.
+    with fresh_database("jobext_test_copy") as name:
+        _fill_postgres(url_of(name))
+        assert body == postgres_copy(url_of(name), literal)
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)
@@ -218,7 +263,7 @@ async def test_an_empty_result_is_the_header_alone(api: Api) -> None:
     assert run["status"] == "succeeded", run
     assert run["records_written"] == 0
     body, rows = await download(api, run)
-    assert body == b"id,label\r\n" and rows == [["id", "label"]]
+    assert body == b"id,label\n" and rows == [["id", "label"]]
 
 
 @pytest.mark.parametrize("source", ["postgresql"], indirect=True)
@@ -246,7 +291,7 @@ async def test_typed_values_of_postgres(api: Api) -> None:
         "0.30000000000000004",
         "23:59:59",
         "\\x00ff",
-        "true",
+        "t",
         "",
     ]
 
@@ -402,7 +447,8 @@ async def test_database_errors_fail_the_run_with_the_databases_message(
             ("SELECT nosuch FROM items", 'column "nosuch" does not exist'),
             ("SELECT 1 / (qty - qty) FROM items", "division by zero"),
             ("SELECT nextval('counter')", "cannot execute nextval() in a read-only transaction"),
-            ("DELETE FROM items", 'syntax error at or near "DELETE"'),
+            ("DELETE FROM items", "COPY query must have a RETURNING clause"),
+            ("DELETE FROM items RETURNING id", "cannot execute DELETE in a read-only transaction"),
         ],
     }[dialect]
     for i, (sql, message) in enumerate(cases):
@@ -525,7 +571,7 @@ async def test_a_large_export_runs_in_constant_memory(api: Api, dialect: str) ->
     assert int(match[3]) < 200, lines[0]
     # The first and the last rows, without downloading 150 MB.
     head = await api.get(f"runs/{run['id']}/result", headers={"Range": f"bytes=0-{PAD + 20}"})
-    assert head.code == 206 and head.body.startswith(f"n,pad\r\n1,{'1'.zfill(PAD)}\r\n".encode())
+    assert head.code == 206 and head.body.startswith(f"n,pad\n1,{'1'.zfill(PAD)}\n".encode())
     tail = await api.get(f"runs/{run['id']}/result", headers={"Range": f"bytes=-{PAD + 20}"})
     assert tail.code == 206
-    assert tail.body.endswith(f"\r\n{BIG_ROWS},{str(BIG_ROWS).zfill(PAD)}\r\n".encode())
+    assert tail.body.endswith(f"\n{BIG_ROWS},{str(BIG_ROWS).zfill(PAD)}\n".encode())

@@ -1,0 +1,234 @@
+"""The job-process side of ``query`` jobs: stream a query's rows into a CSV file.
+
+The CSV is PostgreSQL's ``COPY … TO STDOUT WITH (FORMAT csv, HEADER)`` format: UTF-8, a header
+row, ``\\n`` after each record, fields quoted only when needed (a comma, a quote, a line break,
+or the empty string), quotes doubled; NULL is an empty field and the empty string is ``""``.
+
+* PostgreSQL through psycopg: the file IS ``COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)``,
+  byte for byte. The arguments are bound on the client: SQLAlchemy compiles the ``:name``
+  parameters (expanding lists) into psycopg placeholders, and psycopg's ``ClientCursor.mogrify``
+  renders each value as a quoted literal with the connection's own escaping rules; COPY takes
+  no server-side parameters. The session uses ``DateStyle ISO`` and ``IntervalStyle
+  iso_8601``, so intervals are ISO 8601 durations (``P1DT2H3.5S``); booleans are ``t``/``f``.
+* Any other database (SQLite first): rows are fetched in chunks through the driver's cursor
+  and written by ``csv`` in C; values arrive as the driver gives them (see ``_cell``).
+
+Either way a pause or a stop takes effect between chunks, and progress is reported every
+``REPORT_EVERY_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+
+TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any
+
+#: Seconds between two progress reports of a running export.
+REPORT_EVERY_S = 0.25
+_WRITE_BYTES = 1 << 20
+
+
+class NoRows(Exception):
+    def __str__(self) -> str:
+        return (
+            "the SQL returned no rows to export: query jobs run a query "
+            "(SELECT, WITH, VALUES), in a read-only transaction"
+        )
+
+
+def export(url: str, sql: str, params: dict[str, Any], out: Path, size: int, channel: Any) -> int:
+    """Stream the rows of ``sql`` into the CSV file ``out``; return how many there were."""
+    from sqlalchemy import bindparam, create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    statement = text(sql).bindparams(
+        *(
+            bindparam(name, value, expanding=isinstance(value, list))
+            for name, value in params.items()
+        )
+    )
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            compiled = statement.compile(
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+                count = _copy_postgres(conn, compiled, out, size, channel)
+            else:
+                count = _fetch(conn, compiled, out, size, channel)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    _report(channel, count)
+    return count
+
+
+def _report(channel: Any, count: int) -> None:
+    # The total is unknown until the last chunk (counting first would run the query twice):
+    # the fraction stays unknown and the message says how far the export is.
+    channel.send({"t": "records", "count": count})
+    channel.send({"t": "progress", "fraction": None, "message": f"{count:,} rows"})
+
+
+_PG_SETTINGS = (
+    "SELECT set_config('transaction_read_only', 'on', true),"
+    " set_config('DateStyle', 'ISO', true),"
+    " set_config('IntervalStyle', 'iso_8601', true),"
+    " set_config('bytea_output', 'hex', true)"
+)
+
+
+def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
+    import contextlib
+
+    from psycopg import ClientCursor
+
+    from jobext.job import api as context
+
+    conn.exec_driver_sql(_PG_SETTINGS)
+    raw = conn.connection.driver_connection
+    # The same transaction as the settings above: SQLAlchemy began it on this connection.
+    query = ClientCursor(raw).mogrify(str(compiled), compiled.params)
+    query = query.strip().rstrip(";").rstrip()
+    count = -1  # the header is the first message
+    pending: list[bytes] = []
+    buffered = 0
+    reported = time.monotonic()
+    _report(channel, 0)
+    with out.open("wb") as handle, raw.cursor() as cursor:
+        try:
+            with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                # COPY sends one message per record.
+                for block in copy:
+                    pending.append(bytes(block))
+                    buffered += len(block)
+                    count += 1
+                    if buffered >= _WRITE_BYTES or count % size == 0:
+                        handle.write(b"".join(pending))
+                        pending.clear()
+                        buffered = 0
+                        if time.monotonic() - reported >= REPORT_EVERY_S:
+                            reported = time.monotonic()
+                            _report(channel, count)
+                        context.checkpoint()
+        except BaseException:
+            # A stop (or an error) mid-stream: don't read the rest of the result first.
+            with contextlib.suppress(Exception):
+                raw.cancel_safe(timeout=5.0)
+            raise
+        handle.write(b"".join(pending))
+    return max(count, 0)
+
+
+def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
+    import csv
+    import itertools
+
+    from jobext.job import api as context
+
+    # Read-only where the database can say so; elsewhere the transaction is rolled back.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_SETTINGS)
+    cursor = conn.connection.driver_connection.cursor()
+    if compiled.positiontup is not None:
+        cursor.execute(str(compiled), [compiled.params[name] for name in compiled.positiontup])
+    else:
+        cursor.execute(str(compiled), compiled.params)
+    if cursor.description is None:
+        raise NoRows
+    count = 0
+    with out.open("w", encoding="utf-8", newline="", buffering=_WRITE_BYTES) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([column[0] for column in cursor.description])
+        reported = time.monotonic()
+        _report(channel, 0)
+        while True:
+            rows: Sequence[Any] = cursor.fetchmany(size)
+            if not rows:
+                break
+            if not _PLAIN.issuperset(map(type, itertools.chain.from_iterable(rows))):
+                # Values csv would not write as COPY does (bytes, dates, decimals, ...).
+                rows = [[v if type(v) in _PLAIN else _cell(v) for v in r] for r in rows]
+            if any("" in row for row in rows):
+                # csv writes "" like NULL (an empty field); COPY writes it quoted.
+                for row in rows:
+                    if "" in row:
+                        handle.write(_line(row))
+                    else:
+                        writer.writerow(row)
+            else:
+                writer.writerows(rows)
+            count += len(rows)
+            if time.monotonic() - reported >= REPORT_EVERY_S:
+                reported = time.monotonic()
+                _report(channel, count)
+            context.checkpoint()
+    cursor.close()
+    return count
+
+
+_PLAIN = frozenset({str, int, float, type(None)})
+_NEEDS_QUOTES = (",", '"', "\n", "\r")
+
+
+def _line(row: Sequence[Any]) -> str:
+    """One record as COPY writes it (for rows holding an empty string)."""
+    fields = []
+    for value in row:
+        if value is None:
+            fields.append("")
+        elif not isinstance(value, str):
+            fields.append(str(value) if not isinstance(value, float) else repr(value))
+        elif value == "" or any(c in value for c in _NEEDS_QUOTES):
+            fields.append('"' + value.replace('"', '""') + '"')
+        else:
+            fields.append(value)
+    return ",".join(fields) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    """The CSV text of a value the driver gave as a Python object: as PostgreSQL prints it."""
+    import datetime as dt
+    import decimal
+    import json
+
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _iso_duration(value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _iso_duration(value: Any) -> str:
+    """``P1DT2H3M4.5S`` for a ``timedelta`` (PostgreSQL's ``iso_8601`` interval style)."""
+    sign = "-" if value.days < 0 else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}P{value.days}D" if value.days else f"{sign}P"
+    clock = ""
+    if hours:
+        clock += f"{hours}H"
+    if minutes:
+        clock += f"{minutes}M"
+    if seconds or value.microseconds or not (value.days or clock):
+        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
+        clock += f"{seconds}{fraction}S"
+    return text + ("T" + clock if clock else "")
