@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import latency, listquery, logs, notebooks, query_export, schedules, throughput
+from . import latency, listquery, logs, notebooks, query_export, schedules, stall, throughput
 from .common import Result
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "schedules": schedules.run,
     "notebooks": notebooks.run,
     "query": query_export.run,
+    "stall": stall.run,
 }
 
 
