@@ -39,7 +39,7 @@ class ForkServer:
         self._reader: asyncio.Task[None] | None = None
         self._ready = False
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[int]] = {}
+        self._pending: dict[int, asyncio.Future[tuple[int, asyncio.Future[int | None]]]] = {}
         self._exits: dict[int, asyncio.Future[int | None]] = {}
         self._retry_at = 0.0
         self._retry_s = _FIRST_RETRY_S
@@ -69,7 +69,8 @@ class ForkServer:
         packet = json.dumps({"id": request_id, "env": env, "cwd": cwd, "uuid": uuid}).encode()
         if len(packet) > _MAX_PACKET:
             return None
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[int, asyncio.Future[int | None]]]
+        future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
             socket.send_fds(self._sock, [packet], list(fds))
@@ -79,11 +80,11 @@ class ForkServer:
             log.debug("jobext: fork server request not sent: %s", exc)
             return None
         try:
-            pid = await future
+            # The exit may be reported before this resumes: it comes with the pid.
+            return await future
         except ForkError as exc:
             log.warning("jobext: the fork server could not start a run: %s", exc)
             return None
-        return pid, self._exits[pid]
 
     def _launch_soon(self) -> None:
         if self._closed or self._launching or self._process is not None:
@@ -173,18 +174,18 @@ class ForkServer:
             self._ready = True
         elif kind == "started":
             pid = int(message["pid"])
-            self._exits[pid] = asyncio.get_running_loop().create_future()
-            future = self._pending.pop(message["id"], None)
-            if future is not None and not future.done():
-                future.set_result(pid)
+            exited = self._exits[pid] = asyncio.get_running_loop().create_future()
+            started = self._pending.pop(message["id"], None)
+            if started is not None and not started.done():
+                started.set_result((pid, exited))
         elif kind == "error":
             future = self._pending.pop(message.get("id"), None)  # type: ignore[arg-type]
             if future is not None and not future.done():
                 future.set_exception(ForkError(str(message.get("error"))))
         elif kind == "exit":
-            exited = self._exits.pop(int(message["pid"]), None)
-            if exited is not None and not exited.done():
-                exited.set_result(int(message["code"]))
+            ended = self._exits.pop(int(message["pid"]), None)
+            if ended is not None and not ended.done():
+                ended.set_result(int(message["code"]))
         elif kind == "unusable":
             log.warning("jobext: the fork server cannot be used: %s", message.get("error"))
             self._retry_s = float("inf")

@@ -264,8 +264,9 @@ async def test_pause_stop_and_kill_reach_a_forked_run(workdir: Path) -> None:
     try:
         await ready(executor)
         looping = spec(workdir, "execjobs:sleep")
-        looping = RunSpec(**{**looping.__dict__, "kind": "shell", "target": "sleep 60"})
+        looping = RunSpec(**{**looping.__dict__, "kind": "shell", "target": "echo up; sleep 60"})
         await executor.start(looping, events)
+        await eventually_async(lambda: "up" in events.stdout(looping.run_id))
         executor.pause(looping.run_id)
         await eventually_async(lambda: events.messages.get(looping.run_id))
         assert events.messages[looping.run_id] == [{"t": "paused"}]
