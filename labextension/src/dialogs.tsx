@@ -8,8 +8,20 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { errorMessage, JobextAPI, JobextError } from './api';
-import { browserTimeZone, formatTime, parseJsonInput, timeZones, zoneAbbreviation } from './format';
-import { IConnection, IJob, IPreview, ISchedule, JobInput, JobKind, JSONValue, ScheduleInput } from './types';
+import { browserTimeZone, formatTime, timeZones, zoneAbbreviation } from './format';
+import {
+  IJobForm,
+  IRunForm,
+  IScheduleForm,
+  jobForm,
+  TARGET_HINTS,
+  jobInput,
+  runArgs,
+  runForm,
+  scheduleForm,
+  scheduleInput
+} from './forms';
+import { IConnection, IJob, IPreview, ISchedule, JobKind } from './types';
 
 type Render<V> = (value: V, setValue: (v: V) => void) => JSX.Element;
 
@@ -31,7 +43,11 @@ class FormBody<V> extends ReactWidget implements Dialog.IBodyWidget<V> {
     return (
       <>
         {this._error && (
-          <div className="jp-jobext-error jp-jobext-form-error" role="alert" data-field={this._error.field ?? ''}>
+          <div
+            className="jp-jobext-error jp-jobext-form-error"
+            role="alert"
+            data-field={this._error.field ?? ''}
+          >
             {this._error.field ? <b>{this._error.field}: </b> : null}
             {this._error.message}
           </div>
@@ -89,85 +105,6 @@ function Field(props: { label: string; name: string; children: React.ReactNode; 
 }
 
 // ---------------------------------------------------------------------------- jobs
-
-export interface IJobForm {
-  name: string;
-  kind: JobKind;
-  target: string;
-  description: string;
-  connection: string;
-  default_args: string;
-  max_concurrent: string;
-  queue_when_busy: boolean;
-  timeout_s: string;
-  retries: string;
-  restartable: boolean;
-}
-
-const TARGET_HINTS: { [kind in JobKind]: string } = {
-  python: 'package.module:callable, importable from the server root',
-  notebook: 'path of a notebook under the server root',
-  query: 'SQL with :name bind parameters',
-  shell: 'a command line'
-};
-
-export function jobForm(job?: Partial<IJob>): IJobForm {
-  return {
-    name: job?.name ?? '',
-    kind: job?.kind ?? 'python',
-    target: job?.target ?? '',
-    description: job?.description ?? '',
-    connection: job?.connection ?? '',
-    default_args:
-      job?.default_args === undefined || job.default_args === null
-        ? ''
-        : JSON.stringify(job.default_args, null, 1),
-    max_concurrent: String(job?.max_concurrent ?? 1),
-    queue_when_busy: job?.queue_when_busy ?? false,
-    timeout_s: job?.timeout_s ? String(job.timeout_s) : '',
-    retries: String(job?.retries ?? 0),
-    restartable: job?.restartable ?? true
-  };
-}
-
-function numberOrNull(field: string, text: string): number | null {
-  if (!text.trim()) {
-    return null;
-  }
-  const value = Number(text);
-  if (!isFinite(value)) {
-    throw new JobextError(400, 'must be a number', 'invalid', field);
-  }
-  return value;
-}
-
-/** The request body of a job form (throws a JobextError naming a field typed wrong). */
-export function jobInput(form: IJobForm, editing: boolean): JobInput {
-  let defaultArgs: unknown;
-  try {
-    defaultArgs = parseJsonInput(form.default_args);
-  } catch (e) {
-    throw new JobextError(400, (e as Error).message, 'invalid', 'default_args');
-  }
-  const input: JobInput = {
-    target: form.target,
-    description: form.description,
-    default_args: (defaultArgs ?? null) as JSONValue,
-    max_concurrent: numberOrNull('max_concurrent', form.max_concurrent) ?? 1,
-    queue_when_busy: form.queue_when_busy,
-    timeout_s: numberOrNull('timeout_s', form.timeout_s),
-    retries: numberOrNull('retries', form.retries) ?? 0,
-    restartable: form.restartable
-  };
-  if (form.kind === 'query') {
-    input.connection = form.connection || null;
-  }
-  if (!editing) {
-    input.name = form.name.trim();
-    input.kind = form.kind;
-  }
-  return input;
-}
 
 function JobFormView(props: {
   value: IJobForm;
@@ -317,76 +254,21 @@ export async function editJobDialog(
     initial: jobForm(editing ?? options.from),
     ok: editing ? 'Save' : 'Register',
     render: (value, setValue) => (
-      <JobFormView value={value} setValue={setValue} editing={!!editing} connections={connections} />
+      <JobFormView
+        value={value}
+        setValue={setValue}
+        editing={!!editing}
+        connections={connections}
+      />
     ),
     submit: form =>
-      editing ? api.updateJob(editing.name, jobInput(form, true)) : api.createJob(jobInput(form, false))
+      editing
+        ? api.updateJob(editing.name, jobInput(form, true))
+        : api.createJob(jobInput(form, false))
   });
 }
 
 // ---------------------------------------------------------------------------- running a job
-
-export interface IRunForm {
-  /** One text per default arg (for object default_args). */
-  fields: { [key: string]: string };
-  /** Extra / overriding args as JSON (or the argument string of a shell job). */
-  json: string;
-}
-
-/** The form of a job's args: one field per key of an object `default_args`. */
-export function runForm(job: IJob): IRunForm {
-  const fields: { [key: string]: string } = {};
-  const defaults = job.default_args;
-  if (defaults && typeof defaults === 'object' && !Array.isArray(defaults)) {
-    for (const [key, value] of Object.entries(defaults)) {
-      fields[key] = typeof value === 'string' ? value : JSON.stringify(value);
-    }
-  }
-  return { fields, json: '' };
-}
-
-/**
- * The args of a run form: each field whose text differs from the default, typed as the
- * default is (a number stays a number), then the JSON object over them. Undefined: no args
- * (the job's defaults as they are).
- */
-export function runArgs(job: IJob, form: IRunForm): JSONValue | undefined {
-  const defaults = job.default_args;
-  const args: { [key: string]: JSONValue } = {};
-  if (defaults && typeof defaults === 'object' && !Array.isArray(defaults)) {
-    for (const [key, text] of Object.entries(form.fields)) {
-      const original = defaults[key];
-      const originalText = typeof original === 'string' ? original : JSON.stringify(original);
-      if (text === originalText) {
-        continue;
-      }
-      if (typeof original === 'string') {
-        args[key] = text;
-      } else {
-        try {
-          args[key] = JSON.parse(text);
-        } catch {
-          throw new JobextError(400, `not valid JSON: ${text}`, 'invalid', key);
-        }
-      }
-    }
-  }
-  let extra: unknown;
-  if (job.kind === 'shell' && form.json.trim() && !/^[[{"]/.test(form.json.trim())) {
-    extra = form.json.trim();
-  } else {
-    try {
-      extra = parseJsonInput(form.json);
-    } catch (e) {
-      throw new JobextError(400, (e as Error).message, 'invalid', 'args');
-    }
-  }
-  if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
-    return Object.keys(args).length ? { ...args } : (extra as JSONValue);
-  }
-  const merged = { ...args, ...((extra as { [key: string]: JSONValue }) ?? {}) };
-  return Object.keys(merged).length ? merged : undefined;
-}
 
 function RunFormView(props: { job: IJob; value: IRunForm; setValue: (v: IRunForm) => void }) {
   const { job, value, setValue } = props;
@@ -401,7 +283,9 @@ function RunFormView(props: { job: IJob; value: IRunForm; setValue: (v: IRunForm
             className="jp-mod-styled"
             name={`arg-${key}`}
             value={text}
-            onChange={e => setValue({ ...value, fields: { ...value.fields, [key]: e.target.value } })}
+            onChange={e =>
+              setValue({ ...value, fields: { ...value.fields, [key]: e.target.value } })
+            }
           />
         </Field>
       ))}
@@ -434,50 +318,6 @@ export function runJobDialog(api: JobextAPI, job: IJob) {
 }
 
 // ---------------------------------------------------------------------------- schedules
-
-export interface IScheduleForm {
-  job: string;
-  cron: string;
-  timezone: string;
-  args: string;
-  misfire: 'skip' | 'once' | 'all';
-  overlap: 'forbid' | 'allow' | 'replace';
-  description: string;
-}
-
-export function scheduleForm(schedule?: Partial<ISchedule>): IScheduleForm {
-  return {
-    job: schedule?.job ?? '',
-    cron: schedule?.cron ?? '0 6 * * 1-5',
-    timezone: schedule?.timezone ?? browserTimeZone(),
-    args:
-      schedule?.args === undefined || schedule.args === null ? '' : JSON.stringify(schedule.args),
-    misfire: schedule?.misfire ?? 'skip',
-    overlap: schedule?.overlap ?? 'forbid',
-    description: schedule?.description ?? ''
-  };
-}
-
-export function scheduleInput(form: IScheduleForm, editing: boolean): ScheduleInput {
-  let args: unknown;
-  try {
-    args = parseJsonInput(form.args);
-  } catch (e) {
-    throw new JobextError(400, (e as Error).message, 'invalid', 'args');
-  }
-  const input: ScheduleInput = {
-    cron: form.cron.trim(),
-    timezone: form.timezone,
-    args: (args ?? null) as JSONValue,
-    misfire: form.misfire,
-    overlap: form.overlap,
-    description: form.description
-  };
-  if (!editing) {
-    input.job = form.job;
-  }
-  return input;
-}
 
 /** The next fire times of a cron expression, asked of the server as it is typed. */
 export function SchedulePreview(props: { api: JobextAPI; cron: string; timezone: string }) {
@@ -651,7 +491,13 @@ export async function scheduleDialog(
     initial,
     ok: editing ? 'Save' : 'Create',
     render: (value, setValue) => (
-      <ScheduleFormView api={api} jobs={jobs} value={value} setValue={setValue} editing={!!editing} />
+      <ScheduleFormView
+        api={api}
+        jobs={jobs}
+        value={value}
+        setValue={setValue}
+        editing={!!editing}
+      />
     ),
     submit: form =>
       editing

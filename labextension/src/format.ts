@@ -44,6 +44,17 @@ export function formatTime(iso: string | null | undefined, timeZone?: string): s
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
 }
 
+/** A time as short as is clear: `14:05:09` today, `2026-11-29 14:05` on another day. */
+export function formatShortTime(iso: string | null | undefined, now: Date = new Date()): string {
+  const full = formatTime(iso);
+  if (!full) {
+    return '';
+  }
+  return full.slice(0, 10) === formatTime(now.toISOString()).slice(0, 10)
+    ? full.slice(11)
+    : full.slice(0, 16);
+}
+
 /** The zone's short name at that instant (`CET`, `GMT+1`). */
 export function zoneAbbreviation(iso: string, timeZone?: string): string {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(

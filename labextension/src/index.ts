@@ -3,11 +3,7 @@
  * (palette, launcher, file browser context menu, notebook toolbar) and notifications when a
  * run this tab started ends.
  */
-import {
-  ILayoutRestorer,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
@@ -117,7 +113,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (!notifyOn.has(run.status)) {
         return;
       }
-      const type = run.status === 'succeeded' ? 'success' : run.status === 'failed' ? 'error' : 'warning';
+      const type =
+        run.status === 'succeeded' ? 'success' : run.status === 'failed' ? 'error' : 'warning';
       const actions = [{ label: 'Open log', callback: () => ctx.openRun(run.id) }];
       if (run.result) {
         actions.push({
@@ -268,14 +265,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (settingRegistry) {
-      void settingRegistry.load(PLUGIN_ID).then(settings => {
-        const apply = () => {
-          model.setRefreshInterval((settings.get('refreshInterval').composite as number) ?? 5);
-          notifyOn = new Set((settings.get('notifyOn').composite as string[]) ?? []);
-        };
-        apply();
-        settings.changed.connect(apply);
-      }).catch(() => undefined);
+      void settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const apply = () => {
+            model.setRefreshInterval((settings.get('refreshInterval').composite as number) ?? 5);
+            notifyOn = new Set((settings.get('notifyOn').composite as string[]) ?? []);
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(() => undefined);
     }
 
     void model.start().catch(e => {

@@ -125,9 +125,21 @@ export function groupByJob(runs: readonly IRun[]): Array<[string, IRun[]]> {
   return [...groups.entries()];
 }
 
-/** Merge a run event's data into a run we hold: a full run replaces it; a progress event
- * (`{progress, message, records_written, steps}`) updates those fields. */
+/** Merge news of a run into the run we hold: a full run replaces it; a progress event
+ * (`{progress, message, records_written, steps}`) updates those fields. News older than what
+ * we hold (an action's answer overtaken by the event stream) changes nothing, and a run that
+ * has ended never goes back to being in progress. */
 export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
+  if (FINAL_STATUSES.has(run.status) && data.status && !FINAL_STATUSES.has(data.status)) {
+    return run;
+  }
+  if (
+    data.updated_at &&
+    run.updated_at &&
+    Date.parse(data.updated_at) < Date.parse(run.updated_at)
+  ) {
+    return run;
+  }
   return { ...run, ...data };
 }
 
@@ -336,7 +348,9 @@ export class JobextModel {
     return { ...list, items, total: list.total + (added ? 1 : 0) };
   }
 
-  private _applyRun(run: IRun): void {
+  private _applyRun(news: IRun): void {
+    const held = this.runs.items.find(r => r.id === news.id);
+    const run = held ? mergeRun(held, news) : news;
     const matches = runMatches(this.runFilter, run);
     const present = this.runs.items.some(r => r.id === run.id);
     if (matches || present) {
@@ -365,6 +379,10 @@ export class JobextModel {
           break;
         case 'runs':
           this.runs = this._loaded(await this.api.listRuns(this.runFilter, page));
+          // Open run details hear of what a refresh found (where no event stream told them).
+          for (const run of this.runs.items) {
+            this._runUpdated.emit(run);
+          }
           break;
         case 'schedules':
           this.schedules = this._loaded(await this.api.listSchedules(page));

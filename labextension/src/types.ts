@@ -3,14 +3,7 @@
 export type JobKind = 'python' | 'notebook' | 'query' | 'shell';
 
 export type RunStatus =
-  | 'queued'
-  | 'running'
-  | 'pausing'
-  | 'paused'
-  | 'stopping'
-  | 'succeeded'
-  | 'failed'
-  | 'stopped';
+  'queued' | 'running' | 'pausing' | 'paused' | 'stopping' | 'succeeded' | 'failed' | 'stopped';
 
 export const RUN_STATUSES: RunStatus[] = [
   'queued',
@@ -26,12 +19,7 @@ export const RUN_STATUSES: RunStatus[] = [
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'stopped']);
 
 export type JSONValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JSONValue[]
-  | { [key: string]: JSONValue };
+  null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 
 export interface IPage<T> {
   items: T[];

@@ -87,9 +87,8 @@ def test_running_a_job_shows_its_log_live(page: Any, lab: Lab) -> None:
     assert texts == [f"tick {i}" for i in range(8)]
     assert lab.api("GET", f"runs/{run_id}")["args"]["pause"] == 0.6
     # The panel's run list shows it finished, with its duration.
-    row = section(panel, "runs").locator(f'[data-run="{run_id}"]')
-    row.wait_for()
-    assert row.get_attribute("data-status") == "succeeded"
+    row = section(panel, "runs").locator(f'[data-run="{run_id}"][data-status="succeeded"]')
+    row.wait_for(timeout=5_000)
     assert re.search(r"\d+(\.\d)? s", row.locator(".jp-jobext-duration").inner_text())
     shot(page, "run-detail-succeeded")
 

@@ -41,7 +41,9 @@ function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
             {status} {count}
           </span>
         ))}
-        <span className="jp-jobext-count">failures {batch.failures}/{batch.failures_to_ignore}</span>
+        <span className="jp-jobext-count">
+          failures {batch.failures}/{batch.failures_to_ignore}
+        </span>
       </div>
       {batch.error && <div className="jp-jobext-error">{batch.error}</div>}
       <div className="jp-jobext-buttons">
@@ -59,7 +61,9 @@ function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
                   data: JSON.stringify(await ctx.api.batchDirective(batch.id, d))
                 });
               } catch (e) {
-                Notification.error(`${d} batch ${batch.id}: ${errorMessage(e)}`, { autoClose: 8000 });
+                Notification.error(`${d} batch ${batch.id}: ${errorMessage(e)}`, {
+                  autoClose: 8000
+                });
               }
             }}
           />

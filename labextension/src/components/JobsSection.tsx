@@ -128,7 +128,9 @@ export function JobsSection(props: { ctx: IPanelContext }): JSX.Element {
       </div>
       <ErrorLine error={list.error} />
       {list.loaded && list.items.length === 0 && !list.error && (
-        <Empty>{model.jobSearch ? 'No job matches.' : 'No jobs yet: register one with "New job".'}</Empty>
+        <Empty>
+          {model.jobSearch ? 'No job matches.' : 'No jobs yet: register one with "New job".'}
+        </Empty>
       )}
       <ul className="jp-jobext-list">
         {list.items.map(job => (

@@ -245,7 +245,14 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       model.runUpdated.disconnect(onModel);
     };
   }, [runId]);
-  const stream = useRunStream(api, runId, update);
+  // The detail's own stream also keeps the panel's lists current (and notifies the end of a
+  // run this tab started) on servers without the server-wide stream.
+  const stream = useRunStream(api, runId, data => {
+    update(data);
+    if (data.id === runId && data.status) {
+      model.applyRun(data);
+    }
+  });
 
   if (!run) {
     return (
@@ -284,7 +291,8 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
     }
   };
   const final = FINAL_STATUSES.has(run.status);
-  const argsText = run.args === null || run.args === undefined ? '' : JSON.stringify(run.args, null, 2);
+  const argsText =
+    run.args === null || run.args === undefined ? '' : JSON.stringify(run.args, null, 2);
   return (
     <div className="jp-jobext-detail" data-run={run.id} data-status={run.status}>
       <div className="jp-jobext-detail-head">
@@ -304,7 +312,11 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         </span>
       </div>
       <div className="jp-jobext-buttons jp-jobext-controls">
-        <ActionButton label="Stop" disabled={busy || !can('stop')} onClick={() => void act('stop', () => api.runAction(run.id, 'stop'))} />
+        <ActionButton
+          label="Stop"
+          disabled={busy || !can('stop')}
+          onClick={() => void act('stop', () => api.runAction(run.id, 'stop'))}
+        />
         <ActionButton
           label="Force stop"
           name="force-stop"
@@ -313,14 +325,28 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           title="Mark it stopped at once and kill its process"
           onClick={() => void act('force stop', () => api.runAction(run.id, 'stop', true))}
         />
-        <ActionButton label="Pause" disabled={busy || !can('pause')} onClick={() => void act('pause', () => api.runAction(run.id, 'pause'))} />
-        <ActionButton label="Resume" disabled={busy || !can('resume')} onClick={() => void act('resume', () => api.runAction(run.id, 'resume'))} />
-        <ActionButton label="Restart" disabled={busy || !can('restart')} onClick={() => void act('restart', () => api.restartRun(run.id))} />
+        <ActionButton
+          label="Pause"
+          disabled={busy || !can('pause')}
+          onClick={() => void act('pause', () => api.runAction(run.id, 'pause'))}
+        />
+        <ActionButton
+          label="Resume"
+          disabled={busy || !can('resume')}
+          onClick={() => void act('resume', () => api.runAction(run.id, 'resume'))}
+        />
+        <ActionButton
+          label="Restart"
+          disabled={busy || !can('restart')}
+          onClick={() => void act('restart', () => api.restartRun(run.id))}
+        />
         <ActionButton
           label="Remove"
           warn
           disabled={busy || !can('remove')}
-          onClick={() => void act('remove', () => api.removeRun(run.id)).then(() => void model.refresh(['runs']))}
+          onClick={() =>
+            void act('remove', () => api.removeRun(run.id)).then(() => void model.refresh(['runs']))
+          }
         />
       </div>
       <ErrorLine error={error} />
@@ -360,7 +386,10 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
               <th>related</th>
               <td colSpan={3}>
                 {run.restarted_from && (
-                  <a href="#" onClick={e => (e.preventDefault(), props.openRun(run.restarted_from!))}>
+                  <a
+                    href="#"
+                    onClick={e => (e.preventDefault(), props.openRun(run.restarted_from!))}
+                  >
                     restarted from #{run.restarted_from}{' '}
                   </a>
                 )}
@@ -410,7 +439,11 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           <ActionButton label="Download" accept name="download" onClick={() => void download()} />
           {run.kind === 'notebook' && (
             <>
-              <ActionButton label="Download HTML" name="download-html" onClick={() => void download('html')} />
+              <ActionButton
+                label="Download HTML"
+                name="download-html"
+                onClick={() => void download('html')}
+              />
               <ActionButton
                 label="Open executed notebook"
                 name="open-notebook"

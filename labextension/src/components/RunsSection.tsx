@@ -192,29 +192,6 @@ export function RunsSection(props: { ctx: IPanelContext }): JSX.Element {
         </label>
         <span className="jp-jobext-spacer" />
         <ActionButton
-          label={`Stop${stoppable.length ? ` (${stoppable.length})` : ''}`}
-          name="stop-selected"
-          disabled={stoppable.length === 0}
-          onClick={() => void apply('Stop', stoppable, r => api.runAction(r.id, 'stop'))}
-        />
-        <ActionButton
-          label={`Remove${removable.length ? ` (${removable.length})` : ''}`}
-          name="remove-selected"
-          warn
-          disabled={removable.length === 0}
-          onClick={async () => {
-            if (
-              await confirm(
-                `Remove ${removable.length} run(s)?`,
-                `Runs ${removable.map(r => '#' + r.id).join(', ')} go with their logs and results.`,
-                'Remove'
-              )
-            ) {
-              await apply('Remove', removable, r => api.removeRun(r.id));
-            }
-          }}
-        />
-        <ActionButton
           label="Clear finished"
           name="clear-finished"
           disabled={finished.length === 0}
@@ -232,6 +209,40 @@ export function RunsSection(props: { ctx: IPanelContext }): JSX.Element {
           }}
         />
       </div>
+      {chosen.length > 0 && (
+        <div className="jp-jobext-toolbar jp-jobext-selection">
+          <span className="jp-jobext-hint">{chosen.length} selected</span>
+          <span className="jp-jobext-spacer" />
+          <ActionButton
+            label={`Stop${stoppable.length ? ` (${stoppable.length})` : ''}`}
+            name="stop-selected"
+            disabled={stoppable.length === 0}
+            onClick={() => void apply('Stop', stoppable, r => api.runAction(r.id, 'stop'))}
+          />
+          <ActionButton
+            label={`Remove${removable.length ? ` (${removable.length})` : ''}`}
+            name="remove-selected"
+            warn
+            disabled={removable.length === 0}
+            onClick={async () => {
+              if (
+                await confirm(
+                  `Remove ${removable.length} run(s)?`,
+                  `Runs ${removable.map(r => '#' + r.id).join(', ')} go with their logs and results.`,
+                  'Remove'
+                )
+              ) {
+                await apply('Remove', removable, r => api.removeRun(r.id));
+              }
+            }}
+          />
+          <ActionButton
+            label="Clear selection"
+            name="unselect"
+            onClick={() => setSelected(new Set())}
+          />
+        </div>
+      )}
       <ErrorLine error={list.error} />
       {list.loaded && runs.length === 0 && !list.error && <Empty>No runs.</Empty>}
       {model.runsGrouped ? (

@@ -60,7 +60,9 @@ function ScheduleRow(props: { ctx: IPanelContext; schedule: ISchedule }) {
   return (
     <li className="jp-jobext-item jp-jobext-schedule" data-schedule={schedule.id}>
       <div className="jp-jobext-item-head" onClick={() => setOpen(!open)}>
-        <span className={`jp-jobext-status jp-jobext-status-${schedule.active ? 'active' : 'paused'}`}>
+        <span
+          className={`jp-jobext-status jp-jobext-status-${schedule.active ? 'active' : 'paused'}`}
+        >
           {schedule.active ? 'active' : 'paused'}
         </span>
         <span className="jp-jobext-name">{schedule.job}</span>
@@ -78,7 +80,11 @@ function ScheduleRow(props: { ctx: IPanelContext; schedule: ISchedule }) {
           </div>
           {schedule.next_fire_times.length > 0 && (
             <div className="jp-jobext-hint">
-              next: {schedule.next_fire_times.slice(0, 3).map(t => formatTime(t, schedule.timezone)).join(', ')}{' '}
+              next:{' '}
+              {schedule.next_fire_times
+                .slice(0, 3)
+                .map(t => formatTime(t, schedule.timezone))
+                .join(', ')}{' '}
               ({schedule.timezone})
             </div>
           )}
@@ -86,12 +92,16 @@ function ScheduleRow(props: { ctx: IPanelContext; schedule: ISchedule }) {
             {schedule.active ? (
               <ActionButton
                 label="Pause"
-                onClick={() => void act('Pause', () => ctx.api.setScheduleActive(schedule.id, false))}
+                onClick={() =>
+                  void act('Pause', () => ctx.api.setScheduleActive(schedule.id, false))
+                }
               />
             ) : (
               <ActionButton
                 label="Resume"
-                onClick={() => void act('Resume', () => ctx.api.setScheduleActive(schedule.id, true))}
+                onClick={() =>
+                  void act('Resume', () => ctx.api.setScheduleActive(schedule.id, true))
+                }
               />
             )}
             <ActionButton

@@ -15,7 +15,8 @@ function num(value: unknown): number | null {
 function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
   const { ctx, worker } = props;
   const slots = num(worker.slots);
-  const running = num(worker.running) ?? (Array.isArray(worker.running_runs) ? worker.running_runs.length : null);
+  const running =
+    num(worker.running) ?? (Array.isArray(worker.running_runs) ? worker.running_runs.length : null);
   const cpu = num(worker.cpu_percent);
   const memory = num(worker.memory_percent);
   const act = async (action: 'drain' | 'resume') => {
@@ -30,7 +31,11 @@ function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
     }
   };
   return (
-    <li className="jp-jobext-item jp-jobext-worker" data-worker={worker.id} data-status={worker.status}>
+    <li
+      className="jp-jobext-item jp-jobext-worker"
+      data-worker={worker.id}
+      data-status={worker.status}
+    >
       <div className="jp-jobext-item-head">
         <StatusBadge status={worker.status} />
         <span className="jp-jobext-name" title={String(worker.host ?? '')}>
@@ -60,8 +65,18 @@ function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
         )}
       </div>
       <div className="jp-jobext-buttons">
-        <ActionButton label="Drain" disabled={worker.status !== 'online' && worker.status !== 'idle' && worker.status !== 'busy'} onClick={() => void act('drain')} />
-        <ActionButton label="Resume" disabled={worker.status !== 'draining'} onClick={() => void act('resume')} />
+        <ActionButton
+          label="Drain"
+          disabled={
+            worker.status !== 'online' && worker.status !== 'idle' && worker.status !== 'busy'
+          }
+          onClick={() => void act('drain')}
+        />
+        <ActionButton
+          label="Resume"
+          disabled={worker.status !== 'draining'}
+          onClick={() => void act('resume')}
+        />
       </div>
     </li>
   );

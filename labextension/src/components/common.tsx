@@ -1,12 +1,15 @@
 /** Small pieces every section uses: status badges, progress bars, buttons, messages. */
 import * as React from 'react';
 
-import { formatDuration, formatTime } from '../format';
+import { formatDuration, formatShortTime } from '../format';
 import { IRun } from '../types';
 
 export function StatusBadge(props: { status: string }): JSX.Element {
   return (
-    <span className={`jp-jobext-status jp-jobext-status-${props.status}`} data-status={props.status}>
+    <span
+      className={`jp-jobext-status jp-jobext-status-${props.status}`}
+      data-status={props.status}
+    >
       {props.status}
     </span>
   );
@@ -71,9 +74,7 @@ export function ErrorLine(props: { error: string | null | undefined }) {
 
 export function NotAvailable(props: { what: string }): JSX.Element {
   return (
-    <div className="jp-jobext-unavailable">
-      {props.what} are not available on this server.
-    </div>
+    <div className="jp-jobext-unavailable">{props.what} are not available on this server.</div>
   );
 }
 
@@ -90,8 +91,8 @@ export function RunTimes(props: { run: IRun }): JSX.Element {
       {duration && <span className="jp-jobext-duration">{duration}</span>}
       {run.ended_at && (
         <span className="jp-jobext-ended" title={`ended ${run.ended_at}`}>
-          {' · '}
-          {formatTime(run.ended_at)}
+          {duration ? ' · ' : ''}
+          {formatShortTime(run.ended_at)}
         </span>
       )}
     </span>
