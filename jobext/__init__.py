@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from jobext.job.api import (
     JobStopped,
+    batch_info,
     checkpoint,
     in_job,
     progress,
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "JobStopped",
     "__version__",
+    "batch_info",
     "checkpoint",
     "in_job",
     "progress",

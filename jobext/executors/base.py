@@ -92,6 +92,8 @@ class RunSpec:
     cwd: str
     #: What the kind needs besides target and args (see ``jobext.kinds.server``).
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: ``{batch_id, sub_job, iteration}`` of a batch's run (``jobext.batch_info()``).
+    batch: dict[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class RunSpec:
             "args": self.args,
             "result_dir": str(self.result_dir),
             "options": self.options,
+            "batch": self.batch,
         }
 
 

@@ -29,11 +29,19 @@ class JobStopped(BaseException):
 
 
 _channel: _Channel | None = None
+#: ``{batch_id, sub_job, iteration}`` when this run is an iteration of a batch's sub-job.
+_batch: dict[str, Any] | None = None
 
 
 def _install(channel: _Channel) -> None:
     global _channel
     _channel = channel
+
+
+def batch_info() -> dict[str, Any] | None:
+    """``{"batch_id", "sub_job", "iteration"}`` when this run is part of a batch (``sub_job``
+    0-based, ``iteration`` 1-based); None otherwise (and outside a job)."""
+    return dict(_batch) if _batch else None
 
 
 def in_job() -> bool:

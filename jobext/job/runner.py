@@ -260,6 +260,7 @@ def main() -> None:
         spec["result_dir"],
     )
     context._install(channel)
+    context._batch = spec.get("batch")
     signal.signal(signal.SIGTERM, _on_sigterm)
     cwd = os.getcwd()
     if cwd not in sys.path:

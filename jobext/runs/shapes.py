@@ -56,6 +56,8 @@ def run_json(run: Run, api_base: str = "/jobext/api/v1") -> dict[str, Any]:
         "restarted_as": run.restarted_as,
         "schedule_id": run.schedule_id,
         "batch_id": run.batch_id,
+        "sub_job": run.sub_job,
+        "iteration": run.iteration,
         "worker": run.worker,
         "result": result,
     }

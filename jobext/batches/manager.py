@@ -1,0 +1,441 @@
+"""The rules of batches: create, directives, delete, and the read model.
+
+A directive only changes the batch's row (and its sub-jobs' states) in one transaction, as
+:data:`~jobext.states.BATCH_ACTIONS` allows; the controller of the server that holds the
+batch's lease does the work that follows (starting groups, stopping and clearing runs). Every
+run a batch makes or stops goes through :class:`~jobext.runs.manager.RunManager`, like the REST
+API's. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from jobext.batches.shapes import BatchCreate, SubJobState, batch_json, sub_job_json
+from jobext.db.paging import PageRequest, paginate
+from jobext.db.tables import Batch, BatchSubJob, Job, Run
+from jobext.errors import Conflict, Invalid, NotFound
+from jobext.kinds import registry as kinds
+from jobext.runs.manager import RunManager
+from jobext.runs.removal import delete_runs
+from jobext.shapes import parse
+from jobext.states import (
+    ACTIVE,
+    IN_PROGRESS,
+    BatchDirective,
+    BatchStatus,
+    RunStatus,
+    batch_directive_target,
+)
+from jobext.times import utcnow
+
+BATCH_SORTS = ("id", "job", "status", "created_at", "updated_at", "start_time", "stop_time")
+#: Sub-jobs shown per page of ``GET /batches/{id}`` unless asked otherwise.
+SUB_JOBS_PER_PAGE = 100
+MAX_SUB_JOBS_PER_PAGE = 1000
+
+_S = SubJobState
+
+
+def due_times(start: dt.datetime, count: int, jobs_per_second: int | None) -> list[dt.datetime]:
+    """When each of ``count`` sub-jobs starts: in groups of ``jobs_per_second``, one second
+    apart from ``start`` (all at ``start`` without a rate)."""
+    if not jobs_per_second:
+        return [start] * count
+    return [start + dt.timedelta(seconds=k // jobs_per_second) for k in range(count)]
+
+
+def get_batch(session: Session, batch_id: int, *, lock: Any = None) -> Batch:
+    """Batch ``batch_id`` (row-locked on PostgreSQL when ``lock`` is the database); 404."""
+    stmt = select(Batch).where(Batch.id == batch_id)
+    batch: Batch | None = session.exec(lock.for_update(stmt) if lock is not None else stmt).first()
+    if batch is None:
+        raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
+def pace_sub_jobs(
+    session: Session, batch: Batch, states: list[str], start: dt.datetime, **values: Any
+) -> int:
+    """Make the sub-jobs of ``batch`` in ``states`` pending, due in groups of the batch's
+    ``jobs_per_second`` from ``start`` (lowest sub-job first), setting ``values`` too. One
+    statement (or one batched statement of due times). Returns how many."""
+    assert batch.id is not None
+    where = [col(BatchSubJob.batch_id) == batch.id, col(BatchSubJob.state).in_(states)]
+    session.execute(
+        update(BatchSubJob).where(*where).values(state=_S.PENDING.value, due_at=start, **values)
+    )
+    idxs = list(
+        session.exec(
+            select(BatchSubJob.idx)
+            .where(BatchSubJob.batch_id == batch.id, BatchSubJob.state == _S.PENDING.value)
+            .order_by(col(BatchSubJob.idx))
+        ).all()
+    )
+    if batch.jobs_per_second and len(idxs) > batch.jobs_per_second:
+        dues = due_times(start, len(idxs), batch.jobs_per_second)
+        rows = [
+            {"batch_id": batch.id, "idx": idx, "due_at": due}
+            for idx, due in zip(idxs, dues, strict=True)
+            if due != start
+        ]
+        session.execute(update(BatchSubJob), rows)
+    return len(idxs)
+
+
+def reset_for_start(session: Session, batch: Batch, user: str | None) -> None:
+    """Every sub-job from its first iteration, paced from now; the batch ``starting``."""
+    now = utcnow()
+    pace_sub_jobs(
+        session,
+        batch,
+        [s.value for s in SubJobState],
+        now,
+        iteration=1,
+        done=0,
+        failures=0,
+        run_id=None,
+    )
+    batch.status = BatchStatus.STARTING.value
+    batch.failures = 0
+    batch.done = 0
+    batch.error = None
+    batch.start_time = now
+    batch.stop_time = None
+    batch.updated_at = now
+    if user is not None:
+        batch.started_by = user
+    session.add(batch)
+
+
+def _status_expr() -> Any:
+    """A sub-job's shown status: its run's while an iteration is in progress."""
+    return case(
+        (
+            col(BatchSubJob.state) == _S.ACTIVE.value,
+            func.coalesce(col(Run.status), RunStatus.QUEUED.value),
+        ),
+        else_=col(BatchSubJob.state),
+    )
+
+
+class BatchManager:
+    """Batches over the database; one per server."""
+
+    def __init__(self, runs: RunManager, *, server_id: str):
+        self.runs = runs
+        self.db = runs.db
+        self.server_id = server_id
+        #: Called after a change the controller should act on now.
+        self.on_change: Callable[[], None] = lambda: None
+
+    # ------------------------------------------------------------------ events
+
+    def publish(self, batch: Batch) -> None:
+        """Tell the server-wide feed (``event: batch``)."""
+        self.runs.hub.feed.publish("batch", batch_json(batch))
+
+    def changed(self, batch: Batch) -> None:
+        self.publish(batch)
+        self.on_change()
+
+    # ------------------------------------------------------------------ creating
+
+    async def create(self, job_name: str, data: Any, *, user: str | None) -> Batch:
+        """A batch of ``job_name``: ``starting`` at once, or ``created`` with ``start: false``.
+
+        404 for an unknown job, 403 for a disabled kind, 400 naming ``concurrent``,
+        ``jobs_per_second``, ``iterations``, ``failures_to_ignore``, ``args`` or ``worker``.
+        """
+        request = parse(BatchCreate, data)
+        if request.worker is not None and request.worker != self.server_id:
+            raise Invalid(
+                "worker",
+                f"no worker {request.worker!r}; until workers can be chosen, only this "
+                f"server's own id ({self.server_id}) is accepted",
+            )
+
+        def insert_batch(session: Session) -> Batch:
+            job = session.get(Job, job_name)
+            if job is None:
+                raise NotFound(f"no job named {job_name!r}")
+            self.runs.jobs.check_kind(job.kind)
+            kinds.merge_args(job.kind, job.default_args, request.args, target=job.target)
+            now = utcnow()
+            batch = Batch(
+                job=job.name,
+                status=BatchStatus.CREATED.value,
+                args=request.args,
+                concurrent=request.concurrent,
+                jobs_per_second=request.jobs_per_second,
+                iterations=request.iterations,
+                failures_to_ignore=request.failures_to_ignore,
+                worker=request.worker,
+                created_by=user,
+                started_by=user,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(batch)
+            session.flush()
+            session.execute(
+                insert(BatchSubJob),
+                [
+                    {
+                        "batch_id": batch.id,
+                        "idx": idx,
+                        "state": _S.PENDING.value,
+                        "iteration": 1,
+                        "done": 0,
+                        "failures": 0,
+                    }
+                    for idx in range(request.concurrent)
+                ],
+            )
+            if request.start:
+                reset_for_start(session, batch, user)
+            return batch
+
+        batch = await self.db.run(insert_batch)
+        self.changed(batch)
+        return batch
+
+    # ------------------------------------------------------------------ directives
+
+    async def direct(
+        self,
+        batch_id: int,
+        directive: BatchDirective,
+        *,
+        jobs_per_second: int | None = None,
+        user: str | None,
+    ) -> Batch:
+        """Apply a directive as :data:`~jobext.states.BATCH_ACTIONS` allows; 409 saying why
+        when the batch's status does not allow it. ``jobs_per_second`` (start, unpause) sets
+        the pace of the sub-jobs it starts."""
+        if jobs_per_second is not None and directive not in (
+            BatchDirective.START,
+            BatchDirective.UNPAUSE,
+        ):
+            raise Invalid("jobs_per_second", "only start and unpause take a pace")
+        changed = False
+
+        def apply(session: Session) -> Batch:
+            nonlocal changed
+            batch = get_batch(session, batch_id, lock=self.db)
+            current = BatchStatus(batch.status)
+            target = batch_directive_target(directive, current)
+            if jobs_per_second is not None:
+                batch.jobs_per_second = jobs_per_second
+                changed = True
+            if target is current:
+                session.add(batch)
+                return batch
+            changed = True
+            now = utcnow()
+            stop_waiting = [_S.PENDING.value, _S.HELD.value]
+            if directive is BatchDirective.START:
+                if target is BatchStatus.STARTING:
+                    reset_for_start(session, batch, user)
+                    return batch
+                batch.started_by = user or batch.started_by
+                batch.stop_time = None
+                batch.error = None
+                # Nothing new starts while the controller stops and clears the old runs.
+                self._set_states(session, batch_id, stop_waiting, _S.STOPPED)
+            elif directive is BatchDirective.STOP:
+                self._set_states(session, batch_id, stop_waiting, _S.STOPPED)
+            elif directive is BatchDirective.PAUSE:
+                self._set_states(session, batch_id, [_S.PENDING.value], _S.HELD)
+            elif directive is BatchDirective.UNPAUSE:
+                pace_sub_jobs(session, batch, [_S.HELD.value], now)
+            batch.status = target.value
+            batch.updated_at = now
+            session.add(batch)
+            return batch
+
+        batch = await self.db.run(apply)
+        if changed:
+            self.changed(batch)
+        return batch
+
+    @staticmethod
+    def _set_states(session: Session, batch_id: int, states: list[str], to: SubJobState) -> None:
+        session.execute(
+            update(BatchSubJob)
+            .where(col(BatchSubJob.batch_id) == batch_id, col(BatchSubJob.state).in_(states))
+            .values(state=to.value)
+        )
+
+    # ------------------------------------------------------------------ deleting
+
+    async def delete(self, batch_id: int) -> int:
+        """Stop what the batch runs (at once), then delete the batch, its sub-jobs and every
+        run of it with logs and result files. Returns how many runs went; 404 if unknown."""
+
+        def halt(session: Session) -> list[int]:
+            batch = get_batch(session, batch_id, lock=self.db)
+            # From here on the controller starts nothing of it.
+            batch.status = BatchStatus.STOPPING.value
+            session.add(batch)
+            self._set_states(session, batch_id, [_S.PENDING.value, _S.HELD.value], _S.STOPPED)
+            return [
+                run_id
+                for run_id in session.exec(
+                    select(Run.id).where(
+                        Run.batch_id == batch_id,
+                        col(Run.status).in_([s.value for s in IN_PROGRESS]),
+                    )
+                ).all()
+                if run_id is not None
+            ]
+
+        for run_id in await self.db.run(halt):
+            try:
+                await self.runs.stop(run_id, force=True, user=None, by_batch=True)
+            except (Conflict, NotFound):
+                pass
+
+        def drop(session: Session) -> list[int]:
+            get_batch(session, batch_id, lock=self.db)
+            session.execute(delete(BatchSubJob).where(col(BatchSubJob.batch_id) == batch_id))
+            session.execute(delete(Batch).where(col(Batch.id) == batch_id))
+            ids = session.exec(select(Run.id).where(Run.batch_id == batch_id)).all()
+            return [run_id for run_id in ids if run_id is not None]
+
+        ids = await self.db.run(drop)
+        for run_id in ids:
+            self.runs.hub.discard(run_id)
+        removed = await delete_runs(self.db, self.runs.results_dir, ids)
+        self.runs.hub.feed.publish("batch", {"id": batch_id, "deleted": True})
+        return removed
+
+    async def delete_of_job(self, job_name: str) -> int:
+        """Delete every batch of ``job_name`` (see :meth:`delete`); returns how many batches
+        went. 404 when there is no such job and no batch of it."""
+
+        def read(session: Session) -> tuple[bool, list[int]]:
+            known = session.get(Job, job_name) is not None
+            ids = session.exec(select(Batch.id).where(Batch.job == job_name)).all()
+            return known, [i for i in ids if i is not None]
+
+        known, ids = await self.db.read(read)
+        if not known and not ids:
+            raise NotFound(f"no job named {job_name!r}")
+        for batch_id in ids:
+            try:
+                await self.delete(batch_id)
+            except NotFound:
+                pass
+        return len(ids)
+
+    # ------------------------------------------------------------------ reading
+
+    async def get(self, batch_id: int) -> Batch:
+        return await self.db.read(lambda s: get_batch(s, batch_id))
+
+    async def list_page(
+        self, page: PageRequest, *, job: str | None = None, status: str | None = None
+    ) -> tuple[list[Batch], int]:
+        """One page of batches; ``status`` is a status or a comma list (400 naming it)."""
+        stmt = select(Batch)
+        if job is not None:
+            stmt = stmt.where(Batch.job == job)
+        if status:
+            stmt = stmt.where(col(Batch.status).in_(parse_batch_statuses(status)))
+        if page.search:
+            stmt = stmt.where(col(Batch.job).contains(page.search, autoescape=True))
+        columns = {name: getattr(Batch, name) for name in BATCH_SORTS}
+        return await self.db.read(
+            lambda s: paginate(
+                s, stmt, page, columns=columns, default_sort="-id", tiebreak=Batch.id
+            )
+        )
+
+    async def detail(
+        self, batch_id: int, *, page: int = 0, per_page: int = SUB_JOBS_PER_PAGE
+    ) -> dict[str, Any]:
+        """The batch with ``counts`` (sub-jobs by shown status), ``concurrent_jobs`` (runs
+        running now), ``lag_s`` (how far behind its pace the longest-waiting sub-job is) and
+        one page of ``sub_jobs``."""
+        return await self.db.read(lambda s: self._detail(s, batch_id, page, per_page))
+
+    def _detail(self, session: Session, batch_id: int, page: int, per_page: int) -> dict[str, Any]:
+        batch = get_batch(session, batch_id)
+        now = utcnow()
+        status = _status_expr()
+        counts = {
+            str(name): int(n)
+            for name, n in session.execute(
+                sa_select(status, func.count())
+                .select_from(BatchSubJob)
+                .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
+                .where(col(BatchSubJob.batch_id) == batch_id)
+                .group_by(status)
+            ).all()
+        }
+        waiting_since = session.execute(
+            sa_select(func.min(BatchSubJob.due_at))
+            .select_from(BatchSubJob)
+            .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
+            .where(
+                col(BatchSubJob.batch_id) == batch_id,
+                or_(
+                    and_(
+                        col(BatchSubJob.state) == _S.PENDING.value,
+                        col(BatchSubJob.due_at) <= now,
+                    ),
+                    and_(
+                        col(BatchSubJob.state) == _S.ACTIVE.value,
+                        col(Run.status) == RunStatus.QUEUED.value,
+                    ),
+                ),
+            )
+        ).scalar()
+        lag = 0.0
+        if waiting_since is not None:
+            if waiting_since.tzinfo is None:
+                waiting_since = waiting_since.replace(tzinfo=dt.timezone.utc)
+            lag = max(0.0, round((now - waiting_since).total_seconds(), 3))
+        rows = session.execute(
+            sa_select(BatchSubJob, col(Run.status))
+            .select_from(BatchSubJob)
+            .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
+            .where(col(BatchSubJob.batch_id) == batch_id)
+            .order_by(col(BatchSubJob.idx))
+            .offset(page * per_page)
+            .limit(per_page)
+        ).all()
+        body = batch_json(batch)
+        body.update(
+            concurrent_jobs=sum(counts.get(s.value, 0) for s in ACTIVE),
+            lag_s=lag,
+            counts=counts,
+            sub_jobs=[sub_job_json(lane, run_status) for lane, run_status in rows],
+            sub_jobs_page=page,
+            sub_jobs_per_page=per_page,
+            sub_jobs_total=batch.concurrent,
+        )
+        return body
+
+
+def parse_batch_statuses(value: str) -> list[str]:
+    """``running`` or ``paused,stopped``; 400 on ``status`` for an unknown name."""
+    wanted = []
+    for part in (p.strip().lower() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            wanted.append(BatchStatus(part).value)
+        except ValueError:
+            known = ", ".join(s.value for s in BatchStatus)
+            raise Invalid("status", f"unknown batch status {part!r}; use one of {known}") from None
+    if not wanted:
+        raise Invalid("status", "names no status")
+    return wanted
