@@ -15,7 +15,17 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import latency, listquery, logs, notebooks, query_export, schedules, stall, throughput
+from . import (
+    batches,
+    latency,
+    listquery,
+    logs,
+    notebooks,
+    query_export,
+    schedules,
+    stall,
+    throughput,
+)
 from .common import Result
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "logs": logs.run,
     "list": listquery.run,
     "schedules": schedules.run,
+    "batches": batches.run,
     "notebooks": notebooks.run,
     "query": query_export.run,
     "stall": stall.run,

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from jobext.batches.manager import BatchManager, get_batch, reset_for_start
@@ -440,6 +441,15 @@ class BatchController:
                 for lane, run in zip(lanes, started, strict=True)
             ],
         )
+        # A group's runs appear together, at this commit: they carry one creation time, the
+        # moment the group was started (making them takes ~1 ms a run inside the transaction).
+        ids = [run.id for run in started]
+        session.execute(
+            update(Run).where(col(Run.id).in_(ids)).values(created_at=now, updated_at=now)
+        )
+        for run in started:
+            set_committed_value(run, "created_at", now)
+            set_committed_value(run, "updated_at", now)
         return Outcome(batch, started=started)
 
     def _look(self, session: Session, batch_id: int) -> Look:
