@@ -1,10 +1,12 @@
 /**
- * Which controls are enabled: the server's actions table, `(action, from-status)`, read once
- * from the OpenAPI document's top-level `x-jobext-actions` extension:
+ * Which controls are enabled: the server's actions table, read once from the OpenAPI
+ * document's top-level `x-jobext-actions` extension,
  *
- *     {"run": {"stop": ["queued", "running", ...], ...}, "batch": {"start": [...], ...}}
+ *     {"run": {"stop": {"running": "stopping", ...}, ...}, "batch": {"start": {...}, ...}}
  *
- * The panel enables exactly what that table allows and nothing else.
+ * (action -> from-status -> the status it leads to; null where the run goes away). The panel
+ * enables exactly what that table allows, less the entries that change nothing (`stop` on a
+ * run that is already stopping).
  */
 
 /** action -> the statuses it may be applied in. */
@@ -19,23 +21,22 @@ export interface IActionsTable {
 }
 
 /**
- * FALLBACK, for servers whose OpenAPI document has no `x-jobext-actions` yet. Written from
- * jobext/states.py (TRANSITIONS) and the run manager's checks as of November 2026; it is the
- * ONLY copy of those rules in the panel, and is used only when the server publishes none.
- * Remove it once every supported server publishes the table.
+ * FALLBACK, for servers whose OpenAPI document has no `x-jobext-actions`. Written from
+ * jobext/states.py (RUN_ACTIONS and TRANSITIONS) as of November 2026; it is the ONLY copy of
+ * those rules in the panel, used only when the server publishes none. Remove it once every
+ * supported server publishes the table.
  */
 export const FALLBACK_ACTIONS: IActionsTable = {
   run: {
-    // queued -> stopped at once; running/pausing/paused -> stopping; stopping: only force.
     stop: ['queued', 'running', 'pausing', 'paused'],
-    'force-stop': ['queued', 'running', 'pausing', 'paused', 'stopping'],
+    force_stop: ['queued', 'running', 'pausing', 'paused', 'stopping'],
     pause: ['running'],
     resume: ['pausing', 'paused'],
     restart: ['failed', 'stopped'],
     remove: ['succeeded', 'failed', 'stopped']
   },
   batch: {
-    // DESIGN.md "Batches": no server-side table existed when this was written.
+    // DESIGN.md "Batches" (seed 000's directives).
     start: ['created', 'stopped', 'completed', 'failed', 'paused'],
     stop: ['starting', 're-starting', 'running', 'pausing', 'paused'],
     pause: ['starting', 'running'],
@@ -44,13 +45,28 @@ export const FALLBACK_ACTIONS: IActionsTable = {
   source: 'fallback'
 };
 
-function isActionMap(value: unknown): value is ActionMap {
+/**
+ * An action map from the server's JSON: `{action: {from: to}}` (entries whose `to` equals
+ * `from` change nothing and enable no button), or `{action: [from, ...]}`. Null when the value
+ * has neither shape.
+ */
+function actionMap(value: unknown): ActionMap | null {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    return false;
+    return null;
   }
-  return Object.values(value as object).every(
-    v => Array.isArray(v) && v.every(s => typeof s === 'string')
-  );
+  const map: ActionMap = {};
+  for (const [action, statuses] of Object.entries(value as object)) {
+    if (Array.isArray(statuses) && statuses.every(s => typeof s === 'string')) {
+      map[action] = statuses;
+    } else if (statuses && typeof statuses === 'object') {
+      map[action] = Object.entries(statuses as { [from: string]: unknown })
+        .filter(([from, to]) => to !== from)
+        .map(([from]) => from);
+    } else {
+      return null;
+    }
+  }
+  return map;
 }
 
 /**
@@ -66,23 +82,13 @@ export function actionsFromOpenAPI(doc: unknown): IActionsTable {
     return FALLBACK_ACTIONS;
   }
   const table = raw as { [key: string]: unknown };
-  const run = isActionMap(table.run) ? table.run : null;
-  const batch = isActionMap(table.batch) ? table.batch : null;
+  const run = actionMap(table.run);
+  const batch = actionMap(table.batch);
   if (!run && !batch) {
     return FALLBACK_ACTIONS;
   }
-  const runMap = run ? { ...run } : FALLBACK_ACTIONS.run;
-  // A server that allows `stop` but says nothing of a forced stop: force is allowed wherever a
-  // run has not ended (DESIGN.md: "any non-final -> stopped").
-  if (run && !('force-stop' in run) && 'stop' in run) {
-    const ended = new Set(run.remove ?? ['succeeded', 'failed', 'stopped']);
-    const known = new Set(Object.values(run).flat());
-    runMap['force-stop'] = [...known, 'stopping'].filter(
-      (s, i, all) => !ended.has(s) && all.indexOf(s) === i
-    );
-  }
   return {
-    run: runMap,
+    run: run ?? FALLBACK_ACTIONS.run,
     batch: batch ?? FALLBACK_ACTIONS.batch,
     source: 'server'
   };

@@ -168,7 +168,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.newJob, {
       label: 'New job…',
       caption: 'Register a job (Python callable, notebook, saved query or shell command)',
-      icon: args => (args.isLauncher ? jobsIcon : undefined),
+      icon: jobsIcon,
       execute: async () => {
         shell.activateById(panel.id);
         if (await editJobDialog(api, {})) {

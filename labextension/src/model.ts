@@ -219,6 +219,16 @@ export class JobextModel {
       this.actions = FALLBACK_ACTIONS;
     }
     await this.refresh();
+    // The event stream tells of runs, batches, schedules and workers; the job list (which
+    // changes rarely) is read again now and then while the panel is shown, until the server
+    // proves that it sends `job` events itself.
+    this._jobsPoll = new Poll({
+      auto: true,
+      factory: () => this.refresh(['jobs']),
+      frequency: { interval: this._interval * 2, backoff: true, max: 120000 },
+      name: 'jobext:jobs',
+      standby: () => (this._visible ? 'when-hidden' : true)
+    });
     void this._follow();
   }
 
@@ -229,14 +239,22 @@ export class JobextModel {
     this._disposed = true;
     this._abort.abort();
     this._poll?.dispose();
+    this._jobsPoll?.dispose();
     Signal.clearData(this);
   }
 
   /** Whether the panel is shown: polling stops while it is not. */
   setVisible(visible: boolean): void {
     this._visible = visible;
-    if (visible && this._poll) {
+    if (!visible) {
+      return;
+    }
+    if (this._poll) {
       void this._poll.refresh();
+    } else if (Date.now() - this._refreshedAt > 2000) {
+      // The event stream tells of runs, batches, schedules and workers, not of jobs
+      // registered meanwhile: a panel that comes into view reads its lists again.
+      void this.refresh();
     }
   }
 
@@ -244,6 +262,9 @@ export class JobextModel {
     this._interval = Math.max(1, seconds) * 1000;
     if (this._poll) {
       this._poll.frequency = { ...this._poll.frequency, interval: this._interval };
+    }
+    if (this._jobsPoll) {
+      this._jobsPoll.frequency = { ...this._jobsPoll.frequency, interval: this._interval * 2 };
     }
   }
 
@@ -258,6 +279,7 @@ export class JobextModel {
   }
 
   async refresh(sections: Section[] = ['jobs', 'runs', 'schedules', 'batches', 'workers']) {
+    this._refreshedAt = Date.now();
     await Promise.all(sections.map(s => this._load(s)));
     this._changed.emit();
   }
@@ -288,28 +310,46 @@ export class JobextModel {
     if (!data || typeof data !== 'object') {
       return;
     }
+    const deleted = (data as { deleted?: boolean }).deleted === true;
+    const id = (data as { id?: string | number }).id;
     switch (event.event) {
       case 'run':
         this._applyRun(data as IRun);
         break;
-      case 'batch':
-        this.batches = this._upsertList(this.batches, data as IBatch, b => b.id);
-        break;
-      case 'schedule':
-        this.schedules = this._upsertList(this.schedules, data as ISchedule, s => s.id);
-        break;
-      case 'worker':
-        this.workers = this._upsertList(this.workers, data as IWorker, w => w.id);
-        break;
-      case 'job':
-        this.jobs = this._upsertList(this.jobs, data as IJob, j => j.name, false);
-        break;
-      case 'removed': {
-        // {kind, id}: something went away.
-        const removed = data as { kind?: string; id?: string | number };
-        this._remove(removed.kind ?? '', removed.id);
+      case 'progress': {
+        // {id, progress, message, records_written, steps}: news of a run we may be showing.
+        const held = this.runs.items.find(r => r.id === id);
+        if (held) {
+          this._applyRun(mergeRun(held, data as Partial<IRun>));
+        }
         break;
       }
+      case 'batch':
+        this.batches = deleted
+          ? this._without(this.batches, b => b.id, id)
+          : this._upsertList(this.batches, data as IBatch, b => b.id);
+        break;
+      case 'schedule':
+        this.schedules = deleted
+          ? this._without(this.schedules, s => s.id, id)
+          : this._upsertList(this.schedules, data as ISchedule, s => s.id);
+        break;
+      case 'worker':
+        this.workers = deleted
+          ? this._without(this.workers, w => w.id, id)
+          : this._upsertList(this.workers, data as IWorker, w => w.id);
+        break;
+      case 'job':
+        this._jobsPoll?.dispose();
+        this._jobsPoll = null;
+        this.jobs = deleted
+          ? this._without(this.jobs, j => j.name, (data as { name?: string }).name)
+          : this._upsertList(this.jobs, data as IJob, j => j.name, false);
+        break;
+      case 'reset':
+        // The server could not replay what we missed: read everything again.
+        void this.refresh();
+        return;
       default:
         return;
     }
@@ -322,20 +362,13 @@ export class JobextModel {
     this._changed.emit();
   }
 
-  private _remove(kind: string, id: string | number | undefined): void {
-    const without = <T>(list: IListState<T>, key: (t: T) => string | number) => {
-      const items = list.items.filter(t => key(t) !== id);
-      return { ...list, items, total: list.total - (list.items.length - items.length) };
-    };
-    if (kind === 'run') {
-      this.runs = without(this.runs, r => r.id);
-    } else if (kind === 'schedule') {
-      this.schedules = without(this.schedules, s => s.id);
-    } else if (kind === 'batch') {
-      this.batches = without(this.batches, b => b.id);
-    } else if (kind === 'job') {
-      this.jobs = without(this.jobs, j => j.name);
-    }
+  private _without<T>(
+    list: IListState<T>,
+    key: (t: T) => string | number,
+    id: string | number | undefined
+  ): IListState<T> {
+    const items = list.items.filter(t => key(t) !== id);
+    return { ...list, items, total: list.total - (list.items.length - items.length) };
   }
 
   private _upsertList<T>(
@@ -497,5 +530,7 @@ export class JobextModel {
   private _interval: number;
   private _mine = new Map<number, string>();
   private _poll: Poll | null = null;
+  private _jobsPoll: Poll | null = null;
   private _visible = true;
+  private _refreshedAt = 0;
 }

@@ -13,28 +13,40 @@ describe('the actions table', () => {
 
   it('the fallback follows the run state machine', () => {
     const t = FALLBACK_ACTIONS;
-    expect(allowedActions(t, 'run', 'running')).toEqual(['stop', 'force-stop', 'pause']);
-    expect(allowedActions(t, 'run', 'paused')).toEqual(['stop', 'force-stop', 'resume']);
-    expect(allowedActions(t, 'run', 'stopping')).toEqual(['force-stop']);
+    expect(allowedActions(t, 'run', 'running')).toEqual(['stop', 'force_stop', 'pause']);
+    expect(allowedActions(t, 'run', 'paused')).toEqual(['stop', 'force_stop', 'resume']);
+    expect(allowedActions(t, 'run', 'stopping')).toEqual(['force_stop']);
     expect(allowedActions(t, 'run', 'failed')).toEqual(['restart', 'remove']);
     expect(allowedActions(t, 'run', 'succeeded')).toEqual(['remove']);
     expect(allowed(t, 'run', 'remove', 'running')).toBe(false);
   });
 
   it("uses exactly the server's table where it publishes one", () => {
+    // the shape jobext/states.py publishes: action -> from-status -> to-status
     const table = actionsFromOpenAPI({
       'x-jobext-actions': {
-        run: { stop: ['running'], remove: ['succeeded', 'failed', 'stopped'] },
-        batch: { start: ['created'], stop: ['running'] }
+        run: {
+          stop: { running: 'stopping', stopping: 'stopping' },
+          force_stop: { running: 'stopped', stopping: 'stopped' },
+          remove: { succeeded: null, failed: null, stopped: null }
+        },
+        batch: { start: { created: 'starting' }, stop: { running: 'stopped' } }
       }
     });
     expect(table.source).toBe('server');
     expect(allowed(table, 'run', 'pause', 'running')).toBe(false);
     expect(allowed(table, 'run', 'stop', 'queued')).toBe(false);
     expect(allowed(table, 'run', 'stop', 'running')).toBe(true);
-    // a forced stop wherever the run has not ended
-    expect(table.run['force-stop']).toEqual(['running', 'stopping']);
+    // an entry that changes nothing enables no button
+    expect(allowed(table, 'run', 'stop', 'stopping')).toBe(false);
+    expect(allowed(table, 'run', 'force_stop', 'stopping')).toBe(true);
+    expect(allowedActions(table, 'run', 'failed')).toEqual(['remove']);
     expect(allowed(table, 'batch', 'unpause', 'paused')).toBe(false);
+  });
+
+  it('also reads a table given as lists of from-statuses', () => {
+    const table = actionsFromOpenAPI({ 'x-jobext-actions': { run: { stop: ['running'] } } });
+    expect(allowed(table, 'run', 'stop', 'running')).toBe(true);
   });
 
   it('keeps the fallback for a resource the server does not publish', () => {

@@ -159,8 +159,31 @@ describe('JobextModel', () => {
       data: JSON.stringify({ id: 'w1', status: 'draining' })
     });
     expect(model.workers.items[0].status).toBe('draining');
-    model.applyEvent({ id: '4', event: 'removed', data: JSON.stringify({ kind: 'batch', id: 7 }) });
+    model.applyEvent({ id: '4', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
     expect(model.batches.items).toEqual([]);
+  });
+
+  it('merges progress events into the runs it shows', () => {
+    const model = new JobextModel(api);
+    model.runs = { items: [run(1)], total: 1, available: true, error: null, loaded: true };
+    const seen: Array<number | null> = [];
+    model.runUpdated.connect((_, r) => seen.push(r.progress));
+    model.applyEvent({
+      id: 'e-1',
+      event: 'progress',
+      data: JSON.stringify({ id: 1, progress: 0.5, message: 'half' })
+    });
+    model.applyEvent({
+      id: 'e-2',
+      event: 'progress',
+      data: JSON.stringify({ id: 9, progress: 0.1 })
+    });
+    expect(model.runs.items[0]).toMatchObject({
+      progress: 0.5,
+      message: 'half',
+      status: 'running'
+    });
+    expect(seen).toEqual([0.5]);
   });
 
   it('tells once when a run this tab started ends', () => {

@@ -7,20 +7,13 @@ apt-get) and are skipped, saying why, only where it is absent.
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from labpage import Lab, shot
+from labpage import Lab, lab_page, running_lab, shot
 
 CHROMIUM = os.environ.get("JOBEXT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,87 +26,6 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 BUILT = REPO / "jobext" / "labextension" / "package.json"
-
-JOBS_MODULE = """
-import time
-
-import jobext
-
-
-def tick(n: int = 8, pause: float = 0.4):
-    for i in range(n):
-        print(f"tick {i}", flush=True)
-        jobext.progress((i + 1) / n, f"{i + 1} of {n}")
-        jobext.checkpoint()
-        time.sleep(pause)
-
-
-def slow(seconds: float = 600):
-    end = time.time() + seconds
-    while time.time() < end:
-        print("working", flush=True)
-        jobext.checkpoint()
-        time.sleep(0.2)
-
-
-def export(rows: int = 5):
-    path = jobext.result_path(".csv")
-    path.write_text("id,name\\n" + "".join(f"{i},row {i}\\n" for i in range(rows)))
-    jobext.records_written(rows)
-"""
-
-NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "metadata": {"tags": ["parameters"]},
-            "source": "greeting = 'hello'",
-            "outputs": [],
-            "execution_count": None,
-        },
-        {
-            "cell_type": "code",
-            "metadata": {},
-            "source": "print(greeting, 'from a notebook job')",
-            "outputs": [],
-            "execution_count": None,
-        },
-    ],
-    "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _lab_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
-    env.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        PYTHONUNBUFFERED="1",
-    )
-    # No "would you like news?" toast over the panel.
-    news = (
-        home
-        / "settings"
-        / "@jupyterlab"
-        / "apputils-extension"
-        / "notification.jupyterlab-settings"
-    )
-    news.parent.mkdir(parents=True, exist_ok=True)
-    news.write_text(json.dumps({"fetchNews": "false"}))
-    return env
 
 
 @pytest.fixture
@@ -145,53 +57,8 @@ def chromium_path() -> str:
 def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """One ``jupyter lab`` for the browser tests, with a token, on SQLite of its own."""
     home = tmp_path_factory.mktemp("lab")
-    root = home / "root"
-    root.mkdir()
-    (root / "panel_jobs.py").write_text(JOBS_MODULE)
-    (root / "hello.ipynb").write_text(json.dumps(NOTEBOOK))
-    port = _free_port()
-    token = secrets.token_hex(16)
-    log = home / "lab.log"
-    args = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        f"--port={port}",
-        "--ip=127.0.0.1",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        f"--JobExtApp.db_url=sqlite:///{home / 'jobext.db'}",
-        f"--JobExtApp.results_dir={home / 'results'}",
-        "--JobExtApp.kernel_pool_size=0",
-        "--LabApp.news_url=",
-    ]
-    if os.geteuid() == 0:
-        args.append("--allow-root")
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            args, cwd=root, env=_lab_env(home), stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Lab(f"http://127.0.0.1:{port}/", token, root, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if server.status("stats") == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"jupyter lab did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    with running_lab(home, home / "jobext.db") as server:
         yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture(scope="session")
@@ -211,23 +78,14 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """JupyterLab opened with a fresh workspace, the Jobs panel shown. Every request the page
-    makes to the jobext API is recorded in ``page.jobext_urls``."""
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(30_000)
-    pg = context.new_page()
-    urls: list[str] = []
-    pg.on("request", lambda r: urls.append(r.url) if "/jobext/api/" in r.url else None)
-    pg.jobext_urls = urls
-    pg.goto(f"{lab.url}lab?reset&token={lab.token}")
-    pg.wait_for_selector("#jp-jobext-panel", state="attached", timeout=60_000)
-    try:
-        yield pg
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            shot(pg, f"FAILED-{request.node.name}")
-        context.close()
+    """JupyterLab on the session's lab (see ``lab_page``)."""
+    with lab_page(browser, lab) as pg:
+        try:
+            yield pg
+        finally:
+            report = getattr(request.node, "rep_call", None)
+            if report is not None and report.failed:
+                shot(pg, f"FAILED-{request.node.name}")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -167,6 +167,7 @@ def test_creating_a_schedule_shows_its_preview(page: Any, lab: Lab) -> None:
     dialog.locator('input[name="cron"]').fill("30 2 * * *")
     dialog.locator(".jp-jobext-fire-time").first.wait_for()
     dialog.locator(".jp-mod-accept").click()
+    schedules.locator(".jp-jobext-schedule", has_text="panel-nightly").wait_for()
     created = [s for s in lab.api("GET", "schedules")["items"] if s["job"] == "panel-nightly"]
     assert len(created) == 1
     assert created[0]["timezone"] == "Europe/Berlin"
@@ -210,8 +211,19 @@ def test_file_browser_context_menu_runs_a_notebook(page: Any, lab: Lab) -> None:
     )
     assert view.get_attribute("data-status") == "succeeded", view.inner_text()
     assert lab.api("GET", "jobs/hello")["kind"] == "notebook"
-    view.locator('[data-action="open-notebook"]').wait_for()
+    run_id = view.get_attribute("data-run")
+    # The run this tab started ended: a notification says so, with its actions.
+    toast = page.locator(".Toastify__toast", has_text=f"hello #{run_id} succeeded")
+    toast.wait_for()
+    assert toast.locator("button", has_text="Open log").count() == 1
+    assert toast.locator("button", has_text="Download").count() == 1
     shot(page, "notebook-run")
+    # The executed notebook opens in JupyterLab, with the injected parameter's output.
+    view.locator('[data-action="open-notebook"]').click()
+    notebook = page.locator(".jp-NotebookPanel", has_text="bonjour from a notebook job")
+    notebook.wait_for()
+    assert (lab.root / "jobext-results" / f"hello-{run_id}.ipynb").exists()
+    shot(page, "executed-notebook")
 
 
 def test_batch_directives(page: Any, lab: Lab) -> None:

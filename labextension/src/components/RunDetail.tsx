@@ -321,7 +321,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           label="Force stop"
           name="force-stop"
           warn
-          disabled={busy || !can('force-stop')}
+          disabled={busy || !can('force_stop')}
           title="Mark it stopped at once and kill its process"
           onClick={() => void act('force stop', () => api.runAction(run.id, 'stop', true))}
         />
