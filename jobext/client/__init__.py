@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 
 from jobext.client._common import API_PATH, DEFAULT_TIMEOUT, JSON
+from jobext.client.batches import Batches
 from jobext.client.discovery import find_server
 from jobext.client.errors import (
     BadRequest,
@@ -62,7 +63,7 @@ class JobsClient:
     ``JOBEXT_TOKEN``, else the running server whose root dir holds the current directory
     (see :func:`find_server`).
 
-    Resources are grouped: :attr:`jobs`, :attr:`runs`, :attr:`schedules`.
+    Resources are grouped: :attr:`jobs`, :attr:`runs`, :attr:`schedules`, :attr:`batches`.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class JobsClient:
         self.jobs = Jobs(self)
         self.runs = Runs(self)
         self.schedules = Schedules(self)
+        self.batches = Batches(self)
 
     def __repr__(self) -> str:
         return f"JobsClient({self.url!r})"
@@ -154,7 +156,7 @@ class JobsClient:
     # -- whole server
 
     def stats(self) -> JSON:
-        """``{jobs, schedules, workers, runs: {status: count}}``."""
+        """``{jobs, schedules, batches: {status: count}, workers, runs: {status: count}}``."""
         return cast(JSON, self.call("GET", "stats"))
 
     def connections(self) -> list[JSON]:

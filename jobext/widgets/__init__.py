@@ -10,6 +10,7 @@ those threads on ``close()``.
 
 from __future__ import annotations
 
+from jobext.widgets.batch_view import BatchView
 from jobext.widgets.common import allowed_actions
 from jobext.widgets.jobs_list import JobsList
 from jobext.widgets.launcher import JobLauncher
@@ -21,6 +22,7 @@ from jobext.widgets.schedule_editor import ScheduleEditor
 from jobext.widgets.schedules_list import SchedulesList
 
 __all__ = [
+    "BatchView",
     "JobLauncher",
     "JobsList",
     "JobsPanel",
