@@ -22,3 +22,17 @@ def export(rows: int = 5, pause: float = 0.2) -> int:
         path.write_text("id,square\n" + "".join(f"{i},{i * i}\n" for i in range(rows)))
         jobext.records_written(rows)
     return rows
+
+
+def batch_call(seconds: float = 0.5, fail_below: int = -1) -> dict:
+    """One iteration of a batch's sub-job: says which (``jobext.batch_info()``), takes
+    ``seconds``, and fails when its sub-job is below ``fail_below``."""
+    info = jobext.batch_info() or {}
+    print(f"sub-job {info.get('sub_job')}, iteration {info.get('iteration')}")
+    if info.get("sub_job", 0) < fail_below:
+        raise RuntimeError(f"sub-job {info['sub_job']} fails on purpose")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        jobext.checkpoint()
+        time.sleep(0.05)
+    return info
