@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labpage import Lab, lab_page, running_lab, shot
+from labpage import SCREENSHOTS, Lab, lab_page, running_lab, shot
 
 CHROMIUM = os.environ.get("JOBEXT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,6 +48,8 @@ def chromium_path() -> str:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("the playwright Python package is not installed (pip install '.[test]')")
+    for stale in SCREENSHOTS.glob("FAILED-*.png"):
+        stale.unlink()
     if not BUILT.exists():
         pytest.fail(f"{BUILT} is missing: build the extension first (bash .ci/setup)")
     return CHROMIUM

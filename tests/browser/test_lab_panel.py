@@ -269,3 +269,16 @@ def test_sections_of_a_server_without_batches_or_workers_say_so(page: Any, lab: 
                 f"{name.capitalize()} are not available on this server."
             )
     shot(page, "panel-all-sections", panel)
+
+
+def test_notebook_toolbar_button(page: Any, lab: Lab) -> None:
+    page.locator(".jp-DirListing-item", has_text="hello.ipynb").dblclick()
+    button = page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="jobext-run"]')
+    button.wait_for()
+    button.locator("button").click()
+    dialog = page.locator(".jp-Dialog")
+    title = dialog.locator(".jp-Dialog-header").inner_text()
+    # Registered already (by another test) or not: either way the dialog is about this notebook.
+    assert title in ("Run hello", "Register hello.ipynb as a job"), title
+    shot(page, "notebook-toolbar")
+    dialog.locator(".jp-mod-reject").click()

@@ -6,8 +6,9 @@ import { allowed } from '../actions';
 import { errorMessage } from '../api';
 import { confirm } from '../dialogs';
 import { finishedRuns, groupByJob } from '../model';
-import { IRun, IRunFilter } from '../types';
-import { ActionButton, Empty, ErrorLine, ProgressBar, RunTimes, StatusBadge } from './common';
+import { formatDuration, formatShortTime } from '../format';
+import { FINAL_STATUSES, IRun, IRunFilter } from '../types';
+import { ActionButton, Empty, ErrorLine, ProgressBar, StatusBadge } from './common';
 import { IPanelContext } from './context';
 
 const STATUS_CHOICES: Array<[string, string]> = [
@@ -30,6 +31,7 @@ function RunRow(props: {
   showJob: boolean;
 }) {
   const { ctx, run } = props;
+  const inProgress = !FINAL_STATUSES.has(run.status);
   return (
     <li
       className="jp-jobext-item jp-jobext-run"
@@ -47,17 +49,20 @@ function RunRow(props: {
           onChange={e => props.onSelect(e.target.checked)}
         />
         <StatusBadge status={run.status} />
-        <span className="jp-jobext-name">
-          {props.showJob ? `${run.job} ` : ''}#{run.id}
-        </span>
-        {run.trigger !== 'manual' && <span className="jp-jobext-trigger">{run.trigger}</span>}
-        <span className="jp-jobext-spacer" />
-        <RunTimes run={run} />
+        <span className="jp-jobext-name">{props.showJob ? run.job : `#${run.id}`}</span>
+        <span className="jp-jobext-duration">{formatDuration(run.duration_s)}</span>
       </div>
-      {!['succeeded', 'failed', 'stopped'].includes(run.status) && run.progress !== null && (
-        <div className="jp-jobext-item-progress">
+      {inProgress && run.progress !== null ? (
+        <div className="jp-jobext-item-sub">
           <ProgressBar value={run.progress} label={run.message ?? undefined} />
           {run.message && <span className="jp-jobext-message">{run.message}</span>}
+        </div>
+      ) : (
+        <div className="jp-jobext-item-sub">
+          {props.showJob ? `#${run.id}` : ''}
+          {run.trigger !== 'manual' ? ` · ${run.trigger}` : ''}
+          {run.ended_at ? ` · ended ${formatShortTime(run.ended_at)}` : ''}
+          {!run.ended_at && run.started_at ? ` · started ${formatShortTime(run.started_at)}` : ''}
         </div>
       )}
     </li>

@@ -1,9 +1,6 @@
 /** Small pieces every section uses: status badges, progress bars, buttons, messages. */
 import * as React from 'react';
 
-import { formatDuration, formatShortTime } from '../format';
-import { IRun } from '../types';
-
 export function StatusBadge(props: { status: string }): JSX.Element {
   return (
     <span
@@ -80,21 +77,4 @@ export function NotAvailable(props: { what: string }): JSX.Element {
 
 export function Empty(props: { children: React.ReactNode }): JSX.Element {
   return <div className="jp-jobext-empty">{props.children}</div>;
-}
-
-/** The one-line description of a run's time: running for / ended at. */
-export function RunTimes(props: { run: IRun }): JSX.Element {
-  const { run } = props;
-  const duration = formatDuration(run.duration_s);
-  return (
-    <span className="jp-jobext-times">
-      {duration && <span className="jp-jobext-duration">{duration}</span>}
-      {run.ended_at && (
-        <span className="jp-jobext-ended" title={`ended ${run.ended_at}`}>
-          {duration ? ' · ' : ''}
-          {formatShortTime(run.ended_at)}
-        </span>
-      )}
-    </span>
-  );
 }
