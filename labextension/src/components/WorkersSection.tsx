@@ -67,9 +67,7 @@ function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
       <div className="jp-jobext-buttons">
         <ActionButton
           label="Drain"
-          disabled={
-            worker.status !== 'online' && worker.status !== 'idle' && worker.status !== 'busy'
-          }
+          disabled={worker.status === 'draining' || worker.status === 'offline'}
           onClick={() => void act('drain')}
         />
         <ActionButton
