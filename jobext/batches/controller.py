@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import re
 from typing import Any
@@ -49,6 +50,8 @@ MAX_RELEASE = 1000
 #: Ended iterations settled per transaction.
 MAX_ADVANCE = 5000
 _DRIVEN = [s.value for s in BATCH_DRIVEN]
+#: How a step's unexpected error is shown on its batch.
+_ASIDE = "set aside for"
 _IN_PROGRESS = [s.value for s in IN_PROGRESS]
 _FINAL = [s.value for s in FINAL]
 
@@ -260,7 +263,8 @@ class BatchController:
                 continue
             try:
                 delay = min(delay, await self.step(batch_id))
-                self._aside.pop(batch_id, None)
+                if self._aside.pop(batch_id, None) is not None:
+                    await self.db.run(functools.partial(self._clear_aside_error, batch_id=batch_id))
             except LeaseLost:
                 pass
             except Exception as exc:
@@ -611,6 +615,15 @@ class BatchController:
         await self._after(await self.db.run(end))
         log.warning("jobext: batch %s is invalid: %s", batch_id, error)
 
+    @staticmethod
+    def _clear_aside_error(session: Session, batch_id: int) -> None:
+        """The step works again: the error it showed goes."""
+        session.execute(
+            update(Batch)
+            .where(col(Batch.id) == batch_id, col(Batch.error).startswith(_ASIDE))
+            .values(error=None)
+        )
+
     async def _set_aside(self, batch_id: int, exc: Exception) -> None:
         """A step raised. A domain error (job deleted, kind switched off, args that no longer
         fit) means the batch cannot go on: ``invalid``. Anything else is shown as its ``error``
@@ -636,6 +649,6 @@ class BatchController:
                 lambda s: s.execute(
                     update(Batch)
                     .where(col(Batch.id) == batch_id, col(Batch.lease_owner) == self.server_id)
-                    .values(error=f"set aside for {pause:g} s after: {text}")
+                    .values(error=f"{_ASIDE} {pause:g} s after: {text}")
                 )
             )

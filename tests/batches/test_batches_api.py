@@ -4,6 +4,7 @@ of a batch's run, deletion of everything, and every bad input answered with its 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import shutil
@@ -263,13 +264,12 @@ async def test_stop_stops_every_run_and_resets_progress(api: Api) -> None:
 
 async def test_failure_threshold_fails_the_batch_and_stops_the_rest(api: Api) -> None:
     """failures_to_ignore: 2 and sub-jobs 0-2 failing: the batch is failed after the third
-    failure, the other runs are stopped, and nothing new starts."""
+    failure, the other runs are stopped (queued or running), and nothing new starts."""
     await lane_job(api)
     made = await make(
         api,
         "lane",
         concurrent=5,
-        iterations=3,
         failures_to_ignore=2,
         args={"seconds": 30, "fail_below": 3},
     )
@@ -507,3 +507,43 @@ async def test_a_large_batch_does_not_hold_the_event_loop(api: Api, loop_stalls:
     with loop_stalls.phase("delete it"):
         assert (await api.delete(f"batches/{made['id']}")).code == 204
     assert (await api.get("runs", params={"job": "noop"})).json()["total"] == 0
+
+
+async def test_a_step_that_raises_is_set_aside_not_retried_at_once(
+    api: Api, jobext_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error in a batch's step shows as its error, and the controller leaves the
+    batch alone for a growing while instead of trying again in a tight loop; other batches go
+    on meanwhile."""
+    controller = jobext_app.batch_controller
+    await lane_job(api)
+    healthy_release = controller._release
+    calls: list[int] = []
+    doomed: list[int] = []
+
+    def release(session: Any, batch_id: int) -> Any:
+        if batch_id in doomed:
+            calls.append(batch_id)
+            raise RuntimeError("the disk is on fire")
+        return healthy_release(session, batch_id)
+
+    monkeypatch.setattr(controller, "_release", release)
+    bad = await make(api, "lane", concurrent=1, start=False)
+    doomed.append(bad["id"])
+    await api.post(f"batches/{bad['id']}/start")
+    good = await make(api, "lane", concurrent=2)
+
+    async def shown() -> bool:
+        return "set aside for" in ((await batch(api, bad["id"]))["error"] or "")
+
+    await eventually_async(shown, timeout=WAIT, message="the error on the batch")
+    assert "RuntimeError: the disk is on fire" in (await batch(api, bad["id"]))["error"]
+    await wait_batch(api, good["id"], "completed")
+    await asyncio.sleep(3.0)
+    # 1 s, then 2 s, then 4 s apart: a handful of tries, not hundreds.
+    assert 1 <= len(calls) <= 4, calls
+    assert (await batch(api, bad["id"]))["status"] == "starting"
+    # Once the step works again, the batch goes on and the error goes.
+    monkeypatch.setattr(controller, "_release", healthy_release)
+    done = await wait_batch(api, bad["id"], "completed")
+    assert done["error"] is None
