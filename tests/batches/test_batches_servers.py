@@ -119,6 +119,11 @@ def test_a_batch_survives_its_servers_restart(cluster: Cluster) -> None:
         return sum(r["status"] == "succeeded" for r in runs_of(server, made["id"])) >= 3
 
     eventually(some_done, timeout=WAIT, interval=0.3, message="a first iteration done")
+    # A batch pinned to this server (its own id is the only worker it accepts today).
+    own_id = made["driven_by"] or server.get(f"batches/{made['id']}")["driven_by"]
+    pinned = server.post(
+        "jobs/lane/batches", {"concurrent": 1, "worker": own_id, "start": False}, 201
+    )
     server.stop()
     after = cluster.start()
     middle = after.get(f"batches/{made['id']}")
@@ -127,6 +132,15 @@ def test_a_batch_survives_its_servers_restart(cluster: Cluster) -> None:
     assert done["percent_complete"] == 100
     assert _serves(after, done["driven_by"]), done["driven_by"]
     assert_each_iteration_ran_once(after, done)
+
+    # The pinned batch's worker went with the old server: the batch cannot go on.
+    reply = after.request("POST", f"batches/{pinned['id']}/start")
+    assert reply.status_code == 200, reply.text
+    invalid = wait_batch(after, pinned["id"], "invalid")
+    assert f"its worker {own_id} is gone" in invalid["error"]
+    assert runs_of(after, pinned["id"]) == []
+    refused = after.request("POST", "jobs/lane/batches", json={"concurrent": 1, "worker": own_id})
+    assert refused.status_code == 400 and refused.json()["field"] == "worker"
 
 
 def test_two_servers_on_postgres_never_both_drive_a_batch(pg_cluster: Cluster) -> None:
