@@ -1,6 +1,6 @@
 """A SQLite database holding many finished runs, built fast and cached in ``bench/.cache/``.
 
-The schema comes from jobext itself (``Store.open`` runs its migrations); the rows are written
+The schema comes from jobext itself (``Database.open`` runs its migrations); the rows are written
 with sqlite3 ``executemany`` in large transactions with the run table's secondary indexes
 dropped during the load and rebuilt afterwards (the same ``CREATE INDEX`` statements, read back
 from ``sqlite_master``). Times are written the way SQLAlchemy stores ``DateTime(timezone=True)``
@@ -67,9 +67,9 @@ def copy_db(source: Path, target: Path) -> None:
 
 
 def fill(path: Path, rows: int, *, seed: int = 42, log: Any = print) -> None:
-    from jobext.db.engine import Store
+    from jobext.db.engine import Database
 
-    store = Store.open(f"sqlite:///{path}")  # the schema, by jobext's own migrations
+    store = Database.open(f"sqlite:///{path}")  # the schema, by jobext's own migrations
     store.dispose()
 
     rng = random.Random(seed)

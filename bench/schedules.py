@@ -8,7 +8,7 @@ fire next in months; the server's CPU use is sampled while nothing is due.
 The schedules are written straight into the database before the server starts (creating 10,000
 through ``POST /schedules`` takes minutes): rows as ``ScheduleService.create`` writes them, with
 ``next_fire_at`` from :class:`jobext.cron.CronSchedule`, the schema from jobext's own migrations
-(``Store.open``). The job is registered through the API. A sample of schedules is then read back
+(``Database.open``). The job is registered through the API. A sample of schedules is then read back
 through the API to check that the server agrees on their next fire times.
 """
 
@@ -75,12 +75,12 @@ def populate(db_file: Path, crons: list[tuple[str, str]], after: dt.datetime) ->
     ``next_fire_at`` = its first fire time after ``after``."""
     from sqlalchemy import insert
 
-    from jobext.db.engine import Store
+    from jobext.db.engine import Database
     from jobext.db.tables import Schedule
     from jobext.schedules.cron import CronSchedule
 
     began = time.perf_counter()
-    store = Store.open(f"sqlite:///{db_file}")
+    store = Database.open(f"sqlite:///{db_file}")
     parsed: dict[tuple[str, str], CronSchedule] = {}
     now = _utcnow()
     rows = []
@@ -112,7 +112,7 @@ def populate(db_file: Path, crons: list[tuple[str, str]], after: dt.datetime) ->
                 "last_fire_at": None,
             }
         )
-    with store.write() as session:
+    with store.writing() as session:
         table = Schedule.metadata.tables["jobext_schedule"]
         session.connection().execute(insert(table), rows)
     store.dispose()
@@ -146,12 +146,12 @@ def _read_window(db_file: Path, start: dt.datetime, end: dt.datetime) -> dict[st
     """Runs and fire-log rows of fire times ``start < t <= end``, and every schedule's cron."""
     from sqlmodel import col, select
 
-    from jobext.db.engine import Store
+    from jobext.db.engine import Database
     from jobext.db.tables import Run, Schedule, ScheduleFire
 
-    store = Store.open(f"sqlite:///{db_file}")
+    store = Database.open(f"sqlite:///{db_file}")
     try:
-        with store.read() as session:
+        with store.reading() as session:
             runs = session.exec(
                 select(Run.schedule_id, Run.scheduled_for, Run.created_at, Run.status).where(
                     Run.trigger == "schedule",

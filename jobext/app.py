@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from pathlib import Path
@@ -12,16 +13,19 @@ from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
 from traitlets import Dict, Float, Int, List, Unicode, validate
 
-from jobext.db.engine import Store
+from jobext.batches.controller import BatchController
+from jobext.batches.manager import BatchManager
+from jobext.db.engine import Database
 from jobext.errors import JobExtError
 from jobext.executors import LocalExecutor
 from jobext.http.routes import API, ROUTES
-from jobext.kinds import registry as kinds_server
+from jobext.jobs.manager import JobManager
+from jobext.kinds import registry as kinds_registry
 from jobext.kinds.kernel_pool import KernelPool
 from jobext.kinds.registry import KNOWN as AVAILABLE_KINDS
 from jobext.kinds.registry import KindEnv
 from jobext.runs.events import EventHub
-from jobext.runs.manager import JobService
+from jobext.runs.manager import RunManager
 from jobext.runs.supervisor import Supervisor
 from jobext.schedules.loop import Scheduler
 from jobext.schedules.manager import ScheduleService
@@ -65,6 +69,13 @@ class JobExtApp(ExtensionApp):
         help="Databases that saved-query jobs may use: name → SQLAlchemy URL, e.g. "
         "{'warehouse': 'postgresql+psycopg://reader@db/warehouse'}. The API shows their names, "
         "dialects, hosts and databases, never their passwords.",
+    )
+    max_log_bytes = Int(
+        100_000_000,
+        config=True,
+        help="Bytes of log kept per run (stdout, stderr and logging together). Past it the run "
+        "goes on, its further lines are dropped, its log says so once and its event stream "
+        "gets a 'truncated' event. 0: no limit.",
     )
     job_cwd = Unicode(
         "",
@@ -122,6 +133,12 @@ class JobExtApp(ExtensionApp):
         help="Kernels kept started and ready per kernelspec that notebook jobs use, so a run does "
         "not wait for one (each kernel serves one run, then goes). 0: every run starts its own.",
     )
+    batch_lease_s = Float(
+        15.0,
+        config=True,
+        help="Seconds a server's hold on a batch it drives lasts unless renewed; another server "
+        "takes the batch over once it lapses (its server died).",
+    )
     host_name = Unicode(
         "",
         config=True,
@@ -161,30 +178,32 @@ class JobExtApp(ExtensionApp):
     def initialize_settings(self) -> None:
         results = Path(self.results_dir) if self.results_dir else self.jobext_dir() / "results"
         results.mkdir(parents=True, exist_ok=True)
-        self.store = Store.open(self.resolved_db_url())
-        self.hub = EventHub(self.store, flush_interval=self.event_flush_s)
+        self.db = Database.open(self.resolved_db_url())
+        self.hub = EventHub(self.db, flush_interval=self.event_flush_s)
         base_url = self.serverapp.base_url if self.serverapp else "/"
-        self.service = JobService(
-            self.store,
-            self.hub,
-            results_dir=results,
-            allowed_kinds=frozenset(self.allowed_kinds),
-            api_base=f"{base_url.rstrip('/')}/{API}",
-        )
         root = self.job_cwd or (self.serverapp.root_dir if self.serverapp else os.getcwd())
         server_root = Path(self.serverapp.root_dir if self.serverapp else root)
         self.kernels = KernelPool(self.kernel_pool_size, cwd=str(server_root))
-        self.service.kind_env = KindEnv(
-            root_dir=server_root,
-            connections=dict(self.connections),
-            kernels=self.kernels if self.kernel_pool_size > 0 else None,
+        api_base = f"{base_url.rstrip('/')}/{API}"
+        self.hub.api_base = api_base
+        self.jobs = JobManager(
+            self.db,
+            results_dir=results,
+            allowed_kinds=frozenset(self.allowed_kinds),
+            api_base=api_base,
+            kind_env=KindEnv(
+                root_dir=server_root,
+                connections=dict(self.connections),
+                kernels=self.kernels if self.kernel_pool_size > 0 else None,
+            ),
         )
-        self.service.default_keep_runs = self.keep_runs
-        self.service.default_keep_days = self.keep_days
-        self.service.max_backoff_s = self.retry_backoff_max_s
+        self.runs = RunManager(self.db, self.hub, self.jobs)
+        self.runs.default_keep_runs = self.keep_runs
+        self.runs.default_keep_days = self.keep_days
+        self.runs.max_backoff_s = self.retry_backoff_max_s
         self.supervisor = Supervisor(
-            self.service,
-            LocalExecutor(),
+            self.runs,
+            LocalExecutor(max_log_bytes=self.max_log_bytes or None),
             max_workers=self.max_workers or os.cpu_count() or 2,
             cwd=root,
             stop_grace_s=self.stop_grace_s,
@@ -193,15 +212,22 @@ class JobExtApp(ExtensionApp):
             retention_every_s=self.retention_every_s,
             host_name=self.host_name or None,
         )
-        self.schedules = ScheduleService(self.service, default_grace_s=self.misfire_grace_s)
+        self.schedules = ScheduleService(self.runs, default_grace_s=self.misfire_grace_s)
         self.scheduler = Scheduler(
             self.schedules,
             server_id=self.supervisor.server_id,
             misfire_threshold_s=self.misfire_threshold_s,
         )
+        self.batches = BatchManager(self.runs, server_id=self.supervisor.server_id)
+        self.batch_controller = BatchController(
+            self.batches,
+            server_id=self.supervisor.server_id,
+            lease_s=self.batch_lease_s,
+            dead_after_s=self.dead_server_after_s,
+        )
         self.log.info(
             "jobext: database %s, results in %s, %d workers",
-            self.store.engine.url.render_as_string(hide_password=True),
+            self.db.engine.url.render_as_string(hide_password=True),
             results,
             self.supervisor.max_workers,
         )
@@ -215,15 +241,19 @@ class JobExtApp(ExtensionApp):
         # second otherwise turns into event-loop stalls of a few hundred milliseconds.
         gc.collect()
         gc.freeze()
+        # From here on, database work on the loop's own thread is a bug, and says so.
+        self.db.guard_loop()
         await self.supervisor.start()
         self.scheduler.start()
-        self._warm_kernels()
+        self.batch_controller.start()
+        self._warm_task = asyncio.get_running_loop().create_task(self._warm_kernels())
 
-    def _warm_kernels(self) -> None:
-        """Start kernels for the notebook jobs registered already."""
-        for job in self.service.jobs_of_kind("notebook"):
+    async def _warm_kernels(self) -> None:
+        """Start kernels for the notebook jobs registered already (off the loop)."""
+        for job in await self.jobs.of_kind("notebook"):
             try:
-                kinds_server.check(job, self.service.kind_env)
+                kinds_registry.check(job, self.jobs.kind_env)
+                await asyncio.sleep(0)
             except JobExtError as exc:
                 self.log.warning("jobext: notebook job %r: %s", job.name, exc)
 
@@ -231,8 +261,13 @@ class JobExtApp(ExtensionApp):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
+        # Before the supervisor stops the runs: the batches hand their leases back and do
+        # not take the shutdown's stops for their own.
+        batch_controller = getattr(self, "batch_controller", None)
+        if batch_controller is not None:
+            await batch_controller.stop()
         supervisor = getattr(self, "supervisor", None)
         if supervisor is not None:
             await supervisor.stop()
             await self.kernels.stop()
-            self.store.dispose()
+            await asyncio.get_running_loop().run_in_executor(None, self.db.dispose)

@@ -3,21 +3,27 @@
 SQLite (the default) runs in WAL mode with a busy timeout, and write transactions begin with
 ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing when one upgrades a read
 lock. The same code runs on PostgreSQL (``postgresql+psycopg://``).
+
+Nothing here runs on the event loop: :class:`Database` is the boundary that moves every
+transaction to a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, event
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session, create_engine
 
 #: Version of the schema this jobext writes; see ``jobext/db/migrations/versions``.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0006"
 
 
 def make_engine(db_url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
@@ -51,20 +57,43 @@ def make_engine(db_url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
     return engine
 
 
-class Store:
-    """The database: sessions for reading and for writing."""
+T = TypeVar("T")
 
-    def __init__(self, engine: Engine):
+
+class LoopHeld(RuntimeError):
+    """Database work was started on the event loop's own thread (a bug: it would stall it)."""
+
+
+class Database:
+    """The one boundary between jobext and its database.
+
+    Each transaction is a plain function over a :class:`Session`. On the event loop, ``await
+    db.run(fn)`` (a write transaction) and ``await db.read(fn)`` run it on a worker thread: one
+    writer thread for SQLite (its single write lock), a small pool for PostgreSQL. Scripts,
+    tests and migrations use :meth:`reading` and :meth:`writing` directly; once
+    :meth:`guard_loop` is called, doing so on the loop's thread raises :class:`LoopHeld`.
+    """
+
+    def __init__(self, engine: Engine, *, threads: int = 8):
         self.engine = engine
         self.dialect = engine.dialect.name
         self._write_engine = engine.execution_options(jobext_write=True)
+        sqlite = self.dialect == "sqlite"
+        self._writer = ThreadPoolExecutor(
+            1 if sqlite else threads, thread_name_prefix="db-jobext-write"
+        )
+        # SQLite in WAL mode reads beside its writer; PostgreSQL shares one pool.
+        self._readers = (
+            ThreadPoolExecutor(4, thread_name_prefix="db-jobext-read") if sqlite else self._writer
+        )
+        self._guarded_thread: int | None = None
 
     @classmethod
-    def open(cls, db_url: str) -> Store:
+    def open(cls, db_url: str) -> Database:
         """Open ``db_url`` and bring its schema up to date."""
-        store = cls(make_engine(db_url))
-        store.migrate()
-        return store
+        database = cls(make_engine(db_url))
+        database.migrate()
+        return database
 
     def migrate(self) -> None:
         """Upgrade the schema to :data:`SCHEMA_HEAD` (a no-op when it is there already)."""
@@ -72,18 +101,55 @@ class Store:
 
         upgrade(self.engine)
 
+    def guard_loop(self) -> None:
+        """From now on, refuse synchronous database work on the calling (event-loop) thread."""
+        self._guarded_thread = threading.get_ident()
+
+    def _check_thread(self) -> None:
+        if self._guarded_thread == threading.get_ident():
+            raise LoopHeld("database work on the event loop's thread; use `await db.run(fn)`")
+
+    # -- off the loop
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` as one write transaction on a worker thread; commit on success."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._run_write, fn)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in a read-only session on a worker thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn)
+
+    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run other blocking work (file trees, process scans) on a reader thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, fn, *args)
+
+    def _run_write(self, fn: Callable[[Session], T]) -> T:
+        with self.writing() as session:
+            return fn(session)
+
+    def _run_read(self, fn: Callable[[Session], T]) -> T:
+        with self.reading() as session:
+            return fn(session)
+
+    # -- on the calling thread
+
     @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
+    def reading(self) -> Iterator[Session]:
         """A session for reading; it never holds a write lock."""
+        self._check_thread()
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
+    def writing(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error.
 
         On SQLite it takes the write lock at its start, so concurrent writers wait their turn.
         """
+        self._check_thread()
         with Session(self._write_engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -99,4 +165,8 @@ class Store:
         return stmt
 
     def dispose(self) -> None:
+        """Finish the worker threads' work and close every connection."""
+        self._writer.shutdown(wait=True)
+        if self._readers is not self._writer:
+            self._readers.shutdown(wait=True)
         self.engine.dispose()

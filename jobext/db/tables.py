@@ -83,6 +83,9 @@ class Run(SQLModel, table=True):
     restarted_as: int | None = None
     schedule_id: int | None = Field(default=None, index=True)
     batch_id: int | None = Field(default=None, index=True)
+    #: The batch's sub-job (0-based) and its iteration (1-based) this run is.
+    sub_job: int | None = None
+    iteration: int | None = None
     worker: str | None = Field(default=None, max_length=255)
     #: A retry waits in ``queued`` until then (its backoff).
     not_before: dt.datetime | None = None
@@ -121,6 +124,8 @@ class Schedule(SQLModel, table=True):
     #: The next fire time nobody has handled yet; None when it never fires again.
     next_fire_at: dt.datetime | None = None
     last_fire_at: dt.datetime | None = None
+    #: Why the scheduler set this schedule aside (it fires again once changed or resumed).
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class ScheduleFire(SQLModel, table=True):
@@ -174,3 +179,64 @@ class Server(SQLModel, table=True):
     heartbeat_at: dt.datetime = Field(default_factory=utcnow)
     stopped_at: dt.datetime | None = None
     max_workers: int = 0
+
+
+class Batch(SQLModel, table=True):
+    """A job run as ``concurrent`` sub-jobs, each ``iterations`` times (seed 000)."""
+
+    __tablename__ = "jobext_batch"
+    __table_args__ = (
+        Index("ix_jobext_batch_job_id", "job", "id"),
+        Index("ix_jobext_batch_status_id", "status", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=128)
+    status: str = Field(max_length=16)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    args: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    concurrent: int
+    jobs_per_second: int | None = None
+    #: None: until stopped.
+    iterations: int | None = None
+    failures_to_ignore: int = 0
+    #: Failed runs since the last start.
+    failures: int = 0
+    #: Iterations finished since the last start (all sub-jobs together).
+    done: int = 0
+    worker: str | None = Field(default=None, max_length=255)
+    created_by: str | None = Field(default=None, max_length=255)
+    #: Who gave the last start (its runs carry that user).
+    started_by: str | None = Field(default=None, max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    start_time: dt.datetime | None = None
+    stop_time: dt.datetime | None = None
+    #: The server driving the batch, until ``lease_expires_at`` (renewed while it lives).
+    lease_owner: str | None = Field(default=None, max_length=255)
+    lease_expires_at: dt.datetime | None = None
+
+
+class BatchSubJob(SQLModel, table=True):
+    """One lane of a batch: it runs the job ``iterations`` times in sequence.
+
+    ``state`` is ``pending`` (its next iteration starts at ``due_at``), ``active`` (run
+    ``run_id`` is its current iteration), ``held`` (paused before iteration ``iteration``),
+    ``completed`` or ``stopped``.
+    """
+
+    __tablename__ = "jobext_batch_sub_job"
+    __table_args__ = (Index("ix_jobext_batch_sub_job_state", "batch_id", "state", "due_at"),)
+
+    batch_id: int = Field(primary_key=True)
+    idx: int = Field(primary_key=True)
+    state: str = Field(max_length=16)
+    #: The iteration it runs (active) or runs next (pending, held); 1-based.
+    iteration: int = 1
+    #: Its iterations finished since the last start.
+    done: int = 0
+    failures: int = 0
+    run_id: int | None = None
+    #: When its next (pending) or current (active) iteration was due to start.
+    due_at: dt.datetime | None = None

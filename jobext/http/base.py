@@ -13,7 +13,8 @@ from tornado import web
 
 from jobext.db.paging import PageRequest
 from jobext.errors import Conflict, Forbidden, Invalid, JobExtError, NotFound
-from jobext.runs.manager import JobService
+from jobext.jobs.manager import JobManager
+from jobext.runs.manager import RunManager
 
 AUTH_RESOURCE = "jobext"
 
@@ -44,13 +45,17 @@ def _refuse_constant(name: str) -> Any:
 
 
 class JobExtHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of the REST handlers: thin translators between HTTP and :class:`JobService`."""
+    """Base of the REST handlers: thin translators between HTTP and the managers."""
 
     auth_resource = AUTH_RESOURCE
 
     @property
-    def service(self) -> JobService:
-        return self.extensionapp.service  # type: ignore[attr-defined,no-any-return]
+    def jobs(self) -> JobManager:
+        return self.extensionapp.jobs  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def runs(self) -> RunManager:
+        return self.extensionapp.runs  # type: ignore[attr-defined,no-any-return]
 
     @property
     def username(self) -> str | None:
@@ -166,7 +171,7 @@ class JobExtHandler(ExtensionHandlerMixin, APIHandler):
         self.reply({"items": items, "page": page.page, "per_page": page.per_page, "total": total})
 
     def api_url(self, path: str) -> str:
-        return f"{self.service.api_base}{path}"
+        return f"{self.jobs.api_base}{path}"
 
 
 __all__ = ["AUTH_RESOURCE", "JobExtHandler", "web"]

@@ -15,7 +15,7 @@ class StatsHandler(JobExtHandler):
     @authorized("read")
     async def get(self) -> None:
         """200 ``{jobs, schedules, workers, runs: {status: count}}``."""
-        self.reply(self.service.stats())
+        self.reply(await self.runs.stats())
 
 
 class OpenAPIHandler(JobExtHandler):
@@ -23,7 +23,7 @@ class OpenAPIHandler(JobExtHandler):
     @authorized("read")
     async def get(self) -> None:
         """200 the OpenAPI 3 description of this API."""
-        self.reply(openapi_document(self.service.api_base))
+        self.reply(openapi_document(self.jobs.api_base))
 
 
 class ConnectionsHandler(JobExtHandler):
@@ -32,4 +32,4 @@ class ConnectionsHandler(JobExtHandler):
     async def get(self) -> None:
         """200 ``{items: [{name, dialect, driver, host, port, database}]}``: the databases
         saved-query jobs may use; never a user name's password."""
-        self.reply({"items": connection_list(self.service.kind_env.connections)})
+        self.reply({"items": connection_list(self.jobs.kind_env.connections)})

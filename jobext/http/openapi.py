@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from jobext import __version__
+from jobext.batches.openapi import batch_paths, batch_schemas
 from jobext.jobs.shapes import JobCreate, JobUpdate
 from jobext.schedules.shapes import PreviewRequest, ScheduleCreate, ScheduleUpdate
-from jobext.states import GROUPS, RunStatus
+from jobext.states import GROUPS, RunStatus, actions_document
 
 _REF = "#/components/schemas/"
 
@@ -131,7 +132,14 @@ def openapi_document(api_base: str) -> dict[str, Any]:
     }
     for name in ("scheduled_for", "created_at", "started_at", "updated_at", "ended_at"):
         run_props[name] = {"type": ["string", "null"], "format": "date-time"}
-    for name in ("restarted_from", "restarted_as", "schedule_id", "batch_id"):
+    for name in (
+        "restarted_from",
+        "restarted_as",
+        "schedule_id",
+        "batch_id",
+        "sub_job",
+        "iteration",
+    ):
         run_props[name] = {"type": ["integer", "null"]}
     run_props["worker"] = nullable_str
 
@@ -433,18 +441,31 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                 },
             ),
         },
+        **batch_paths(),
         "/stats": {
             "get": _op(
-                "Counts of jobs, schedules, workers and runs by status",
+                "Counts of jobs, schedules, workers, and of batches and runs by status",
                 {"200": _json({"type": "object"}, "stats")},
             ),
         },
         "/openapi.json": {
             "get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3")})
         },
+        "/events": {
+            "get": _op(
+                "Server-wide Server-Sent Events: `run` (the whole run) on every state change, "
+                "`progress` (`{id, progress, message, ...}`), `reset` when events a client "
+                "missed are no longer kept (reload the lists); every event has an `id` for "
+                "`Last-Event-ID`",
+                {"200": {"description": "an event stream", "content": {"text/event-stream": {}}}},
+            )
+        },
     }
     return {
         "openapi": "3.1.0",
+        # The ONE actions table: which action is legal on a run in which status, and what the
+        # run becomes (clients enable their buttons from it).
+        "x-jobext-actions": actions_document(),
         "info": {
             "title": "jobext",
             "version": __version__,
@@ -505,6 +526,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                         "message": {"type": ["string", "null"]},
                     },
                 },
+                **batch_schemas(),
                 "LogLine": {
                     "type": "object",
                     "properties": {

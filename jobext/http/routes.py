@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobext.batches.handlers import (
+    BatchesHandler,
+    BatchHandler,
+    BatchStartHandler,
+    BatchSteerHandler,
+    JobBatchesHandler,
+)
+from jobext.http.feed import FeedHandler
 from jobext.http.meta import ConnectionsHandler, OpenAPIHandler, StatsHandler
 from jobext.jobs.handlers import JobHandler, JobRunsHandler, JobsHandler, JobStatsHandler
 from jobext.runs.handlers import (
@@ -43,7 +51,13 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"/{API}/schedules/{_NAME}", ScheduleHandler),
     (rf"/{API}/schedules/{_NAME}/(pause|resume)", ScheduleActionHandler),
     (rf"/{API}/schedules/{_NAME}/fires", ScheduleFiresHandler),
+    (rf"/{API}/jobs/{_NAME}/batches", JobBatchesHandler),
+    (rf"/{API}/batches", BatchesHandler),
+    (rf"/{API}/batches/{_NAME}", BatchHandler),
+    (rf"/{API}/batches/{_NAME}/(start|unpause)", BatchStartHandler),
+    (rf"/{API}/batches/{_NAME}/(stop|pause)", BatchSteerHandler),
     (rf"/{API}/connections", ConnectionsHandler),
     (rf"/{API}/stats", StatsHandler),
     (rf"/{API}/openapi.json", OpenAPIHandler),
+    (rf"/{API}/events", FeedHandler),
 ]

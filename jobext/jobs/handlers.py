@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from jupyter_server.auth.decorator import authorized
-from pydantic import ValidationError
 from tornado import web
 
 from jobext.http.base import JobExtHandler
+from jobext.jobs.manager import JOB_SORTS
 from jobext.jobs.shapes import job_json
 from jobext.runs.filters import RunFilter
-from jobext.runs.manager import JOB_SORTS, RUN_SORTS, validation_error
+from jobext.runs.manager import RUN_SORTS
 from jobext.runs.shapes import EnqueueRequest
 from jobext.runs.streams import EventStreamMixin
+from jobext.shapes import parse
 
 
 class JobsHandler(JobExtHandler):
@@ -21,7 +22,7 @@ class JobsHandler(JobExtHandler):
         """200 ``{items, page, per_page, total}`` of job definitions; ``search`` matches name,
         description and target; 400 for bad paging or sort."""
         page = self.page_request(JOB_SORTS)
-        jobs, total = self.service.list_jobs(page)
+        jobs, total = await self.jobs.list_page(page)
         self.reply_page([job_json(j) for j in jobs], page, total)
 
     @web.authenticated
@@ -29,7 +30,7 @@ class JobsHandler(JobExtHandler):
     async def post(self) -> None:
         """201 the new job; 400 naming the bad field; 403 for a disabled kind; 409 if the name
         is taken."""
-        job = self.service.register_job(self.json_body(), user=self.username)
+        job = await self.jobs.register(self.json_body(), user=self.username)
         self.set_header("Location", self.api_url(f"/jobs/{job.name}"))
         self.reply(job_json(job), 201)
 
@@ -39,13 +40,13 @@ class JobHandler(JobExtHandler):
     @authorized("read")
     async def get(self, name: str) -> None:
         """200 the job with ``stats``, ``latest_run`` and ``next_run_at``; 404 if unknown."""
-        self.reply(self.service.job_detail(name))
+        self.reply(await self.jobs.detail(name))
 
     @web.authenticated
     @authorized("write")
     async def patch(self, name: str) -> None:
         """200 the changed job; 400 naming a bad field (``name`` and ``kind`` are fixed)."""
-        job = self.service.update_job(name, self.json_body(), user=self.username)
+        job = await self.jobs.update(name, self.json_body(), user=self.username)
         self.reply(job_json(job))
 
     @web.authenticated
@@ -53,7 +54,7 @@ class JobHandler(JobExtHandler):
     async def delete(self, name: str) -> None:
         """204; removes the job with all its runs, logs and results; 409 while runs are in
         progress."""
-        self.service.delete_job(name)
+        await self.jobs.delete(name)
         self.set_status(204)
         self.finish()
 
@@ -64,7 +65,7 @@ class JobStatsHandler(JobExtHandler):
     async def get(self, name: str) -> None:
         """200 ``{total, succeeded, failed, stopped, in_progress, average_duration_s,
         latest_run, next_run_at}``."""
-        self.reply(self.service.job_stats(name))
+        self.reply(await self.jobs.stats(name))
 
 
 class JobRunsHandler(EventStreamMixin):
@@ -72,12 +73,12 @@ class JobRunsHandler(EventStreamMixin):
     @authorized("read")
     async def get(self, name: str) -> None:
         """200 the runs of this job, filtered and paged as ``GET /runs``."""
-        self.service.get_job(name)
+        await self.jobs.get(name)
         page = self.page_request(RUN_SORTS)
         params = {k: self.arg(k) for k in ("status", "from", "to", "uuid", "user", "search")}
         filters = RunFilter.parse({**params, "job": name})
-        runs, total = self.service.list_runs(filters, page)
-        self.reply_page([self.service.run_json(r) for r in runs], page, total)
+        runs, total = await self.runs.list_page(filters, page)
+        self.reply_page([self.runs.run_json(r) for r in runs], page, total)
 
     @web.authenticated
     @authorized("execute")
@@ -85,15 +86,12 @@ class JobRunsHandler(EventStreamMixin):
         """201 the new run. With ``{"follow": true}`` or ``Accept: text/event-stream`` the reply
         is the run's event stream instead. 400 for bad args; 404 unknown job; 409 when the job
         has ``max_concurrent`` runs in progress."""
-        try:
-            request = EnqueueRequest.model_validate(self.json_object())
-        except ValidationError as exc:
-            raise validation_error(exc) from None
-        run = self.service.enqueue(name, request.args, user=self.username)
+        request = parse(EnqueueRequest, self.json_body())
+        run = await self.runs.enqueue(name, request.args, user=self.username)
         assert run.id is not None
         self.set_header("Location", self.api_url(f"/runs/{run.id}"))
         if request.follow or self.wants_stream():
             self.set_status(201)
             await self.stream_run(run.id, 0)
             return
-        self.reply(self.service.run_json(run), 201)
+        self.reply(self.runs.run_json(run), 201)

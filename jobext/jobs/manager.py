@@ -1,27 +1,28 @@
 """Job definitions: register, list, change, delete, and per-job statistics.
 
-:class:`~jobext.runs.manager.JobService` builds the run operations on top of this class; the REST
-handlers call both through one service object.
+Every method is a coroutine whose database work is one transaction run off the event loop
+(:class:`~jobext.db.engine.Database`); checking a definition against its kind (which may read a
+notebook or scan kernelspecs) runs off the loop too.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-from sqlalchemy import delete, func, or_, update
-from sqlmodel import select
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, select
 
-from jobext.db.engine import Store
+from jobext.db.engine import Database
 from jobext.db.paging import PageRequest, paginate
-from jobext.db.tables import Job, Run, RunEvent, Schedule, ScheduleFire
+from jobext.db.tables import Job, Run, Schedule, ScheduleFire
 from jobext.errors import Conflict, Forbidden, Invalid, NotFound
 from jobext.jobs.shapes import JobCreate, JobUpdate, job_json
 from jobext.kinds import registry as kinds
 from jobext.runs.filters import escape_like
+from jobext.runs.removal import delete_runs
 from jobext.runs.shapes import run_json
+from jobext.shapes import parse
 from jobext.states import IN_PROGRESS, RunStatus
 from jobext.times import iso, utcnow
 
@@ -29,7 +30,7 @@ JOB_SORTS = ("name", "kind", "created_at", "updated_at")
 
 
 class RunControl(Protocol):
-    """What the service tells the part that owns the processes (the supervisor)."""
+    """What the managers tell the part that owns the processes (the supervisor)."""
 
     def wake(self) -> None:
         """Queued runs may be startable now."""
@@ -46,53 +47,53 @@ class _NoControl:
         pass
 
 
-def validation_error(exc: ValidationError) -> Invalid:
-    """The first problem pydantic found, as :class:`Invalid` naming the field."""
-    first = exc.errors()[0]
-    # The input models are flat: the first element names the field; deeper ones name union
-    # branches or list positions that mean nothing to the caller.
-    loc = first.get("loc", ())
-    field = str(loc[0]) if loc else None
-    message = first.get("msg", "is not valid")
-    if first.get("type") == "extra_forbidden":
-        message = "is not a known field"
-    elif first.get("type") == "missing":
-        message = "is required"
-    return Invalid(field, message)
+def get_job(session: Session, name: str) -> Job:
+    """The job named ``name``; :class:`NotFound` when there is none."""
+    job = session.get(Job, name)
+    if job is None:
+        raise NotFound(f"no job named {name!r}")
+    return job
 
 
-class JobCatalog:
-    """The rules of job definitions over a :class:`Store`."""
+def count_runs(session: Session, job: str, statuses: frozenset[RunStatus]) -> int:
+    """How many runs of ``job`` are in one of ``statuses``."""
+    return int(
+        session.exec(
+            select(func.count()).where(
+                Run.job == job, Run.status.in_(sorted(s.value for s in statuses))
+            )
+        ).one()
+    )
+
+
+class JobManager:
+    """The rules of job definitions."""
 
     def __init__(
         self,
-        store: Store,
+        db: Database,
         *,
         results_dir: Path,
         allowed_kinds: frozenset[str] = frozenset({"python", "shell"}),
         api_base: str = "/jobext/api/v1",
+        kind_env: kinds.KindEnv | None = None,
     ):
-        self.store = store
+        self.db = db
         self.results_dir = results_dir
         self.allowed_kinds = allowed_kinds
         self.api_base = api_base
-        self.kind_env = kinds.KindEnv()
+        self.kind_env = kind_env or kinds.KindEnv()
         self.control: RunControl = _NoControl()
 
-    # ------------------------------------------------------------------ jobs
+    async def get(self, name: str) -> Job:
+        """The job named ``name``; 404 when there is none."""
+        return await self.db.read(lambda s: get_job(s, name))
 
-    def get_job(self, name: str) -> Job:
-        with self.store.read() as session:
-            job = session.get(Job, name)
-        if job is None:
-            raise NotFound(f"no job named {name!r}")
-        return job
+    async def of_kind(self, kind: str) -> list[Job]:
+        return await self.db.read(lambda s: list(s.exec(select(Job).where(Job.kind == kind)).all()))
 
-    def jobs_of_kind(self, kind: str) -> list[Job]:
-        with self.store.read() as session:
-            return list(session.exec(select(Job).where(Job.kind == kind)).all())
-
-    def list_jobs(self, page: PageRequest) -> tuple[list[Job], int]:
+    async def list_page(self, page: PageRequest) -> tuple[list[Job], int]:
+        """One page of job definitions; ``search`` matches name, description and target."""
         stmt = select(Job)
         if page.search:
             pattern = f"%{escape_like(page.search)}%"
@@ -104,17 +105,14 @@ class JobCatalog:
                 )
             )
         columns = {name: getattr(Job, name) for name in JOB_SORTS}
-        with self.store.read() as session:
-            return paginate(
-                session,
-                stmt,
-                page,
-                columns=columns,
-                default_sort="name",
-                tiebreak=Job.name,
+        return await self.db.read(
+            lambda s: paginate(
+                s, stmt, page, columns=columns, default_sort="name", tiebreak=Job.name
             )
+        )
 
-    def _check_kind(self, kind: str) -> None:
+    def check_kind(self, kind: str) -> None:
+        """403 naming ``kind`` when this server does not run jobs of that kind."""
         if kind not in self.allowed_kinds:
             raise Forbidden(
                 f"jobs of kind {kind!r} are disabled on this server "
@@ -122,117 +120,119 @@ class JobCatalog:
                 field="kind",
             )
 
-    def register_job(self, data: Any, *, user: str | None) -> Job:
+    async def register(self, data: Any, *, user: str | None) -> Job:
         """Register a job; 400 on bad fields, 403 for a disabled kind, 409 if the name is taken."""
-        if not isinstance(data, dict):
-            raise Invalid(None, "the body must be a JSON object")
-        try:
-            spec = JobCreate.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
-        self._check_kind(spec.kind)
+        spec = parse(JobCreate, data)
+        self.check_kind(spec.kind)
         fields = spec.model_dump(exclude_none=True, exclude={"name", "kind", "target"})
         job = Job(name=spec.name, kind=spec.kind, target=spec.target, created_by=user, **fields)
+        # On the loop: a notebook job's check warms the kernel pool, which lives there.
         job.target = kinds.check(job, self.kind_env)
-        with self.store.write() as session:
+
+        def insert(session: Session) -> Job:
             if session.get(Job, spec.name) is not None:
                 raise Conflict(f"a job named {spec.name!r} exists already", field="name")
             session.add(job)
-        return job
+            return job
 
-    def update_job(self, name: str, data: Any, *, user: str | None) -> Job:
-        """Change some fields of a job; ``name`` and ``kind`` cannot change."""
-        if not isinstance(data, dict):
-            raise Invalid(None, "the body must be a JSON object")
-        for fixed in ("name", "kind"):
-            if fixed in data:
-                raise Invalid(fixed, "cannot be changed; register a new job instead")
-        try:
-            spec = JobUpdate.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
-        changes = spec.model_dump(exclude_unset=True)
-        with self.store.write() as session:
-            job = session.exec(self.store.for_update(select(Job).where(Job.name == name))).first()
+        return await self.db.run(insert)
+
+    async def update(self, name: str, data: Any, *, user: str | None) -> Job:
+        """Change some fields of a job; ``name`` and ``kind`` cannot change (400)."""
+        if isinstance(data, dict):
+            for fixed in ("name", "kind"):
+                if fixed in data:
+                    raise Invalid(fixed, "cannot be changed; register a new job instead")
+        changes = parse(JobUpdate, data).model_dump(exclude_unset=True)
+        for key in ("target", "max_concurrent", "retries", "retry_backoff_s", "queue_when_busy"):
+            if key in changes and changes[key] is None:
+                raise Invalid(key, "cannot be null")
+        if "description" in changes and changes["description"] is None:
+            changes["description"] = ""
+
+        def change(session: Session) -> Job:
+            job = session.exec(self.db.for_update(select(Job).where(Job.name == name))).first()
             if job is None:
                 raise NotFound(f"no job named {name!r}")
-            for key in (
-                "target",
-                "max_concurrent",
-                "retries",
-                "retry_backoff_s",
-                "queue_when_busy",
-            ):
-                if key in changes and changes[key] is None:
-                    raise Invalid(key, "cannot be null")
-            if "description" in changes and changes["description"] is None:
-                changes["description"] = ""
             for key, value in changes.items():
                 setattr(job, key, value)
+            # On the database's thread: checking may read a notebook.
             job.target = kinds.check(job, self.kind_env)
             job.updated_at = utcnow()
             session.add(job)
+            return job
+
+        job = await self.db.run(change)
         self.control.wake()
         return job
 
-    def delete_job(self, name: str) -> int:
-        """Delete a job with its runs, logs and results; 409 while a run is in progress.
+    async def delete(self, name: str) -> int:
+        """Delete a job with its schedules, runs, logs and results; 409 while a run is in
+        progress. Returns how many runs were removed.
 
-        Returns how many runs were removed.
+        The job and its schedules go in one transaction (no run can be added after it); its
+        runs then go in chunks (see :mod:`jobext.runs.removal`).
         """
-        with self.store.write() as session:
-            job = session.exec(self.store.for_update(select(Job).where(Job.name == name))).first()
+
+        def drop(session: Session) -> list[int]:
+            job = session.exec(self.db.for_update(select(Job).where(Job.name == name))).first()
             if job is None:
                 raise NotFound(f"no job named {name!r}")
-            busy = self._count_runs(session, name, IN_PROGRESS)
+            busy = count_runs(session, name, IN_PROGRESS)
             if busy:
                 raise Conflict(
                     f"job {name!r} has {busy} run(s) in progress; stop them first",
                     reason="in_progress",
                 )
-            ids = list(session.exec(select(Run.id).where(Run.job == name)).all())
-            uuids = self._delete_runs(session, ids)
-            schedules = list(session.exec(select(Schedule.id).where(Schedule.job == name)).all())
-            for chunk in _chunks(schedules, 500):
-                session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id.in_(chunk)))
+            schedules = select(Schedule.id).where(Schedule.job == name).scalar_subquery()
+            session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id.in_(schedules)))
             session.execute(delete(Schedule).where(Schedule.job == name))
             session.delete(job)
-        self._remove_result_dirs(uuids)
-        return len(ids)
+            return list(session.exec(select(Run.id).where(Run.job == name)).all())
 
-    def job_detail(self, name: str) -> dict[str, Any]:
-        """A job with its ``stats``, ``latest_run`` and ``next_run_at``."""
-        detail = job_json(self.get_job(name))
-        stats = self._stats(name)
-        detail["stats"] = stats
-        detail["latest_run"] = stats["latest_run"]
-        detail["next_run_at"] = stats["next_run_at"]
-        return detail
+        ids = await self.db.run(drop)
+        return await delete_runs(self.db, self.results_dir, ids)
 
-    def job_stats(self, name: str) -> dict[str, Any]:
+    async def detail(self, name: str) -> dict[str, Any]:
+        """A job with its ``stats``, ``latest_run`` and ``next_run_at``; 404 if unknown."""
+
+        def read(session: Session) -> dict[str, Any]:
+            detail = job_json(get_job(session, name))
+            stats = self._stats(session, name)
+            detail["stats"] = stats
+            detail["latest_run"] = stats["latest_run"]
+            detail["next_run_at"] = stats["next_run_at"]
+            return detail
+
+        return await self.db.read(read)
+
+    async def stats(self, name: str) -> dict[str, Any]:
         """``{total, succeeded, failed, stopped, in_progress, average_duration_s, latest_run,
         next_run_at}`` for one job; 404 if unknown."""
-        self.get_job(name)
-        return self._stats(name)
 
-    def _stats(self, name: str) -> dict[str, Any]:
-        with self.store.read() as session:
-            counts = dict(
-                session.exec(
-                    select(Run.status, func.count()).where(Run.job == name).group_by(Run.status)
-                ).all()
+        def read(session: Session) -> dict[str, Any]:
+            get_job(session, name)
+            return self._stats(session, name)
+
+        return await self.db.read(read)
+
+    def _stats(self, session: Session, name: str) -> dict[str, Any]:
+        counts = dict(
+            session.exec(
+                select(Run.status, func.count()).where(Run.job == name).group_by(Run.status)
+            ).all()
+        )
+        average = session.exec(
+            select(func.avg(Run.duration_s)).where(
+                Run.job == name, Run.status == RunStatus.SUCCEEDED.value
             )
-            average = session.exec(
-                select(func.avg(Run.duration_s)).where(
-                    Run.job == name, Run.status == RunStatus.SUCCEEDED.value
-                )
-            ).one()
-            latest = session.exec(
-                select(Run).where(Run.job == name).order_by(Run.id.desc()).limit(1)
-            ).first()
-            next_run_at = session.exec(
-                select(func.min(Schedule.next_fire_at)).where(Schedule.job == name, Schedule.active)
-            ).one()
+        ).one()
+        latest = session.exec(
+            select(Run).where(Run.job == name).order_by(Run.id.desc()).limit(1)
+        ).first()
+        next_run_at = session.exec(
+            select(func.min(Schedule.next_fire_at)).where(Schedule.job == name, Schedule.active)
+        ).one()
         return {
             "total": sum(counts.values()),
             "succeeded": counts.get("succeeded", 0),
@@ -240,44 +240,6 @@ class JobCatalog:
             "stopped": counts.get("stopped", 0),
             "in_progress": sum(counts.get(s.value, 0) for s in IN_PROGRESS),
             "average_duration_s": round(average, 3) if average is not None else None,
-            "latest_run": self.run_json(latest) if latest else None,
+            "latest_run": run_json(latest, self.api_base) if latest else None,
             "next_run_at": iso(next_run_at),
         }
-
-    def run_json(self, run: Run) -> dict[str, Any]:
-        return run_json(run, self.api_base)
-
-    @staticmethod
-    def _count_runs(session: Any, job: str, statuses: frozenset[RunStatus]) -> int:
-        return int(
-            session.exec(
-                select(func.count()).where(
-                    Run.job == job,
-                    Run.status.in_(sorted(s.value for s in statuses)),
-                )
-            ).one()
-        )
-
-    @staticmethod
-    def _delete_runs(session: Any, ids: list[int]) -> list[str]:
-        """Delete runs and their events in ``session``; return their uuids (for their results,
-        which go once the transaction is committed)."""
-        uuids: list[str] = []
-        for chunk in _chunks(ids, 500):
-            uuids += session.exec(select(Run.uuid).where(Run.id.in_(chunk))).all()
-            session.execute(delete(RunEvent).where(RunEvent.run_id.in_(chunk)))
-            session.execute(
-                update(Run).where(Run.restarted_as.in_(chunk)).values(restarted_as=None)
-            )
-            session.execute(delete(Run).where(Run.id.in_(chunk)))
-        return uuids
-
-    def _remove_result_dirs(self, uuids: list[str]) -> None:
-        for uuid in uuids:
-            path = self.results_dir / uuid
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-
-
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -25,8 +25,8 @@ class RunsHandler(JobExtHandler):
         ``schedule``, ``user``, ``search``. 400 names the bad parameter."""
         page = self.page_request(RUN_SORTS)
         filters = RunFilter.parse({k: self.arg(k) for k in FILTER_PARAMS})
-        runs, total = self.service.list_runs(filters, page)
-        self.reply_page([self.service.run_json(r) for r in runs], page, total)
+        runs, total = await self.runs.list_page(filters, page)
+        self.reply_page([self.runs.run_json(r) for r in runs], page, total)
 
 
 class RunHandler(JobExtHandler):
@@ -34,13 +34,13 @@ class RunHandler(JobExtHandler):
     @authorized("read")
     async def get(self, run_id: str) -> None:
         """200 the run, current or past; 404 if unknown."""
-        self.reply(self.service.run_json(self.service.get_run(self.run_id(run_id))))
+        self.reply(self.runs.run_json(await self.runs.get(self.run_id(run_id))))
 
     @web.authenticated
     @authorized("write")
     async def delete(self, run_id: str) -> None:
         """204; removes the run, its log and result; 409 while it is in progress."""
-        self.service.remove_run(self.run_id(run_id))
+        await self.runs.remove(self.run_id(run_id))
         self.set_status(204)
         self.finish()
 
@@ -56,12 +56,12 @@ class RunActionHandler(JobExtHandler):
         rid = self.run_id(run_id)
         user = self.username
         if action == "stop":
-            run = self.service.stop(rid, force=self.flag("force"), user=user)
+            run = await self.runs.stop(rid, force=self.flag("force"), user=user)
         elif action == "pause":
-            run = self.service.pause(rid, user=user)
+            run = await self.runs.pause(rid, user=user)
         else:
-            run = self.service.resume(rid, user=user)
-        self.reply(self.service.run_json(run))
+            run = await self.runs.resume(rid, user=user)
+        self.reply(self.runs.run_json(run))
 
 
 class RunRestartHandler(JobExtHandler):
@@ -70,9 +70,9 @@ class RunRestartHandler(JobExtHandler):
     async def post(self, run_id: str) -> None:
         """201 the new run (``restarted_from`` names the old one, which is kept); 409 for a run
         that is not failed or stopped, or whose job is not restartable."""
-        run = self.service.restart(self.run_id(run_id), user=self.username)
+        run = await self.runs.restart(self.run_id(run_id), user=self.username)
         self.set_header("Location", self.api_url(f"/runs/{run.id}"))
-        self.reply(self.service.run_json(run), 201)
+        self.reply(self.runs.run_json(run), 201)
 
 
 class RunLogsHandler(EventStreamMixin):
@@ -85,13 +85,13 @@ class RunLogsHandler(EventStreamMixin):
         rid = self.run_id(run_id)
         after = parse_int("after", self.arg("after"), 0, minimum=0, maximum=2**62) or 0
         if self.flag("follow") or self.wants_stream():
-            self.service.get_run(rid)
+            await self.runs.get(rid)
             await self.stream_run(rid, max(after, self.last_event_id()), types=frozenset({"log"}))
             return
         limit = (
             parse_int("limit", self.arg("limit"), 1000, minimum=1, maximum=MAX_LOG_LIMIT) or 1000
         )
-        events = self.service.logs(rid, after=after, limit=limit)
+        events = await self.runs.logs(rid, after=after, limit=limit)
         next_after = events[-1].seq if events else after
         self.reply(
             {
@@ -111,7 +111,7 @@ class RunEventsHandler(EventStreamMixin):
         """200 SSE: ``state``, ``progress`` and ``log`` events, then ``close`` with the final
         run. Each event has an ``id``; ``Last-Event-ID`` resumes after it."""
         rid = self.run_id(run_id)
-        self.service.get_run(rid)
+        await self.runs.get(rid)
         await self.stream_run(rid, self.last_event_id())
 
 

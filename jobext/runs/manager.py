@@ -1,7 +1,10 @@
 """The run operations: enqueue, stop, pause, resume, restart, remove, logs, results, stats.
 
-The REST handlers, the supervisor (and later the scheduler and the batch controller) all go
-through these functions, so every path shares one set of rules. Nothing here knows HTTP.
+The REST handlers, the supervisor, the scheduler and the batch controller all go through these
+coroutines, so every path shares one set of rules: which action is legal comes from
+:data:`~jobext.states.RUN_ACTIONS`, which status may follow which from
+:data:`~jobext.states.TRANSITIONS`. Each database step is one transaction run off the event loop;
+events are published on the loop once it has committed. Nothing here knows HTTP.
 """
 
 from __future__ import annotations
@@ -13,65 +16,126 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from jobext.db.engine import Store
+from jobext.db.engine import Database
 from jobext.db.paging import PageRequest, paginate
-from jobext.db.tables import Job, Run, Schedule, Server
+from jobext.db.tables import Batch, Job, Run, Schedule, Server
 from jobext.errors import Conflict, Invalid, NotFound
-from jobext.jobs.manager import JOB_SORTS, JobCatalog, RunControl, validation_error
+from jobext.jobs.manager import JobManager
 from jobext.kinds import registry as kinds
 from jobext.runs.events import Event, EventHub
 from jobext.runs.filters import RunFilter
-from jobext.states import FINAL, IN_PROGRESS, RunStatus, Trigger, check_transition
+from jobext.runs.removal import delete_runs
+from jobext.runs.shapes import run_json
+from jobext.states import (
+    FINAL,
+    IN_PROGRESS,
+    BatchStatus,
+    RunAction,
+    RunStatus,
+    Trigger,
+    check_transition,
+    run_action_target,
+)
 from jobext.times import utcnow
 
 log = logging.getLogger(__name__)
 
 RUN_SORTS = ("id", "created_at", "started_at", "ended_at", "status", "job", "duration_s")
+#: Ended runs removed per pass of the retention sweep.
+_RETENTION_BATCH = 2000
 
-__all__ = ["JOB_SORTS", "RUN_SORTS", "JobService", "RunControl", "validation_error"]
+
+def get_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run:
+    """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given); 404 when unknown."""
+    stmt = select(Run).where(Run.id == run_id)
+    run = session.exec(lock.for_update(stmt) if lock else stmt).first()
+    if run is None:
+        raise NotFound(f"no run with id {run_id}")
+    return run
 
 
-class JobService(JobCatalog):
-    """Jobs and their runs over a :class:`Store`, publishing state changes to the hub."""
-
-    def __init__(
-        self,
-        store: Store,
-        hub: EventHub,
-        *,
-        results_dir: Path,
-        allowed_kinds: frozenset[str] = frozenset({"python", "shell"}),
-        api_base: str = "/jobext/api/v1",
-    ):
-        super().__init__(
-            store, results_dir=results_dir, allowed_kinds=allowed_kinds, api_base=api_base
+def refuse_batch_run(run: Run) -> None:
+    """A batch's runs are steered by its directives only: 409 ``managed_by_batch``."""
+    if run.batch_id is not None:
+        raise Conflict(
+            f"run {run.id} is managed by batch {run.batch_id}: use its directives",
+            reason="managed_by_batch",
         )
+
+
+class RunManager:
+    """Runs over the database, publishing their state changes to the event hub."""
+
+    def __init__(self, db: Database, hub: EventHub, jobs: JobManager):
+        self.db = db
         self.hub = hub
+        self.jobs = jobs
         #: Retention where a job sets none (0: keep all), and the cap of retry backoff.
         self.default_keep_runs = 1000
         self.default_keep_days = 90.0
         self.max_backoff_s = 3600.0
 
-    # ------------------------------------------------------------------ runs
+    @property
+    def results_dir(self) -> Path:
+        return self.jobs.results_dir
 
-    def get_run(self, run_id: int) -> Run:
-        with self.store.read() as session:
-            run = session.get(Run, run_id)
-        if run is None:
-            raise NotFound(f"no run with id {run_id}")
-        return run
+    @property
+    def control(self) -> Any:
+        return self.jobs.control
 
-    def list_runs(self, filters: RunFilter, page: PageRequest) -> tuple[list[Run], int]:
+    def run_json(self, run: Run) -> dict[str, Any]:
+        return run_json(run, self.jobs.api_base)
+
+    # ------------------------------------------------------------------ reading
+
+    async def get(self, run_id: int) -> Run:
+        """One run, current or past; 404 when unknown."""
+        return await self.db.read(lambda s: get_run(s, run_id))
+
+    async def list_page(self, filters: RunFilter, page: PageRequest) -> tuple[list[Run], int]:
+        """One page of runs matching ``filters``."""
         stmt = select(Run).where(*filters.conditions())
         columns = {name: getattr(Run, name) for name in RUN_SORTS}
-        with self.store.read() as session:
-            return paginate(
-                session, stmt, page, columns=columns, default_sort="-id", tiebreak=Run.id
-            )
+        return await self.db.read(
+            lambda s: paginate(s, stmt, page, columns=columns, default_sort="-id", tiebreak=Run.id)
+        )
 
-    def enqueue(
+    async def logs(self, run_id: int, *, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Log lines of a run with ``seq > after``, at most ``limit``; 404 for no such run."""
+        await self.get(run_id)
+        return await self.hub.read_after(run_id, after, limit=limit, type="log")
+
+    async def result_file(self, run_id: int, fmt: str | None = None) -> tuple[Run, Path]:
+        """The run and the path of its result file; 404 when there is none.
+
+        ``fmt`` asks for another form of the result kept beside it (``html`` of an executed
+        notebook). Only files inside the results directory are ever given out.
+        """
+        if fmt is not None and not re.fullmatch(r"[a-z0-9]{1,10}", fmt):
+            raise Invalid("format", f"{fmt!r} is not a file format such as 'html'")
+        run = await self.get(run_id)
+        if not run.result_file:
+            raise NotFound(f"run {run_id} has no result", reason="no_result")
+        return run, await self.db.off_loop(self._result_path, run, fmt)
+
+    def _result_path(self, run: Run, fmt: str | None) -> Path:
+        assert run.result_file is not None
+        root = self.results_dir.resolve()
+        path = (root / run.result_file).resolve()
+        if fmt is not None and path.suffix != f".{fmt}":
+            path = path.with_suffix(f".{fmt}")
+            if not path.is_file():
+                raise NotFound(f"run {run.id} has no {fmt} result", reason="no_result")
+        if not path.is_relative_to(root) or not path.is_file():
+            raise NotFound(f"the result file of run {run.id} is gone", reason="no_result")
+        return path
+
+    # ------------------------------------------------------------------ creating
+
+    async def enqueue(
         self,
         job_name: str,
         args: Any = None,
@@ -86,8 +150,9 @@ class JobService(JobCatalog):
         ``queue_when_busy`` (then the run waits in ``queued``). 403 when its kind is disabled.
         ``links`` are the optional run fields of :meth:`insert_run`.
         """
-        with self.store.write() as session:
-            run = self.insert_run(session, job_name, args, user=user, trigger=trigger, **links)
+        run = await self.db.run(
+            lambda s: self.insert_run(s, job_name, args, user=user, trigger=trigger, **links)
+        )
         self.announce(run)
         return run
 
@@ -105,18 +170,27 @@ class JobService(JobCatalog):
         scheduled_for: dt.datetime | None = None,
         schedule_id: int | None = None,
         batch_id: int | None = None,
+        sub_job: int | None = None,
+        iteration: int | None = None,
+        worker: str | None = None,
         not_before: dt.datetime | None = None,
     ) -> Run:
         """Add a queued run inside ``session``'s transaction (see :meth:`enqueue`); call
         :meth:`announce` once it is committed. ``wait_if_busy`` queues the run even when the
-        job is at ``max_concurrent`` (retries, and schedules that replace a running run)."""
-        job = session.exec(self.store.for_update(select(Job).where(Job.name == job_name))).first()
+        job is at ``max_concurrent`` (retries, and schedules that replace a running run);
+        ``worker`` pins the run to that server (only it claims the run).
+
+        The job's row is locked while its runs are counted, so ``max_concurrent`` holds across
+        servers sharing the database. A batch's runs (``batch_id``) neither count toward it nor
+        are held by it: the batch bounds them itself.
+        """
+        job = session.exec(self.db.for_update(select(Job).where(Job.name == job_name))).first()
         if job is None:
             raise NotFound(f"no job named {job_name!r}")
-        self._check_kind(job.kind)
+        self.jobs.check_kind(job.kind)
         merged = kinds.merge_args(job.kind, job.default_args, args, target=job.target)
-        if not (job.queue_when_busy or wait_if_busy):
-            busy = self._count_runs(session, job.name, IN_PROGRESS)
+        if batch_id is None and not (job.queue_when_busy or wait_if_busy):
+            busy = _count_own_runs(session, job.name)
             if busy >= job.max_concurrent:
                 raise Conflict(
                     f"job {job.name!r} already has {busy} run(s) in progress "
@@ -135,6 +209,9 @@ class JobService(JobCatalog):
             scheduled_for=scheduled_for,
             schedule_id=schedule_id,
             batch_id=batch_id,
+            sub_job=sub_job,
+            iteration=iteration,
+            worker=worker,
             not_before=not_before,
         )
         session.add(run)
@@ -145,275 +222,310 @@ class JobService(JobCatalog):
 
     def announce(self, run: Run) -> None:
         """Publish a committed new run and let the dispatcher know."""
-        assert run.id is not None
-        self.hub.open_stream(run.id)
         self.publish_state(run)
         self.control.wake()
 
-    def publish_state(self, run: Run) -> Event:
+    def publish_state(self, run: Run) -> None:
         """Send a ``state`` event carrying the whole run."""
         assert run.id is not None
-        return self.hub.emit_json(run.id, "state", self.run_json(run))
+        self.hub.emit_state(run.id, self.run_json(run))
 
     def note(self, run_id: int, text: str, level: str = "INFO") -> None:
         """A line in the run's log from jobext itself (who asked for what, why it ended)."""
         self.hub.emit_logs(run_id, [("jobext", level, text)], None)
 
-    def transition(
+    # ------------------------------------------------------------------ status
+
+    async def transition(
         self,
         run_id: int,
         new: RunStatus,
         *,
         action: str,
         expect: RunStatus | None = None,
+        retry: bool = False,
         **fields: Any,
     ) -> Run:
         """Move a run to ``new`` if the state machine allows it, setting ``fields`` too.
 
         The one writer of a run's status. Raises :class:`Conflict` for an illegal move (or when
-        ``expect`` is given and the run is no longer in it).
+        ``expect`` is given and the run is no longer in it). With ``retry``, a run that fails
+        and whose job has retries left gets its retry in the same transaction.
         """
-        now = utcnow()
-        with self.store.write() as session:
-            run = session.exec(self.store.for_update(select(Run).where(Run.id == run_id))).first()
-            if run is None:
-                raise NotFound(f"no run with id {run_id}")
+        retried: list[tuple[Run, float, int]] = []
+
+        def move(session: Session) -> Run:
+            run = get_run(session, run_id, lock=self.db)
             current = run.state
             if expect is not None and current is not expect:
                 raise Conflict(f"run {run_id} is {current.value}, not {expect.value}")
             check_transition(current, new, action=action)
-            run.status = new.value
-            run.updated_at = now
-            if new is RunStatus.RUNNING and run.started_at is None:
-                run.started_at = now
-            if new in FINAL:
-                run.ended_at = now
-                if run.started_at is not None:
-                    run.duration_s = round((now - run.started_at).total_seconds(), 3)
+            _set_status(run, new)
             for key, value in fields.items():
                 setattr(run, key, value)
             session.add(run)
+            if retry and new is RunStatus.FAILED:
+                retried.extend(self._insert_retry(session, run))
+            return run
+
+        run = await self.db.run(move)
         self.publish_state(run)
+        for new_run, delay, total in retried:
+            self._announce_retry(run, new_run, delay, total)
         return run
 
-    def stop(self, run_id: int, *, force: bool = False, user: str | None) -> Run:
+    async def stop(
+        self, run_id: int, *, force: bool = False, user: str | None, by_batch: bool = False
+    ) -> Run:
         """Stop a run: gracefully (``stopping`` until its process ends) or, with ``force``,
         mark it ``stopped`` at once whatever it is doing, and kill its process if it has one.
 
-        A queued run is stopped at once. 409 for a run that has ended.
+        A queued run is stopped at once. 409 for a run that has ended, and for a batch's run
+        unless its batch asks (``by_batch``).
         """
-        run = self.get_run(run_id)
+        action = RunAction.FORCE_STOP if force else RunAction.STOP
         who = f" by {user}" if user else ""
-        if run.state in FINAL:
-            raise Conflict(f"run {run_id} has already {run.status}", reason="illegal_transition")
-        if force or run.state is RunStatus.QUEUED:
-            self.note(run_id, f"stop{' (force)' if force else ''} requested{who}")
-            run = self.transition(
-                run_id,
-                RunStatus.STOPPED,
-                action="stop",
-                error=run.error or f"stopped{who}" + (" (force)" if force else ""),
-            )
-        else:
-            if run.state is RunStatus.STOPPING:
+        changed = False
+
+        def move(session: Session) -> Run:
+            nonlocal changed
+            run = get_run(session, run_id, lock=self.db)
+            if not by_batch:
+                refuse_batch_run(run)
+            if run.state in FINAL:
+                raise Conflict(
+                    f"run {run_id} has already {run.status}", reason="illegal_transition"
+                )
+            target = run_action_target(action, run.state)
+            if target is run.state:
                 return run
-            self.note(run_id, f"stop requested{who}")
-            run = self.transition(run_id, RunStatus.STOPPING, action="stop")
+            assert target is not None
+            changed = True
+            if target is RunStatus.STOPPED:
+                run.error = run.error or f"stopped{who}" + (" (force)" if force else "")
+            _set_status(run, target)
+            session.add(run)
+            return run
+
+        run = await self.db.run(move)
+        if changed:
+            self.note(run_id, f"stop{' (force)' if force else ''} requested{who}")
+            self.publish_state(run)
         self.control.apply(run)
         self.control.wake()
         return run
 
-    def pause(self, run_id: int, *, user: str | None) -> Run:
+    async def pause(self, run_id: int, *, user: str | None) -> Run:
         """Ask a running run to pause at its next checkpoint; 409 unless it is running."""
-        run = self.get_run(run_id)
-        if run.state in (RunStatus.PAUSING, RunStatus.PAUSED):
-            return run
-        if run.state is not RunStatus.RUNNING:
-            raise Conflict(f"cannot pause a run that is {run.status}", reason="illegal_transition")
-        self.note(run_id, f"pause requested{' by ' + user if user else ''}")
-        run = self.transition(run_id, RunStatus.PAUSING, action="pause", expect=RunStatus.RUNNING)
-        self.control.apply(run)
-        return run
+        return await self._steer(run_id, RunAction.PAUSE, f"pause requested{_by(user)}")
 
-    def resume(self, run_id: int, *, user: str | None) -> Run:
+    async def resume(self, run_id: int, *, user: str | None) -> Run:
         """Let a pausing or paused run go on from where it halted; 409 otherwise."""
-        run = self.get_run(run_id)
-        if run.state not in (RunStatus.PAUSING, RunStatus.PAUSED):
-            raise Conflict(f"cannot resume a run that is {run.status}", reason="illegal_transition")
-        self.note(run_id, f"resume requested{' by ' + user if user else ''}")
-        run = self.transition(run_id, RunStatus.RUNNING, action="resume", expect=run.state)
-        self.control.apply(run)
+        return await self._steer(run_id, RunAction.RESUME, f"resume requested{_by(user)}")
+
+    async def _steer(self, run_id: int, action: RunAction, note: str) -> Run:
+        changed = False
+
+        def move(session: Session) -> Run:
+            nonlocal changed
+            run = get_run(session, run_id, lock=self.db)
+            refuse_batch_run(run)
+            target = run_action_target(action, run.state)
+            if target is run.state:
+                return run
+            assert target is not None
+            changed = True
+            _set_status(run, target)
+            session.add(run)
+            return run
+
+        run = await self.db.run(move)
+        if changed:
+            self.note(run_id, note)
+            self.publish_state(run)
+            self.control.apply(run)
         return run
 
-    def restart(self, run_id: int, *, user: str | None) -> Run:
+    async def restart(self, run_id: int, *, user: str | None) -> Run:
         """A new run of a failed or stopped run's job with the same args (the old run is kept).
 
         409 for a run that succeeded or is in progress, a job with ``restartable: false``, or a
         run that was restarted already (restart the newer one).
         """
-        old = self.get_run(run_id)
-        if old.state not in (RunStatus.FAILED, RunStatus.STOPPED):
-            raise Conflict(
-                f"only failed or stopped runs can be restarted; run {run_id} is {old.status}",
-                reason="illegal_transition",
+
+        def make(session: Session) -> Run:
+            old = get_run(session, run_id, lock=self.db)
+            refuse_batch_run(old)
+            try:
+                run_action_target(RunAction.RESTART, old.state)
+            except Conflict:
+                raise Conflict(
+                    f"only failed or stopped runs can be restarted; run {run_id} is {old.status}",
+                    reason="illegal_transition",
+                ) from None
+            if old.restarted_as is not None:
+                raise Conflict(
+                    f"run {run_id} was restarted already as run {old.restarted_as}",
+                    reason="already_restarted",
+                )
+            job = session.get(Job, old.job)
+            if job is None:
+                raise NotFound(f"no job named {old.job!r}")
+            if not job.restartable:
+                raise Conflict(f"job {job.name!r} is not restartable", reason="not_restartable")
+            return self.insert_run(
+                session,
+                job.name,
+                old.args,
+                user=user,
+                trigger=Trigger.RESTART,
+                restarted_from=old.id,
             )
-        if old.restarted_as is not None:
-            raise Conflict(
-                f"run {run_id} was restarted already as run {old.restarted_as}",
-                reason="already_restarted",
-            )
-        job = self.get_job(old.job)
-        if not job.restartable:
-            raise Conflict(f"job {job.name!r} is not restartable", reason="not_restartable")
-        new = self.enqueue(
-            job.name,
-            old.args,
-            user=user,
-            trigger=Trigger.RESTART,
-            restarted_from=old.id,
-        )
+
+        new = await self.db.run(make)
         assert new.id is not None
-        self.note(new.id, f"restart of run {run_id}{' by ' + user if user else ''}")
+        self.announce(new)
+        self.note(new.id, f"restart of run {run_id}{_by(user)}")
         return new
 
-    def remove_run(self, run_id: int) -> None:
+    async def remove(self, run_id: int) -> None:
         """Delete a run, its log and its result file; 409 while it is in progress."""
-        with self.store.write() as session:
-            run = session.exec(self.store.for_update(select(Run).where(Run.id == run_id))).first()
-            if run is None:
-                raise NotFound(f"no run with id {run_id}")
-            if run.state in IN_PROGRESS:
-                raise Conflict(
-                    f"run {run_id} is {run.status}; stop it before removing it",
-                    reason="in_progress",
-                )
-            uuids = self._delete_runs(session, [run_id])
-        self.hub.discard(run_id)
-        self._remove_result_dirs(uuids)
 
-    def logs(self, run_id: int, *, after: int = 0, limit: int = 1000) -> list[Event]:
-        """Log lines of a run with ``seq > after``, at most ``limit``."""
-        self.get_run(run_id)
-        return self.hub.read_after(run_id, after, limit=limit, type="log")
+        def check(session: Session) -> None:
+            run = get_run(session, run_id, lock=self.db)
+            refuse_batch_run(run)
+            run_action_target(RunAction.REMOVE, run.state)
 
-    def result_file(self, run_id: int, fmt: str | None = None) -> tuple[Run, Path]:
-        """The run and the path of its result file; 404 when there is none.
-
-        ``fmt`` asks for another form of the result kept beside it (``html`` of an executed
-        notebook). Only files inside the results directory are ever given out.
-        """
-        run = self.get_run(run_id)
-        if not run.result_file:
-            raise NotFound(f"run {run_id} has no result", reason="no_result")
-        if fmt is not None and not re.fullmatch(r"[a-z0-9]{1,10}", fmt):
-            raise Invalid("format", f"{fmt!r} is not a file format such as 'html'")
-        root = self.results_dir.resolve()
-        path = (root / run.result_file).resolve()
-        if fmt is not None and path.suffix != f".{fmt}":
-            path = path.with_suffix(f".{fmt}")
-            if not path.is_file():
-                raise NotFound(f"run {run_id} has no {fmt} result", reason="no_result")
-        if not path.is_relative_to(root) or not path.is_file():
-            raise NotFound(f"the result file of run {run_id} is gone", reason="no_result")
-        return run, path
-
-    def apply_retention(self, job_name: str, *, now: dt.datetime | None = None) -> int:
-        """Remove a job's ended runs beyond its ``keep_runs`` newest and older than its
-        ``keep_days`` (the server's defaults where the job sets none; 0 keeps all), with their
-        logs and results. Returns how many went."""
         try:
-            job = self.get_job(job_name)
-        except NotFound:
-            return 0
-        keep_runs = job.keep_runs if job.keep_runs is not None else self.default_keep_runs
-        keep_days = job.keep_days if job.keep_days is not None else self.default_keep_days
-        ended = [s.value for s in FINAL]
-        doomed: set[int] = set()
-        with self.store.read() as session:
-            if keep_runs:
-                doomed.update(
-                    session.exec(
-                        select(Run.id)
-                        .where(Run.job == job_name, Run.status.in_(ended))
-                        .order_by(Run.id.desc())
-                        .offset(keep_runs)
-                    ).all()
-                )
-            if keep_days:
-                cutoff = (now or utcnow()) - dt.timedelta(days=keep_days)
-                doomed.update(
-                    session.exec(
-                        select(Run.id).where(
-                            Run.job == job_name, Run.status.in_(ended), Run.ended_at < cutoff
-                        )
-                    ).all()
-                )
-        if not doomed:
-            return 0
-        with self.store.write() as session:
-            # Still ended: nothing is restarted in place, but be exact under concurrency.
-            ids = list(
-                session.exec(
-                    select(Run.id).where(Run.id.in_(sorted(doomed)), Run.status.in_(ended))
-                ).all()
-            )
-            uuids = self._delete_runs(session, ids)
-        for run_id in ids:
-            self.hub.discard(run_id)
-        self._remove_result_dirs(uuids)
-        return len(ids)
+            await self.db.run(check)
+        except Conflict as exc:
+            if exc.reason == "managed_by_batch":
+                raise
+            run = await self.get(run_id)
+            raise Conflict(
+                f"run {run_id} is {run.status}; stop it before removing it", reason="in_progress"
+            ) from None
+        self.hub.discard(run_id)
+        await delete_runs(self.db, self.results_dir, [run_id])
 
-    def apply_retention_everywhere(self) -> int:
-        """:meth:`apply_retention` for every job (the periodic sweep)."""
-        with self.store.read() as session:
-            names = list(session.exec(select(Job.name)).all())
-        return sum(self.apply_retention(name) for name in names)
+    # ------------------------------------------------------------------ retries
 
-    def retry_if_due(self, run: Run) -> Run | None:
-        """After ``run`` failed: a new run of it when its job has retries left.
+    def _insert_retry(self, session: Session, run: Run) -> list[tuple[Run, float, int]]:
+        """Inside the transaction that failed ``run``: its retry, when its job has one left.
 
         The retry waits ``retry_backoff_s * 2**(attempt - 1)`` seconds (at most
         ``max_backoff_s``), has ``trigger: "retry"``, the next ``attempt``, and
         ``restarted_from`` naming the failed run.
         """
-        if run.state is not RunStatus.FAILED or run.restarted_as is not None:
-            return None
-        try:
-            job = self.get_job(run.job)
-        except NotFound:
-            return None
-        if run.attempt > job.retries:
-            return None
+        job = session.get(Job, run.job)
+        if job is None or run.restarted_as is not None or run.attempt > job.retries:
+            return []
+        if run.batch_id is not None:
+            # A batch's failures count toward its failures_to_ignore; it has no retries.
+            return []
         delay = min(job.retry_backoff_s * 2 ** (run.attempt - 1), self.max_backoff_s)
-        with self.store.write() as session:
-            new = self.insert_run(
-                session,
-                job.name,
-                run.args,
-                user=run.user,
-                trigger=Trigger.RETRY,
-                wait_if_busy=True,
-                restarted_from=run.id,
-                attempt=run.attempt + 1,
-                scheduled_for=run.scheduled_for,
-                schedule_id=run.schedule_id,
-                batch_id=run.batch_id,
-                not_before=utcnow() + dt.timedelta(seconds=delay),
-            )
-        assert run.id is not None and new.id is not None
-        total = job.retries + 1
+        new = self.insert_run(
+            session,
+            job.name,
+            run.args,
+            user=run.user,
+            trigger=Trigger.RETRY,
+            wait_if_busy=True,
+            restarted_from=run.id,
+            attempt=run.attempt + 1,
+            scheduled_for=run.scheduled_for,
+            schedule_id=run.schedule_id,
+            batch_id=run.batch_id,
+            not_before=utcnow() + dt.timedelta(seconds=delay),
+        )
+        run.restarted_as = new.id
+        return [(new, delay, job.retries + 1)]
+
+    def _announce_retry(self, failed: Run, new: Run, delay: float, total: int) -> None:
+        assert failed.id is not None and new.id is not None
         self.note(
-            run.id, f"retrying as run {new.id} (attempt {new.attempt} of {total}) in {delay:g} s"
+            failed.id,
+            f"retrying as run {new.id} (attempt {new.attempt} of {total}) in {delay:g} s",
         )
         self.announce(new)
-        self.note(new.id, f"attempt {new.attempt} of {total}, retrying run {run.id}")
-        return new
+        self.note(new.id, f"attempt {new.attempt} of {total}, retrying run {failed.id}")
+
+    # ------------------------------------------------------------------ retention
+
+    async def apply_retention(
+        self, job_name: str | None = None, *, now: dt.datetime | None = None
+    ) -> int:
+        """Remove ended runs beyond each job's ``keep_runs`` newest and older than its
+        ``keep_days`` (the server's defaults where the job sets none; 0 keeps all), with their
+        logs and results: of one job, or of all (the periodic sweep). Returns how many went.
+
+        The doomed runs are found by a few set-based statements and removed in chunks."""
+        removed = 0
+        while True:
+            ids = await self.db.read(lambda s: self._doomed(s, job_name, now or utcnow()))
+            if not ids:
+                return removed
+            for run_id in ids:
+                self.hub.discard(run_id)
+            removed += await delete_runs(self.db, self.results_dir, ids)
+            if len(ids) < _RETENTION_BATCH:
+                return removed
+
+    def _doomed(self, session: Session, job_name: str | None, now: dt.datetime) -> list[int]:
+        ended = [s.value for s in FINAL]
+        keep_runs = func.coalesce(Job.keep_runs, self.default_keep_runs)
+        keep_days = func.coalesce(Job.keep_days, self.default_keep_days)
+        jobs = select(Job.name, Job.keep_runs, Job.keep_days)
+        if job_name is not None:
+            jobs = jobs.where(Job.name == job_name)
+        doomed: set[int] = set()
+        # Beyond keep_runs: number each job's ended runs newest first.
+        of_job = [Run.job == job_name] if job_name is not None else []
+        ranked = (
+            sa_select(
+                Run.id.label("id"),
+                Run.job.label("job"),
+                func.row_number().over(partition_by=Run.job, order_by=Run.id.desc()).label("rank"),
+            )
+            # A batch's runs stay until its next start or its deletion.
+            .where(Run.status.in_(ended), Run.batch_id.is_(None), *of_job)
+            .subquery()
+        )
+        over = (
+            sa_select(ranked.c.id)
+            .join(Job, Job.name == ranked.c.job)
+            .where(keep_runs > 0, ranked.c.rank > keep_runs)
+            .limit(_RETENTION_BATCH)
+        )
+        doomed.update(session.execute(over).scalars())
+        # Older than keep_days: one statement per distinct setting (few).
+        settings = {row[2] for row in session.exec(jobs).all()}
+        for days in settings:
+            days = self.default_keep_days if days is None else days
+            if not days:
+                continue
+            cutoff = now - dt.timedelta(days=days)
+            stmt = (
+                sa_select(Run.id)
+                .join(Job, Job.name == Run.job)
+                .where(
+                    Run.status.in_(ended),
+                    Run.batch_id.is_(None),
+                    Run.ended_at < cutoff,
+                    keep_days == days,
+                    *of_job,
+                )
+                .limit(_RETENTION_BATCH)
+            )
+            doomed.update(session.execute(stmt).scalars())
+        return sorted(doomed)[:_RETENTION_BATCH]
 
     # ------------------------------------------------------------------ overview
 
-    def stats(self) -> dict[str, Any]:
-        """``{jobs, schedules, workers, runs: {status: count}}``."""
-        with self.store.read() as session:
+    async def stats(self) -> dict[str, Any]:
+        """``{jobs, schedules, batches: {status: count}, workers, runs: {status: count}}``."""
+
+        def read(session: Session) -> dict[str, Any]:
             jobs = session.exec(select(func.count()).select_from(Job)).one()
             schedules = session.exec(
                 select(func.count()).select_from(Schedule).where(Schedule.active)
@@ -424,10 +536,47 @@ class JobService(JobCatalog):
             by_status = dict(
                 session.exec(select(Run.status, func.count()).group_by(Run.status)).all()
             )
-        runs = {s.value: int(by_status.get(s.value, 0)) for s in RunStatus}
-        return {
-            "jobs": int(jobs),
-            "schedules": int(schedules),
-            "workers": int(workers),
-            "runs": runs,
-        }
+            runs = {s.value: int(by_status.get(s.value, 0)) for s in RunStatus}
+            of_batches = dict(
+                session.exec(select(Batch.status, func.count()).group_by(Batch.status)).all()
+            )
+            batches = {s.value: int(of_batches.get(s.value, 0)) for s in BatchStatus}
+            return {
+                "jobs": int(jobs),
+                "schedules": int(schedules),
+                "batches": batches,
+                "workers": int(workers),
+                "runs": runs,
+            }
+
+        return await self.db.read(read)
+
+
+def _set_status(run: Run, new: RunStatus) -> None:
+    """Set ``run``'s status with the times that go with it."""
+    now = utcnow()
+    run.status = new.value
+    run.updated_at = now
+    if new is RunStatus.RUNNING and run.started_at is None:
+        run.started_at = now
+    if new in FINAL:
+        run.ended_at = now
+        if run.started_at is not None:
+            run.duration_s = round((now - run.started_at).total_seconds(), 3)
+
+
+def _count_own_runs(session: Session, job: str) -> int:
+    """How many of ``job``'s runs that are no batch's are in progress."""
+    return int(
+        session.exec(
+            select(func.count()).where(
+                Run.job == job,
+                Run.batch_id.is_(None),
+                Run.status.in_(sorted(s.value for s in IN_PROGRESS)),
+            )
+        ).one()
+    )
+
+
+def _by(user: str | None) -> str:
+    return f" by {user}" if user else ""

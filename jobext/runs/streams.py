@@ -9,9 +9,10 @@ import time
 
 from tornado.iostream import StreamClosedError
 
+from jobext.errors import NotFound
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
-from jobext.runs.events import Event
+from jobext.runs.events import Event, Subscription
 from jobext.runs.shapes import result_filename
 from jobext.states import FINAL, RunStatus
 
@@ -49,12 +50,10 @@ class EventStreamMixin(JobExtHandler):
         self.set_header("Content-Type", SSE_TYPE)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
-        hub = self.service.hub
-        sub, replay = hub.subscribe(run_id, after)
+        sub = self.runs.hub.subscribe(run_id, after)
         try:
-            done = await self._send(replay, types)
-            await self.flush()
-            last_write = time.monotonic()
+            done = False
+            last_write = last_check = time.monotonic()
             while not done:
                 events = await sub.get(_POLL_S)
                 if events:
@@ -62,15 +61,25 @@ class EventStreamMixin(JobExtHandler):
                     await self.flush()
                     last_write = time.monotonic()
                     continue
-                if self.service.get_run(run_id).state in FINAL:
-                    # Ended with its last state event already sent (or written by another server
-                    # and not in the database yet): read once more, then close.
-                    done = await self._send(hub.read_after(run_id, sub.last_seq), types) or True
-                elif time.monotonic() - last_write >= KEEPALIVE_S:
+                now = time.monotonic()
+                if not sub.lagging and now - last_check >= KEEPALIVE_S:
+                    # Ended with its last state event sent, or removed meanwhile: say so.
+                    last_check = now
+                    try:
+                        ended = (await self.runs.get(run_id)).state in FINAL
+                    except NotFound:
+                        ended = True
+                    if ended:
+                        done = await self._send(await self._rest(sub), types) or True
+                        continue
+                if now - last_write >= KEEPALIVE_S:
                     self.write(": keepalive\n\n")
                     await self.flush()
-                    last_write = time.monotonic()
-            final = self.service.run_json(self.service.get_run(run_id))
+                    last_write = now
+            try:
+                final: dict[str, object] | None = self.runs.run_json(await self.runs.get(run_id))
+            except NotFound:
+                final = None
             close_id = max(sub.last_seq, after) + 1
             self.write(f"id: {close_id}\nevent: close\ndata: {json.dumps(final)}\n\n")
             await self.flush()
@@ -79,6 +88,11 @@ class EventStreamMixin(JobExtHandler):
         finally:
             sub.close()
         self.finish(set_content_type=SSE_TYPE)
+
+    async def _rest(self, sub: Subscription) -> list[Event]:
+        """What is stored after what ``sub`` has seen (a run that ended on another server)."""
+        rest = await self.runs.hub.read_after(sub.run_id, sub.last_seq)
+        return [e for e in rest if e.seq > sub.last_seq]
 
     async def _send(self, events: list[Event], types: frozenset[str] | None) -> bool:
         if not events:
@@ -95,7 +109,7 @@ class ResultStreamMixin(JobExtHandler):
         ``Range`` (206), answer 416 for one that cannot be met, and ignore ranges of other
         units or several ranges (the whole file, as RFC 9110 allows)."""
         fmt = self.arg("format") or None
-        run, path = self.service.result_file(run_id, fmt)
+        run, path = await self.runs.result_file(run_id, fmt)
         size = path.stat().st_size
         media_type = (
             (run.result_media_type if fmt is None else None)

@@ -1,26 +1,32 @@
-"""The supervisor: starts queued runs on the executor, turns what their processes report into
-state changes (through the service), enforces timeouts and stop grace periods, heartbeats, and
-settles runs that a dead server left in progress.
+"""The supervisor: claims queued runs and starts them on the executor, turns what their
+processes report into state changes (through the run manager), enforces timeouts and stop
+grace periods, and keeps the server's heartbeat.
+
+Executor callbacks arrive on the event loop; whatever they need from the database is done in
+tasks that await the database off the loop, one at a time per run, so a run's events keep their
+order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import functools
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from jobext.db.tables import Job, Run
 from jobext.errors import Conflict, JobExtError, NotFound
 from jobext.executors import Executor, Outcome, RunSpec
 from jobext.executors.base import LogLine
-from jobext.executors.local import kill_run_processes
 from jobext.kinds import registry as kinds
 from jobext.runs.live import LiveRun
-from jobext.runs.manager import JobService
+from jobext.runs.manager import RunManager
 from jobext.states import ACTIVE, FINAL, RunStatus
 from jobext.times import utcnow
 from jobext.workers.registry import ServerRegistry
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 
 _PROGRESS_EVERY = 0.1
 _PROGRESS_DB_EVERY = 0.5
+#: A run this server claimed but holds no process for after this long was lost by it.
+_ORPHAN_AFTER_S = 30.0
 
 
 class Supervisor:
@@ -36,7 +44,7 @@ class Supervisor:
 
     def __init__(
         self,
-        service: JobService,
+        runs: RunManager,
         executor: Executor,
         *,
         max_workers: int,
@@ -47,9 +55,9 @@ class Supervisor:
         retention_every_s: float = 600.0,
         host_name: str | None = None,
     ):
-        self.service = service
-        self.store = service.store
-        self.hub = service.hub
+        self.runs = runs
+        self.db = runs.db
+        self.hub = runs.hub
         self.executor = executor
         self.max_workers = max_workers
         self.cwd = cwd
@@ -58,7 +66,7 @@ class Supervisor:
         self.dead_after_s = dead_after_s
         self.retention_every_s = retention_every_s
         self.registry = ServerRegistry(
-            service, max_workers=max_workers, dead_after_s=dead_after_s, host_name=host_name
+            runs, executor, max_workers=max_workers, dead_after_s=dead_after_s, host_name=host_name
         )
         self.hostname = self.registry.hostname
         self.server_id = self.registry.server_id
@@ -68,18 +76,19 @@ class Supervisor:
         self._dispatching = False
         self._again = False
         self._tasks: list[asyncio.Task[Any]] = []
+        self._chains: dict[int, asyncio.Task[Any]] = {}
         self._backoff_timer: asyncio.TimerHandle | None = None
         self._has_live = asyncio.Event()
         self._swept_at = 0.0
         self._closing = False
-        service.control = self
+        runs.jobs.control = self
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Register this server, settle what dead servers left, and start the loops."""
-        self.registry.register()
-        self.registry.settle_dead_servers()
+        await self.registry.register()
+        await self.registry.settle_dead_servers()
         self.hub.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._heartbeat_loop()))
@@ -97,17 +106,21 @@ class Supervisor:
         self._tasks.clear()
         for live in list(self.live.values()):
             live.shutdown = True
-            self.service.note(live.run_id, "the Jupyter server is shutting down; stopping")
+            self.runs.note(live.run_id, "the Jupyter server is shutting down; stopping")
             with contextlib.suppress(Conflict, NotFound):
-                self.service.transition(live.run_id, RunStatus.STOPPING, action="stop")
+                await self.runs.transition(live.run_id, RunStatus.STOPPING, action="stop")
             self.executor.stop(live.run_id)
         await self.executor.wait_all(self.stop_grace_s)
         for run_id in self.executor.running():
             self.executor.kill(run_id)
         await self.executor.wait_all(5.0)
-        self._save_progress(force=True)
+        for chain in list(self._chains.values()):
+            with contextlib.suppress(Exception):
+                await chain
+        await self.executor.close()
+        await self._save_progress(force=True)
         await self.hub.stop()
-        self.registry.sign_off()
+        await self.registry.sign_off()
 
     # ------------------------------------------------------------------ dispatch
 
@@ -138,95 +151,112 @@ class Supervisor:
         try:
             while True:
                 self._again = False
-                claimed = self._claim(self.free_slots())
+                slots = self.free_slots()
+                claimed = (
+                    await self.db.run(functools.partial(self._claim, slots=slots)) if slots else []
+                )
+                self._starting += len(claimed)
                 for run, job in claimed:
                     await self._launch(run, job)
                 if not self._again or not claimed:
                     break
-            self._wake_for_backoff()
+            await self._wake_for_backoff()
         finally:
             self._dispatching = False
 
-    def _wake_for_backoff(self) -> None:
+    async def _wake_for_backoff(self) -> None:
         """Set a timer for the earliest queued run that waits for its ``not_before``."""
-        with self.store.read() as session:
-            first = session.exec(
+        first = await self.db.read(
+            lambda s: s.exec(
                 select(func.min(Run.not_before)).where(
                     Run.status == RunStatus.QUEUED.value, Run.not_before > utcnow()
                 )
             ).one()
-        if first is None:
+        )
+        if first is None or self._closing:
             return
         delay = max(0.0, (first - utcnow()).total_seconds()) + 0.01
         if self._backoff_timer is not None:
             self._backoff_timer.cancel()
         self._backoff_timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
-    def _claim(self, slots: int) -> list[tuple[Run, Job]]:
+    def _claim(self, session: Session, slots: int) -> list[tuple[Run, Job]]:
         """Claim up to ``slots`` queued runs, oldest first, within each job's max_concurrent.
 
-        The claim is a compare-and-set on the run's status, so servers sharing the database
-        never start the same run twice.
+        One transaction: the jobs' rows are locked while their active runs are counted, and
+        each claim is a compare-and-set on the run's status, so servers sharing the database
+        never start the same run twice nor more runs of a job than it allows.
         """
-        if slots <= 0:
-            return []
-        active_values = [s.value for s in ACTIVE]
-        with self.store.read() as session:
-            candidates = session.exec(
-                select(Run)
-                .where(
-                    Run.status == RunStatus.QUEUED.value,
-                    or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
-                )
-                .order_by(Run.id)
-                .limit(slots * 4 + 20)
-            ).all()
-            if not candidates:
-                return []
-            names = sorted({r.job for r in candidates})
-            jobs = {j.name: j for j in session.exec(select(Job).where(Job.name.in_(names))).all()}
-            active = dict(
-                session.exec(
-                    select(Run.job, func.count())
-                    .where(Run.job.in_(names), Run.status.in_(active_values))
-                    .group_by(Run.job)
-                ).all()
+        candidates = session.exec(
+            select(Run)
+            .where(
+                Run.status == RunStatus.QUEUED.value,
+                or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
+                # A run pinned to a worker (a batch's ``worker``) waits for that one.
+                or_(Run.worker.is_(None), Run.worker == self.server_id),
             )
+            .order_by(Run.id)
+            .limit(slots * 4 + 20)
+        ).all()
+        if not candidates:
+            return []
+        names = sorted({r.job for r in candidates})
+        jobs = {
+            j.name: j
+            for j in session.exec(
+                self.db.for_update(select(Job).where(Job.name.in_(names)).order_by(Job.name))
+            ).all()
+        }
+        active = dict(
+            session.exec(
+                select(Run.job, func.count())
+                .where(
+                    Run.job.in_(names),
+                    Run.status.in_([s.value for s in ACTIVE]),
+                    # A batch's runs are bounded by the batch, not by max_concurrent.
+                    Run.batch_id.is_(None),
+                )
+                .group_by(Run.job)
+            ).all()
+        )
         chosen: list[tuple[Run, Job]] = []
         now = utcnow()
-        with self.store.write() as session:
-            for run in candidates:
-                if len(chosen) >= slots:
-                    break
-                job = jobs.get(run.job)
-                if job is None or active.get(run.job, 0) >= job.max_concurrent:
-                    continue
-                result = session.execute(
-                    update(Run)
-                    .where(Run.id == run.id, Run.status == RunStatus.QUEUED.value)
-                    .values(
-                        status=RunStatus.RUNNING.value,
-                        worker=self.server_id,
-                        started_at=now,
-                        updated_at=now,
-                    )
+        for run in candidates:
+            if len(chosen) >= slots:
+                break
+            job = jobs.get(run.job)
+            own = run.batch_id is None
+            if job is None or (own and active.get(run.job, 0) >= job.max_concurrent):
+                continue
+            claimed = session.execute(
+                update(Run)
+                .where(Run.id == run.id, Run.status == RunStatus.QUEUED.value)
+                .values(
+                    status=RunStatus.RUNNING.value,
+                    worker=self.server_id,
+                    started_at=now,
+                    updated_at=now,
                 )
-                if result.rowcount == 1:
-                    active[run.job] = active.get(run.job, 0) + 1
-                    run.status, run.worker = RunStatus.RUNNING.value, self.server_id
-                    run.started_at = run.updated_at = now
-                    chosen.append((run, job))
-        self._starting += len(chosen)
+                .returning(Run.id)
+            ).first()
+            if claimed is not None:
+                active[run.job] = active.get(run.job, 0) + own
+                run.status, run.worker = RunStatus.RUNNING.value, self.server_id
+                run.started_at = run.updated_at = now
+                chosen.append((run, job))
         return chosen
 
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
-        self.service.publish_state(run)
+        self.runs.publish_state(run)
         live = LiveRun(run_id=run.id, uuid=run.uuid, kind=run.kind)
         self.live[run.id] = live
         self._has_live.set()
         self._starting -= 1
+        env = self.runs.jobs.kind_env
         try:
+            # On the loop: a notebook's launch takes a kernel from the pool, which lives here.
+            options = kinds.launch_options(job, env, run.uuid)
             spec = RunSpec(
                 run_id=run.id,
                 uuid=run.uuid,
@@ -234,23 +264,50 @@ class Supervisor:
                 kind=run.kind,
                 target=job.target,
                 args=run.args,
-                result_dir=self.service.results_dir / run.uuid,
+                result_dir=self.runs.results_dir / run.uuid,
                 cwd=self.cwd,
-                options=kinds.launch_options(job, self.service.kind_env, run.uuid),
+                options=options,
+                batch=(
+                    {"batch_id": run.batch_id, "sub_job": run.sub_job, "iteration": run.iteration}
+                    if run.batch_id is not None
+                    else None
+                ),
             )
             await self.executor.start(spec, self)
         except Exception as exc:
             if not isinstance(exc, JobExtError):
                 log.exception("jobext: could not start run %s", run.id)
             self.live.pop(run.id, None)
-            kinds.finished(run.kind, run.uuid, self.service.kind_env)
-            self._finish(run, RunStatus.FAILED, error=f"could not start the job: {exc}")
+            kinds.finished(run.kind, run.uuid, env)
+            await self._finish(run, RunStatus.FAILED, error=f"could not start the job: {exc}")
             return
         if job.timeout_s:
             loop = asyncio.get_running_loop()
             live.timers.append(
                 loop.call_later(job.timeout_s, self._on_timeout, run.id, job.timeout_s)
             )
+
+    def _in_order(self, run_id: int, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` after the work already queued for ``run_id`` (keeps a run's state
+        changes in the order its process reported them)."""
+        previous = self._chains.get(run_id)
+
+        async def chained() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    await previous
+            try:
+                await work
+            except (Conflict, NotFound):
+                pass
+            except Exception:
+                log.exception("jobext: run %s: could not record a change", run_id)
+            finally:
+                if self._chains.get(run_id) is task:
+                    del self._chains[run_id]
+
+        task = asyncio.get_running_loop().create_task(chained())
+        self._chains[run_id] = task
 
     # ------------------------------------------------------------------ executor events
 
@@ -262,10 +319,14 @@ class Supervisor:
         if live is None:
             return
         if message.get("t") == "paused":
-            with contextlib.suppress(Conflict, NotFound):
-                self.service.transition(
+            self._in_order(
+                run_id,
+                self.runs.transition(
                     run_id, RunStatus.PAUSED, action="pause", expect=RunStatus.PAUSING
-                )
+                ),
+            )
+        elif message.get("t") == "log_truncated":
+            self.hub.emit_json(run_id, "truncated", message)
         else:
             live.take(message)
 
@@ -273,27 +334,25 @@ class Supervisor:
         live = self.live.pop(run_id, None)
         if live is None:
             return
+        for timer in live.timers:
+            timer.cancel()
+        self._in_order(run_id, self._settle_exit(live, outcome))
+
+    async def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
         try:
-            self._settle_exit(live, outcome)
-        except Exception:
-            log.exception("jobext: could not record the end of run %s", run_id)
+            kinds.finished(live.kind, live.uuid, self.runs.jobs.kind_env)
+            self._flush_progress(live)
+            try:
+                run = await self.runs.get(live.run_id)
+            except NotFound:
+                return
+            status, error, exit_code = live.judge(outcome, run.state)
+            fields = await self.db.off_loop(live.final_fields, status, self.runs.results_dir)
+            await self._finish(run, status, error=error, exit_code=exit_code, **fields)
         finally:
             self.wake()
 
-    def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
-        for timer in live.timers:
-            timer.cancel()
-        kinds.finished(live.kind, live.uuid, self.service.kind_env)
-        self._flush_progress(live)
-        try:
-            run = self.service.get_run(live.run_id)
-        except NotFound:
-            return
-        status, error, exit_code = live.judge(outcome, run.state)
-        fields = live.final_fields(status, self.service.results_dir)
-        self._finish(run, status, error=error, exit_code=exit_code, **fields)
-
-    def _finish(
+    async def _finish(
         self,
         run: Run,
         status: RunStatus,
@@ -301,7 +360,8 @@ class Supervisor:
         error: str | None,
         **fields: Any,
     ) -> None:
-        """Record the end of ``run`` (as it was read when its process ended)."""
+        """Record the end of ``run`` (as it was read when its process ended): its status, and
+        its retry in the same transaction when it failed and its job has retries left."""
         run_id = run.id
         assert run_id is not None
         if run.state in FINAL:
@@ -309,23 +369,19 @@ class Supervisor:
             # but record what the process left behind.
             keep = {k: v for k, v in fields.items() if k.startswith("result_") or k == "exit_code"}
             if keep:
-                with self.store.write() as session:
-                    session.execute(update(Run).where(Run.id == run_id).values(**keep))
-            self.hub.forget(run_id)
+                await self.db.run(
+                    lambda s: s.execute(update(Run).where(Run.id == run_id).values(**keep))
+                )
             return
         if error:
-            self.service.note(
+            self.runs.note(
                 run_id, error.splitlines()[0], "ERROR" if status is RunStatus.FAILED else "INFO"
             )
-        try:
-            ended = self.service.transition(run_id, status, action="finish", error=error, **fields)
-        except Conflict:
-            ended = None
-        self.hub.flush()
-        self.hub.forget(run_id)
-        if ended is not None:
-            self.service.retry_if_due(ended)
-        self.service.apply_retention(run.job)
+        with contextlib.suppress(Conflict):
+            await self.runs.transition(
+                run_id, status, action="finish", retry=True, error=error, **fields
+            )
+        await self.runs.apply_retention(run.job)
 
     # ------------------------------------------------------------------ steering
 
@@ -334,10 +390,8 @@ class Supervisor:
         assert run.id is not None
         if run.id not in self.live:
             # A run with no live process here: a crash left it, or another server owns it.
-            if run.state is RunStatus.STOPPED and (run.worker or "").startswith(
-                self.hostname + ":"
-            ):
-                kill_run_processes(run.uuid)
+            if run.state is RunStatus.STOPPED and self.registry.is_local(run.worker):
+                self.executor.kill_leftovers(run.uuid)
             return
         state = run.state
         live = self.live[run.id]
@@ -365,9 +419,8 @@ class Supervisor:
         if live is None:
             return
         live.timed_out = timeout_s
-        self.service.note(run_id, f"timed out after {timeout_s:g} s; stopping", "ERROR")
-        with contextlib.suppress(Conflict, NotFound):
-            self.service.transition(run_id, RunStatus.STOPPING, action="stop")
+        self.runs.note(run_id, f"timed out after {timeout_s:g} s; stopping", "ERROR")
+        self._in_order(run_id, self.runs.transition(run_id, RunStatus.STOPPING, action="stop"))
         self.executor.stop(run_id)
         self._kill_later(run_id)
 
@@ -376,37 +429,28 @@ class Supervisor:
     def _flush_progress(self, live: LiveRun) -> None:
         if live.progress_dirty:
             live.progress_dirty = False
-            self.hub.emit_json(live.run_id, "progress", live.progress_payload())
+            self.hub.emit_progress(live.run_id, live.progress_payload())
 
-    def _save_progress(self, *, force: bool = False) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        changed = [
-            live
-            for live in self.live.values()
-            if force or now - live.progress_saved_at >= _PROGRESS_DB_EVERY
-        ]
+    async def _save_progress(self, *, force: bool = False) -> None:
+        now = asyncio.get_running_loop().time()
         rows = []
-        for live in changed:
+        for live in self.live.values():
+            if not force and now - live.progress_saved_at < _PROGRESS_DB_EVERY:
+                continue
             if live.progress is None and live.records is None and not live.steps:
                 continue
             live.progress_saved_at = now
-            rows.append(live)
-        if not rows:
-            return
-        with self.store.write() as session:
-            for live in rows:
-                session.execute(
-                    update(Run)
-                    .where(Run.id == live.run_id)
-                    .values(
-                        progress=live.progress,
-                        message=live.message,
-                        records_written=live.records,
-                        steps=live.steps or None,
-                        updated_at=utcnow(),
-                    )
-                )
+            rows.append(
+                {
+                    "id": live.run_id,
+                    "progress": live.progress,
+                    "message": live.message,
+                    "records_written": live.records,
+                    "steps": list(live.steps) or None,
+                }
+            )
+        if rows:
+            await self.db.run(lambda s: _save_progress_rows(s, rows))
 
     async def _progress_loop(self) -> None:
         while True:
@@ -420,9 +464,9 @@ class Supervisor:
                 for live in dirty:
                     self._flush_progress(live)
                 if dirty:
-                    self._save_progress()
+                    await self._save_progress()
             except Exception:
-                log.exception("jobext: progress update failed")
+                self.hub.log_once("progress", "jobext: progress update failed")
 
     # ------------------------------------------------------------------ heartbeats
 
@@ -430,25 +474,53 @@ class Supervisor:
         while True:
             await asyncio.sleep(self.heartbeat_s)
             try:
-                self.registry.heartbeat()
-                self.registry.settle_dead_servers()
-                self._sync_remote_changes()
+                await self.registry.heartbeat()
+                await self.registry.settle_dead_servers()
+                await self._settle_orphans()
+                await self._sync_remote_changes()
                 now = asyncio.get_running_loop().time()
                 if now - self._swept_at >= self.retention_every_s:
                     self._swept_at = now
-                    self.service.apply_retention_everywhere()
+                    await self.runs.apply_retention()
                 self.wake()
             except Exception:
-                log.exception("jobext: heartbeat failed")
+                self.hub.log_once("heartbeat", "jobext: heartbeat failed")
 
-    def _sync_remote_changes(self) -> None:
+    async def _sync_remote_changes(self) -> None:
         """Apply status changes another server made to runs this server owns."""
         if not self.live:
             return
-        with self.store.read() as session:
-            rows = session.exec(select(Run).where(Run.id.in_(list(self.live)))).all()
+        ids = list(self.live)
+        rows = await self.db.read(lambda s: s.exec(select(Run).where(Run.id.in_(ids))).all())
         for run in rows:
             self.apply(run)
+
+    async def _settle_orphans(self) -> None:
+        """Settle runs this server claimed but holds no process for (a launch that died
+        half-way): failed, or stopped when a stop was asked for."""
+        held = set(self.live) | set(self._chains)
+        cutoff = utcnow() - dt.timedelta(seconds=_ORPHAN_AFTER_S)
+        rows = await self.db.read(
+            lambda s: s.exec(
+                select(Run).where(
+                    Run.worker == self.server_id,
+                    # Not queued: a queued run pinned here (a batch's worker) is not claimed yet.
+                    Run.status.in_([st.value for st in ACTIVE]),
+                    Run.updated_at < cutoff,
+                )
+            ).all()
+        )
+        for run in rows:
+            if run.id in held or self._starting:
+                continue
+            await self.registry.settle(run, f"this server ({self.server_id}) lost its process")
+
+
+def _save_progress_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    now = utcnow()
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "id"}
+        session.execute(update(Run).where(Run.id == row["id"]).values(**values, updated_at=now))
 
 
 def _log_task_error(task: asyncio.Task[Any]) -> None:

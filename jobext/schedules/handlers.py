@@ -27,7 +27,7 @@ class SchedulesHandler(ScheduleHandlerBase):
         """200 ``{items, page, per_page, total}``; filters ``job`` and ``active``."""
         page = self.page_request(SCHEDULE_SORTS)
         active = self.arg("active")
-        items, total = self.schedules.list_page(
+        items, total = await self.schedules.list_page(
             page,
             job=self.arg("job") or None,
             active=self.flag("active") if active not in (None, "") else None,
@@ -39,7 +39,7 @@ class SchedulesHandler(ScheduleHandlerBase):
     async def post(self) -> None:
         """201 the new schedule with its ``next_fire_times``; 400 naming ``job``, ``cron``,
         ``timezone``, ``args`` or another field."""
-        schedule = self.schedules.create(self.json_body(), user=self.username)
+        schedule = await self.schedules.create(self.json_body(), user=self.username)
         self.set_header("Location", self.api_url(f"/schedules/{schedule.id}"))
         self.reply(self.schedules.json(schedule), 201)
 
@@ -58,13 +58,13 @@ class ScheduleHandler(ScheduleHandlerBase):
     @authorized("read")
     async def get(self, schedule_id: str) -> None:
         """200 the schedule with its ``next_fire_times``; 404 if unknown."""
-        self.reply(self.schedules.json(self.schedules.get(self.schedule_id(schedule_id))))
+        self.reply(self.schedules.json(await self.schedules.get(self.schedule_id(schedule_id))))
 
     @web.authenticated
     @authorized("write")
     async def patch(self, schedule_id: str) -> None:
         """200 the changed schedule; a new cron, time zone or activation counts from now."""
-        schedule = self.schedules.update(
+        schedule = await self.schedules.update(
             self.schedule_id(schedule_id), self.json_body(), user=self.username
         )
         self.reply(self.schedules.json(schedule))
@@ -73,7 +73,7 @@ class ScheduleHandler(ScheduleHandlerBase):
     @authorized("write")
     async def delete(self, schedule_id: str) -> None:
         """204; the schedule and its log go, its runs stay."""
-        self.schedules.delete(self.schedule_id(schedule_id))
+        await self.schedules.delete(self.schedule_id(schedule_id))
         self.set_status(204)
         self.finish()
 
@@ -85,7 +85,7 @@ class ScheduleActionHandler(ScheduleHandlerBase):
         """200 the schedule after ``pause`` (stop firing) or ``resume`` (fire again from now)."""
         if action not in ("pause", "resume"):
             raise Invalid(None, f"unknown action {action!r}")
-        schedule = self.schedules.set_active(
+        schedule = await self.schedules.set_active(
             self.schedule_id(schedule_id), action == "resume", user=self.username
         )
         self.reply(self.schedules.json(schedule))
@@ -98,5 +98,5 @@ class ScheduleFiresHandler(ScheduleHandlerBase):
         """200 the schedule's log, newest first: each handled fire time with its ``outcome``
         (started, skipped, missed, failed), ``run_id`` and ``message``."""
         page = self.page_request(("scheduled_for",))
-        items, total = self.schedules.fires(self.schedule_id(schedule_id), page)
+        items, total = await self.schedules.fires(self.schedule_id(schedule_id), page)
         self.reply_page(items, page, total)

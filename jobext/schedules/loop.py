@@ -1,7 +1,7 @@
 """The scheduler loop: wakes at the next fire time of any active schedule, fires what is due,
 and decides what to do with fire times missed while no server was running (``misfire``).
 
-It decides *when*; :class:`~jobext.schedules.ScheduleService` decides *whether* (the claim that
+It decides *when*; :class:`~jobext.schedules.manager.ScheduleService` decides *whether* (the claim that
 makes a fire happen once across servers) and *what* (the ``overlap`` rule, the run).
 """
 
@@ -41,12 +41,13 @@ class Scheduler:
         prune_every_s: float = 600.0,
     ):
         self.schedules = schedules
-        self.store = schedules.store
+        self.db = schedules.db
         self.server_id = server_id
         self.misfire_threshold_s = misfire_threshold_s
         self.poll_s = poll_s
         self.prune_every_s = prune_every_s
         self._pruned_at = 0.0
+        self._logged: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         schedules.on_change = self.wake
@@ -69,62 +70,87 @@ class Scheduler:
     async def _run(self) -> None:
         while True:
             try:
-                delay = self.tick()
+                delay = await self.tick()
                 clock = asyncio.get_running_loop().time()
                 if clock - self._pruned_at >= self.prune_every_s:
                     self._pruned_at = clock
-                    self.schedules.prune_fires()
+                    await self.schedules.prune_fires()
             except Exception:
-                log.exception("jobext: scheduler pass failed")
+                self._log_once("pass", "jobext: scheduler pass failed")
                 delay = self.poll_s
             if delay > 0:
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
+            else:
+                # More is due at once: let everything else on the loop run first.
+                await asyncio.sleep(0)
 
-    def tick(self, now: dt.datetime | None = None) -> float:
+    def _log_once(self, key: str, message: str, *args: object) -> None:
+        """Log at most once a minute per ``key`` (a failure that repeats does not flood)."""
+        now = asyncio.get_running_loop().time()
+        if now - self._logged.get(key, -1e9) >= 60.0:
+            self._logged[key] = now
+            log.warning(message, *args, exc_info=True)
+
+    async def tick(self, now: dt.datetime | None = None) -> float:
         """Handle every schedule that is due; return the seconds until the next one is (at most
-        ``poll_s``, so that schedules changed by other servers are noticed)."""
+        ``poll_s``, so that schedules changed by other servers are noticed).
+
+        A schedule that cannot be handled (its time zone is gone, its expression no longer
+        parses) is set aside with its error, and every other schedule goes on firing.
+        """
         now = now or utcnow()
-        with self.store.read() as session:
-            due = list(
-                session.exec(
+        due = await self.db.read(
+            lambda s: list(
+                s.exec(
                     select(Schedule)
                     .where(Schedule.active, Schedule.next_fire_at <= now)
                     .order_by(Schedule.next_fire_at)
                     .limit(_BATCH)
                 ).all()
             )
+        )
         for schedule in due:
             try:
-                self.handle(schedule, now)
-            except JobExtError as exc:
-                log.warning("jobext: schedule %s: %s", schedule.id, exc)
-            except Exception:
-                log.exception("jobext: schedule %s could not fire", schedule.id)
+                await self.handle(schedule, now)
+            except Exception as exc:
+                await self._set_aside(schedule, exc)
+            await asyncio.sleep(0)
         if len(due) == _BATCH:
             return 0.0
-        with self.store.read() as session:
-            upcoming = session.exec(
-                select(func.min(Schedule.next_fire_at)).where(Schedule.active)
-            ).one()
+        upcoming = await self.db.read(
+            lambda s: s.exec(select(func.min(Schedule.next_fire_at)).where(Schedule.active)).one()
+        )
         if upcoming is None:
             return self.poll_s
         return min(self.poll_s, max(0.0, (upcoming - utcnow()).total_seconds()))
 
-    def handle(self, schedule: Schedule, now: dt.datetime) -> None:
+    async def _set_aside(self, schedule: Schedule, exc: Exception) -> None:
+        error = exc.message if isinstance(exc, JobExtError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, JobExtError):
+            self._log_once(f"schedule {schedule.id}", "jobext: schedule %s failed", schedule.id)
+        try:
+            if await self.schedules.set_aside(schedule, error, server=self.server_id):
+                log.warning("jobext: schedule %s set aside: %s", schedule.id, error)
+        except Exception:
+            self._log_once("set-aside", "jobext: could not set schedule %s aside", schedule.id)
+
+    async def handle(self, schedule: Schedule, now: dt.datetime) -> None:
         """Fire ``schedule``'s due time, or settle the times it missed, and move it on."""
         due = schedule.next_fire_at
         assert due is not None
         cron = self.schedules.cron(schedule)
         late = (now - due).total_seconds()
         if late <= self.misfire_threshold_s:
-            self.schedules.fire(schedule, due, server=self.server_id)
-            self.schedules.advance(
-                schedule, expected=due, next_fire_at=cron.next_after(due), last_fire_at=due
+            next_fire_at = cron.next_after(due)
+            await self.schedules.fire(schedule, due, server=self.server_id)
+            await self.schedules.advance(
+                schedule, expected=due, next_fire_at=next_fire_at, last_fire_at=due
             )
             return
         missed = [due, *cron.fires_between(due, now, MAX_CATCH_UP - 1)]
+        next_fire_at = cron.next_after(now)
         policy = schedule.misfire
         if policy == "once":
             run, skipped = [missed[-1]], missed[:-1]
@@ -137,12 +163,13 @@ class Scheduler:
         else:
             run, skipped = [], missed
             why = "no server was running (misfire: skip)"
-        self.schedules.record_missed(schedule, skipped, server=self.server_id, why=why)
+        await self.schedules.record_missed(schedule, skipped, server=self.server_id, why=why)
         for fire_time in run:
-            self.schedules.fire(schedule, fire_time, server=self.server_id)
-        self.schedules.advance(
+            await self.schedules.fire(schedule, fire_time, server=self.server_id)
+            await asyncio.sleep(0)
+        await self.schedules.advance(
             schedule,
             expected=due,
-            next_fire_at=cron.next_after(now),
+            next_fire_at=next_fire_at,
             last_fire_at=run[-1] if run else None,
         )

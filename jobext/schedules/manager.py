@@ -15,18 +15,17 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from sqlalchemy import delete, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from jobext.db.paging import PageRequest, paginate
 from jobext.db.tables import Job, Run, Schedule, ScheduleFire
 from jobext.errors import Conflict, Forbidden, Invalid, JobExtError, NotFound
-from jobext.jobs.manager import validation_error
 from jobext.kinds import registry as kinds
 from jobext.runs.filters import parse_instant
-from jobext.runs.manager import JobService
+from jobext.runs.manager import RunManager
 from jobext.schedules.cron import CronSchedule
 from jobext.schedules.shapes import (
     PreviewRequest,
@@ -35,6 +34,7 @@ from jobext.schedules.shapes import (
     fire_json,
     schedule_json,
 )
+from jobext.shapes import parse
 from jobext.states import IN_PROGRESS, Trigger
 from jobext.times import iso, utcnow
 
@@ -52,14 +52,16 @@ class FireResult:
     outcome: str = ""
     run: Run | None = None
     message: str | None = None
+    #: Runs to stop (overlap: replace) once the fire is committed.
+    stops: list[int] = dataclasses.field(default_factory=list)
 
 
 class ScheduleService:
-    """The rules of schedules over the job service's store."""
+    """The rules of schedules; every database step is one transaction off the event loop."""
 
-    def __init__(self, service: JobService, *, default_grace_s: float = 3600.0):
-        self.service = service
-        self.store = service.store
+    def __init__(self, runs: RunManager, *, default_grace_s: float = 3600.0):
+        self.runs = runs
+        self.db = runs.db
         self.default_grace_s = default_grace_s
         #: Called after any change that may move a fire time (the scheduler wakes up).
         self.on_change: Callable[[], None] = lambda: None
@@ -68,7 +70,8 @@ class ScheduleService:
     # ------------------------------------------------------------------ definitions
 
     def cron(self, schedule: Schedule) -> CronSchedule:
-        """The parsed expression of ``schedule`` (cached)."""
+        """The parsed expression of ``schedule`` (cached); :class:`Invalid` when it can no
+        longer be parsed (its time zone was dropped from the system's tzdata, say)."""
         key = (schedule.cron, schedule.timezone)
         cron = self._crons.get(key)
         if cron is None:
@@ -77,21 +80,30 @@ class ScheduleService:
             cron = self._crons[key] = CronSchedule.parse(schedule.cron, schedule.timezone)
         return cron
 
-    def get(self, schedule_id: int) -> Schedule:
-        with self.store.read() as session:
-            schedule = session.get(Schedule, schedule_id)
+    def _changed(self, schedule: Schedule) -> None:
+        """Wake the scheduler, and tell the server-wide feed."""
+        self.on_change()
+        self.runs.hub.feed.publish("schedule", self.json(schedule))
+
+    async def get(self, schedule_id: int) -> Schedule:
+        schedule = await self.db.read(lambda s: s.get(Schedule, schedule_id))
         if schedule is None:
             raise NotFound(f"no schedule with id {schedule_id}")
         return schedule
 
     def json(self, schedule: Schedule) -> dict[str, Any]:
+        """The API shape: with its next fire times while active, and its ``error`` while the
+        scheduler holds it aside."""
         times: list[dt.datetime] = []
-        if schedule.active and schedule.next_fire_at is not None:
+        if schedule.active and schedule.next_fire_at is not None and not schedule.error:
             first = schedule.next_fire_at
-            times = [first, *self.cron(schedule).fire_times(first, SHOWN_FIRE_TIMES - 1)]
+            try:
+                times = [first, *self.cron(schedule).fire_times(first, SHOWN_FIRE_TIMES - 1)]
+            except JobExtError:
+                times = [first]
         return schedule_json(schedule, times)
 
-    def list_page(
+    async def list_page(
         self, page: PageRequest, *, job: str | None = None, active: bool | None = None
     ) -> tuple[list[Schedule], int]:
         stmt = select(Schedule)
@@ -102,32 +114,24 @@ class ScheduleService:
         if page.search:
             stmt = stmt.where(Schedule.job.contains(page.search, autoescape=True))
         columns = {name: getattr(Schedule, name) for name in SCHEDULE_SORTS}
-        with self.store.read() as session:
-            return paginate(
-                session, stmt, page, columns=columns, default_sort="id", tiebreak=Schedule.id
+        return await self.db.read(
+            lambda s: paginate(
+                s, stmt, page, columns=columns, default_sort="id", tiebreak=Schedule.id
             )
+        )
 
-    def _check_args(self, job: Job, args: Any) -> None:
+    @staticmethod
+    def _check_args(job: Job, args: Any) -> None:
         kinds.merge_args(job.kind, job.default_args, args, target=job.target)
 
-    def create(self, data: Any, *, user: str | None) -> Schedule:
+    async def create(self, data: Any, *, user: str | None) -> Schedule:
         """Create a schedule; 400 naming ``job``, ``cron``, ``timezone`` or ``args``."""
-        if not isinstance(data, dict):
-            raise Invalid(None, "the body must be a JSON object")
-        try:
-            spec = ScheduleCreate.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        spec = parse(ScheduleCreate, data)
         cron = CronSchedule.parse(spec.cron, spec.timezone or "UTC")
-        try:
-            job = self.service.get_job(spec.job)
-        except NotFound:
-            raise Invalid("job", f"no job named {spec.job!r}") from None
-        self._check_args(job, spec.args)
         now = utcnow()
         active = spec.active if spec.active is not None else True
         schedule = Schedule(
-            job=job.name,
+            job=spec.job,
             cron=cron.expression,
             timezone=cron.timezone,
             args=spec.args,
@@ -140,32 +144,38 @@ class ScheduleService:
             updated_by=user,
             next_fire_at=cron.next_after(now),
         )
-        with self.store.write() as session:
+
+        def insert(session: Session) -> Schedule:
+            job = session.get(Job, spec.job)
+            if job is None:
+                raise Invalid("job", f"no job named {spec.job!r}")
+            self._check_args(job, spec.args)
             session.add(schedule)
-        self.on_change()
+            return schedule
+
+        await self.db.run(insert)
+        self._changed(schedule)
         return schedule
 
-    def update(self, schedule_id: int, data: Any, *, user: str | None) -> Schedule:
-        """Change a schedule; a new cron, time zone or activation counts from now."""
-        if not isinstance(data, dict):
-            raise Invalid(None, "the body must be a JSON object")
-        if "job" in data:
+    async def update(self, schedule_id: int, data: Any, *, user: str | None) -> Schedule:
+        """Change a schedule; a new cron, time zone or activation counts from now. Any change
+        clears the error that set it aside."""
+        if isinstance(data, dict) and "job" in data:
             raise Invalid("job", "cannot be changed; create a schedule for the other job")
-        try:
-            spec = ScheduleUpdate.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
-        changes = spec.model_dump(exclude_unset=True)
+        changes = parse(ScheduleUpdate, data).model_dump(exclude_unset=True)
         for key in ("cron", "timezone", "active", "misfire", "misfire_grace_s", "overlap"):
             if key in changes and changes[key] is None:
                 raise Invalid(key, "cannot be null")
-        with self.store.write() as session:
+        if "description" in changes and changes["description"] is None:
+            changes["description"] = ""
+
+        def change(session: Session) -> Schedule:
             schedule = session.exec(
-                self.store.for_update(select(Schedule).where(Schedule.id == schedule_id))
+                self.db.for_update(select(Schedule).where(Schedule.id == schedule_id))
             ).first()
             if schedule is None:
                 raise NotFound(f"no schedule with id {schedule_id}")
-            timing = {"cron", "timezone", "active"} & changes.keys()
+            timing = {"cron", "timezone", "active"} & changes.keys() or schedule.error
             cron = CronSchedule.parse(
                 changes.get("cron", schedule.cron), changes.get("timezone", schedule.timezone)
             )
@@ -173,45 +183,47 @@ class ScheduleService:
                 job = session.get(Job, schedule.job)
                 if job is not None:
                     self._check_args(job, changes["args"])
-            if "description" in changes and changes["description"] is None:
-                changes["description"] = ""
             for key, value in changes.items():
                 setattr(schedule, key, value)
             schedule.cron, schedule.timezone = cron.expression, cron.timezone
             if timing:
                 # Fires that fell due while it was paused are not caught up: it counts from now.
                 schedule.next_fire_at = cron.next_after(utcnow())
+            schedule.error = None
             schedule.updated_by = user
             schedule.updated_at = utcnow()
             session.add(schedule)
-        self.on_change()
+            return schedule
+
+        schedule = await self.db.run(change)
+        self._changed(schedule)
         return schedule
 
-    def set_active(self, schedule_id: int, active: bool, *, user: str | None) -> Schedule:
-        """Pause (stop firing) or resume (fire again, from now on)."""
-        schedule = self.get(schedule_id)
-        if schedule.active == active:
+    async def set_active(self, schedule_id: int, active: bool, *, user: str | None) -> Schedule:
+        """Pause (stop firing) or resume (fire again, from now on; a schedule set aside for an
+        error is tried again)."""
+        schedule = await self.get(schedule_id)
+        if schedule.active == active and not (active and schedule.error):
             return schedule
-        return self.update(schedule_id, {"active": active}, user=user)
+        return await self.update(schedule_id, {"active": active}, user=user)
 
-    def delete(self, schedule_id: int) -> None:
+    async def delete(self, schedule_id: int) -> None:
         """Delete a schedule and its log; its runs stay (their ``schedule_id`` remains)."""
-        with self.store.write() as session:
+
+        def drop(session: Session) -> None:
             schedule = session.get(Schedule, schedule_id)
             if schedule is None:
                 raise NotFound(f"no schedule with id {schedule_id}")
             session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id))
             session.delete(schedule)
+
+        await self.db.run(drop)
         self.on_change()
+        self.runs.hub.feed.publish("schedule", {"id": schedule_id, "deleted": True})
 
     def preview(self, data: Any) -> dict[str, Any]:
         """Fire times of a cron expression in a time zone, saving nothing."""
-        if not isinstance(data, dict):
-            raise Invalid(None, "the body must be a JSON object")
-        try:
-            spec = PreviewRequest.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        spec = parse(PreviewRequest, data)
         cron = CronSchedule.parse(spec.cron, spec.timezone)
         after = parse_instant("after", spec.after) if spec.after else utcnow()
         times = cron.fire_times(after, spec.count)
@@ -222,111 +234,113 @@ class ScheduleService:
             "after": iso(after),
             "fire_times": [iso(t) for t in times],
             "local_times": [t.astimezone(zone).isoformat() for t in times],
+            "dst_rule": cron.dst_rule,
         }
 
-    def fires(self, schedule_id: int, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
+    async def fires(self, schedule_id: int, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
         """The schedule's log, newest first."""
-        self.get(schedule_id)
+        await self.get(schedule_id)
         stmt = select(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id)
         columns = {"scheduled_for": ScheduleFire.scheduled_for}
-        with self.store.read() as session:
-            rows, total = paginate(
-                session,
+        rows, total = await self.db.read(
+            lambda s: paginate(
+                s,
                 stmt,
                 page,
                 columns=columns,
                 default_sort="-scheduled_for",
                 tiebreak=ScheduleFire.id,
             )
+        )
         return [fire_json(r) for r in rows], total
-
-    def next_run_at(self, job: str) -> dt.datetime | None:
-        with self.store.read() as session:
-            return session.exec(
-                select(func.min(Schedule.next_fire_at)).where(Schedule.job == job, Schedule.active)
-            ).one()
 
     # ------------------------------------------------------------------ firing
 
     def _claim(self, session: Session, fire: dict[str, Any]) -> bool:
         """Insert the fire row unless another server has; True when this one won."""
-        dialect = postgresql if self.store.dialect == "postgresql" else sqlite
+        dialect = postgresql if self.db.dialect == "postgresql" else sqlite
         table = ScheduleFire.__table__
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy extends.
         stmt = dialect.insert(table).values(**fire).on_conflict_do_nothing().returning(table.c.id)
         return session.connection().execute(stmt).first() is not None
 
-    def fire(self, schedule: Schedule, scheduled_for: dt.datetime, *, server: str) -> FireResult:
+    async def fire(
+        self, schedule: Schedule, scheduled_for: dt.datetime, *, server: str
+    ) -> FireResult:
         """Run ``schedule`` for ``scheduled_for`` unless another server already did; apply its
         ``overlap`` rule. One transaction: the claim, the fire's log row and the new run."""
-        stops: list[int] = []
-        result: FireResult
-        with self.store.write() as session:
-            fire: dict[str, Any] = {
-                "schedule_id": schedule.id,
-                "scheduled_for": scheduled_for,
-                "claimed_at": utcnow(),
-                "server": server,
-                "outcome": "started",
-            }
-            if not self._claim(session, fire):
-                return FireResult(claimed=False)
-            running = list(
-                session.exec(
-                    select(Run.id, Run.status).where(
-                        Run.schedule_id == schedule.id,
-                        Run.status.in_([s.value for s in IN_PROGRESS]),
-                    )
-                ).all()
-            )
-            outcome, message, run = "started", None, None
-            if running and schedule.overlap == "forbid":
-                outcome = "skipped"
-                message = (
-                    f"run {running[0][0]} of this schedule is still {running[0][1]} "
-                    "(overlap: forbid)"
-                )
-            else:
-                if schedule.overlap == "replace":
-                    stops = [run_id for run_id, _ in running]
-                try:
-                    run = self.service.insert_run(
-                        session,
-                        schedule.job,
-                        schedule.args,
-                        user=schedule.created_by,
-                        trigger=Trigger.SCHEDULE,
-                        wait_if_busy=bool(stops),
-                        scheduled_for=scheduled_for,
-                        schedule_id=schedule.id,
-                    )
-                except (Conflict, Forbidden, NotFound, Invalid) as exc:
-                    outcome = "failed" if not isinstance(exc, Conflict) else "skipped"
-                    message = exc.message
-                    stops = []
-            session.execute(
-                update(ScheduleFire)
-                .where(
-                    ScheduleFire.schedule_id == schedule.id,
-                    ScheduleFire.scheduled_for == scheduled_for,
-                )
-                .values(outcome=outcome, message=message, run_id=run.id if run else None)
-            )
-            result = FireResult(claimed=True, outcome=outcome, run=run, message=message)
+        result = await self.db.run(lambda s: self._fire(s, schedule, scheduled_for, server))
+        stops = result.stops
         if result.run is not None:
-            self.service.announce(result.run)
+            self.runs.announce(result.run)
             if stops:
-                self.service.note(result.run.id, f"replaces run(s) {stops} (overlap: replace)")
+                self.runs.note(result.run.id or 0, f"replaces run(s) {stops} (overlap: replace)")
         for run_id in stops:
             try:
-                self.service.stop(run_id, user=f"schedule {schedule.id} (overlap: replace)")
+                await self.runs.stop(run_id, user=f"schedule {schedule.id} (overlap: replace)")
             except JobExtError:
                 continue
-        if message:
-            log.info("jobext: schedule %s at %s: %s", schedule.id, iso(scheduled_for), message)
+        if result.message:
+            log.info(
+                "jobext: schedule %s at %s: %s", schedule.id, iso(scheduled_for), result.message
+            )
         return result
 
-    def record_missed(
+    def _fire(
+        self, session: Session, schedule: Schedule, scheduled_for: dt.datetime, server: str
+    ) -> FireResult:
+        fire: dict[str, Any] = {
+            "schedule_id": schedule.id,
+            "scheduled_for": scheduled_for,
+            "claimed_at": utcnow(),
+            "server": server,
+            "outcome": "started",
+        }
+        if not self._claim(session, fire):
+            return FireResult(claimed=False)
+        running = list(
+            session.exec(
+                select(Run.id, Run.status).where(
+                    Run.schedule_id == schedule.id,
+                    Run.status.in_([s.value for s in IN_PROGRESS]),
+                )
+            ).all()
+        )
+        outcome, message, run, stops = "started", None, None, []
+        if running and schedule.overlap == "forbid":
+            outcome = "skipped"
+            message = (
+                f"run {running[0][0]} of this schedule is still {running[0][1]} (overlap: forbid)"
+            )
+        else:
+            if schedule.overlap == "replace":
+                stops = [run_id for run_id, _ in running]
+            try:
+                run = self.runs.insert_run(
+                    session,
+                    schedule.job,
+                    schedule.args,
+                    user=schedule.created_by,
+                    trigger=Trigger.SCHEDULE,
+                    wait_if_busy=bool(stops),
+                    scheduled_for=scheduled_for,
+                    schedule_id=schedule.id,
+                )
+            except (Conflict, Forbidden, NotFound, Invalid) as exc:
+                outcome = "failed" if not isinstance(exc, Conflict) else "skipped"
+                message = exc.message
+                stops = []
+        session.execute(
+            update(ScheduleFire)
+            .where(
+                ScheduleFire.schedule_id == schedule.id,
+                ScheduleFire.scheduled_for == scheduled_for,
+            )
+            .values(outcome=outcome, message=message, run_id=run.id if run else None)
+        )
+        return FireResult(claimed=True, outcome=outcome, run=run, message=message, stops=stops)
+
+    async def record_missed(
         self, schedule: Schedule, missed: list[dt.datetime], *, server: str, why: str
     ) -> None:
         """Log fire times that will not run (once, whichever server gets there first)."""
@@ -334,45 +348,74 @@ class ScheduleService:
             return
         count = len(missed)
         span = iso(missed[0]) if count == 1 else f"{iso(missed[0])} to {iso(missed[-1])}"
-        with self.store.write() as session:
+        fire = {
+            "schedule_id": schedule.id,
+            "scheduled_for": missed[0],
+            "claimed_at": utcnow(),
+            "server": server,
+            "outcome": "missed",
+            "message": f"{count} fire time(s) {span} missed: {why}",
+        }
+        await self.db.run(lambda s: self._claim(s, fire))
+
+    async def set_aside(self, schedule: Schedule, error: str, *, server: str) -> bool:
+        """Stop firing ``schedule`` because it cannot be handled: keep ``error`` on it (the API
+        shows it) and in its log. It is tried again once changed or resumed. True when this
+        call set it aside (another server may have first)."""
+
+        def mark(session: Session) -> bool:
+            moved = session.execute(
+                update(Schedule)
+                .where(Schedule.id == schedule.id, Schedule.next_fire_at == schedule.next_fire_at)
+                .values(next_fire_at=None, error=error)
+                .returning(Schedule.id)
+            ).first()
+            if moved is None:
+                return False
             self._claim(
                 session,
                 {
                     "schedule_id": schedule.id,
-                    "scheduled_for": missed[0],
+                    "scheduled_for": utcnow(),
                     "claimed_at": utcnow(),
                     "server": server,
-                    "outcome": "missed",
-                    "message": f"{count} fire time(s) {span} missed: {why}",
+                    "outcome": "error",
+                    "message": f"set aside: {error}; change or resume the schedule to go on",
                 },
             )
+            return True
 
-    def prune_fires(self, *, keep: int = 1000, keep_days: float = 90.0) -> int:
-        """Trim each schedule's log to its newest ``keep`` rows younger than ``keep_days``."""
+        return await self.db.run(mark)
+
+    async def prune_fires(self, *, keep: int = 1000, keep_days: float = 90.0) -> int:
+        """Trim each schedule's log to its newest ``keep`` rows younger than ``keep_days``:
+        two set-based statements."""
         cutoff = utcnow() - dt.timedelta(days=keep_days)
-        removed = 0
-        with self.store.write() as session:
-            removed += session.execute(
+
+        def prune(session: Session) -> int:
+            removed = session.execute(
                 delete(ScheduleFire).where(ScheduleFire.scheduled_for < cutoff)
             ).rowcount
-            for schedule_id in session.exec(select(Schedule.id)).all():
-                oldest_kept = session.exec(
-                    select(ScheduleFire.scheduled_for)
-                    .where(ScheduleFire.schedule_id == schedule_id)
-                    .order_by(ScheduleFire.scheduled_for.desc())
-                    .offset(keep - 1)
-                    .limit(1)
-                ).first()
-                if oldest_kept is not None:
-                    removed += session.execute(
-                        delete(ScheduleFire).where(
-                            ScheduleFire.schedule_id == schedule_id,
-                            ScheduleFire.scheduled_for < oldest_kept,
-                        )
-                    ).rowcount
-        return removed
+            ranked = (
+                sa_select(
+                    ScheduleFire.id.label("id"),
+                    func.row_number()
+                    .over(
+                        partition_by=ScheduleFire.schedule_id,
+                        order_by=ScheduleFire.scheduled_for.desc(),
+                    )
+                    .label("rank"),
+                )
+            ).subquery()
+            beyond = sa_select(ranked.c.id).where(ranked.c.rank > keep)
+            removed += session.execute(
+                delete(ScheduleFire).where(ScheduleFire.id.in_(beyond.scalar_subquery()))
+            ).rowcount
+            return int(removed or 0)
 
-    def advance(
+        return await self.db.run(prune)
+
+    async def advance(
         self,
         schedule: Schedule,
         *,
@@ -385,10 +428,14 @@ class ScheduleService:
         values: dict[str, Any] = {"next_fire_at": next_fire_at}
         if last_fire_at is not None:
             values["last_fire_at"] = last_fire_at
-        with self.store.write() as session:
+
+        def move(session: Session) -> bool:
             moved = session.execute(
                 update(Schedule)
                 .where(Schedule.id == schedule.id, Schedule.next_fire_at == expected)
                 .values(**values)
-            )
-        return bool(moved.rowcount == 1)
+                .returning(Schedule.id)
+            ).first()
+            return moved is not None
+
+        return await self.db.run(move)

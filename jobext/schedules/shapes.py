@@ -67,6 +67,7 @@ def schedule_json(schedule: Schedule, next_fire_times: list[dt.datetime]) -> dic
         "updated_at": iso(schedule.updated_at),
         "last_fire_at": iso(schedule.last_fire_at),
         "next_fire_times": [iso(t) for t in next_fire_times],
+        "error": schedule.error,
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from jobext.client import JobextError, JobsClient
-from jobext.states import FINAL, IN_PROGRESS, TRANSITIONS, RunStatus
+from jobext.states import RunAction, RunStatus, allowed_run_actions
 
 JSON = dict[str, Any]
 
@@ -135,32 +135,16 @@ RUN_ACTIONS = ("stop", "force_stop", "pause", "resume", "restart", "remove")
 
 
 def allowed_actions(run: Mapping[str, Any], *, restartable: bool = True) -> frozenset[str]:
-    """The actions the server accepts for ``run`` now, read from the state machine.
-
-    ``stop`` needs a run that can still reach ``stopping`` (a queued run stops at once);
-    ``force_stop`` any run that may still become ``stopped``; ``pause`` a run that may become
-    ``pausing``; ``resume`` a halted one (pausing or paused); ``restart`` a failed or stopped
-    run not restarted already, of a restartable job; ``remove`` an ended run.
-    """
+    """The actions the server accepts for ``run`` now, read from the actions table
+    (:data:`jobext.states.RUN_ACTIONS`): its status allows them; ``restart`` also needs a run not
+    restarted already, of a restartable job."""
     try:
         status = RunStatus(run.get("status"))
     except ValueError:
         return frozenset()
-    following = TRANSITIONS[status]
-    actions: set[str] = set()
-    if status in IN_PROGRESS:
-        if RunStatus.STOPPING in following or status is RunStatus.QUEUED:
-            actions.add("stop")
-        if RunStatus.STOPPED in following:
-            actions.add("force_stop")
-        if RunStatus.PAUSING in following:
-            actions.add("pause")
-        if RunStatus.RUNNING in following and status is not RunStatus.QUEUED:
-            actions.add("resume")
-    if status in FINAL:
-        actions.add("remove")
-        if status is not RunStatus.SUCCEEDED and not run.get("restarted_as") and restartable:
-            actions.add("restart")
+    actions = {action.value for action in allowed_run_actions(status)}
+    if RunAction.RESTART.value in actions and (run.get("restarted_as") or not restartable):
+        actions.discard(RunAction.RESTART.value)
     return frozenset(actions)
 
 

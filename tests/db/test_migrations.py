@@ -27,7 +27,7 @@ from pg import fresh_database, url_of
 from sqlmodel import SQLModel, select
 
 from jobext.db import tables
-from jobext.db.engine import SCHEMA_HEAD, Store, make_engine
+from jobext.db.engine import SCHEMA_HEAD, Database, make_engine
 from jobext.db.migrations import alembic_config
 from jobext.db.tables import Job, Run, RunEvent, Server
 
@@ -61,8 +61,8 @@ def fresh_postgres_url() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def opened(url: str) -> Iterator[Store]:
-    store = Store.open(url)
+def opened(url: str) -> Iterator[Database]:
+    store = Database.open(url)
     try:
         yield store
     finally:
@@ -81,7 +81,7 @@ def jobext_tables(metadata: sa.MetaData) -> sa.MetaData:
     return copy
 
 
-def schema_diff(store: Store, metadata: sa.MetaData) -> list[Any]:
+def schema_diff(store: Database, metadata: sa.MetaData) -> list[Any]:
     """What Alembic autogenerate would change to make the database match ``metadata``."""
 
     def include_name(name: str | None, type_: str, _parent: Any) -> bool:
@@ -99,12 +99,12 @@ def schema_diff(store: Store, metadata: sa.MetaData) -> list[Any]:
         return list(compare_metadata(context, metadata))
 
 
-def versions(store: Store) -> list[str]:
+def versions(store: Database) -> list[str]:
     with store.engine.connect() as conn:
         return [row[0] for row in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))]
 
 
-def schema_snapshot(store: Store) -> dict[str, Any]:
+def schema_snapshot(store: Database) -> dict[str, Any]:
     """Tables with their columns, indexes and unique constraints, as reflected."""
     inspector = sa.inspect(store.engine)
     snapshot: dict[str, Any] = {}
@@ -158,7 +158,7 @@ def test_version_table_records_the_head_revision(fresh_url: str) -> None:
 
 
 def test_opening_again_is_a_no_op(fresh_url: str) -> None:
-    """A second ``Store.open`` runs no DDL and writes nothing; the schema and version stay."""
+    """A second ``Database.open`` runs no DDL and writes nothing; the schema and version stay."""
     with opened(fresh_url) as store:
         before = schema_snapshot(store)
         assert versions(store) == [SCHEMA_HEAD]
@@ -191,7 +191,7 @@ def test_opening_again_is_a_no_op(fresh_url: str) -> None:
 def test_existing_data_survives_reopening(fresh_url: str) -> None:
     started = dt.datetime(2024, 3, 1, 12, 30, tzinfo=dt.timezone.utc)
     with opened(fresh_url) as store:
-        with store.write() as session:
+        with store.writing() as session:
             session.add(
                 Job(
                     name="report",
@@ -206,7 +206,7 @@ def test_existing_data_survives_reopening(fresh_url: str) -> None:
             session.add(
                 Server(id="host:1:abc", hostname="host", pid=1, max_workers=2, started_at=started)
             )
-        with store.write() as session:
+        with store.writing() as session:
             run = Run(
                 job="report",
                 kind="python",
@@ -231,7 +231,7 @@ def test_existing_data_survives_reopening(fresh_url: str) -> None:
 
     with opened(fresh_url) as store:
         store.migrate()  # and once more, explicitly
-        with store.read() as session:
+        with store.reading() as session:
             job = session.get(Job, "report")
             assert job is not None
             assert (job.description, job.default_args, job.max_concurrent, job.queue_when_busy) == (
@@ -270,7 +270,7 @@ def _open_in_process(url: str, barrier: Any, results: Any) -> None:
     """Child process: wait for the others, then open (and so migrate) the database."""
     try:
         barrier.wait(timeout=120)
-        Store.open(url).dispose()
+        Database.open(url).dispose()
         results.put((os.getpid(), None))
     except BaseException:
         results.put((os.getpid(), traceback.format_exc()))
@@ -293,7 +293,7 @@ def open_concurrently(url: str, processes: int = 3) -> None:
             if child.is_alive():
                 child.kill()
     errors = [error for _, error in reports if error]
-    assert not errors, "a concurrent Store.open failed:\n" + "\n".join(errors)
+    assert not errors, "a concurrent Database.open failed:\n" + "\n".join(errors)
     assert [child.exitcode for child in children] == [0] * processes
 
 
@@ -343,7 +343,7 @@ def test_a_database_of_the_first_release_upgrades_with_its_data(fresh_url: str) 
         engine.dispose()
     with opened(fresh_url) as store:
         assert versions(store) == [SCHEMA_HEAD]
-        with store.read() as session:
+        with store.reading() as session:
             job = session.get(Job, "old")
             assert job is not None and job.keep_days is None
             run = session.exec(select(Run).where(Run.uuid == "u-1")).one()

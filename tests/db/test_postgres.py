@@ -80,8 +80,8 @@ async def ids(api: Any, **params: Any) -> tuple[list[int], int]:
 
 
 async def test_the_server_uses_postgres(jobext_app, api, pg_database):
-    assert jobext_app.store.dialect == "postgresql"
-    assert jobext_app.store.engine.url.database == pg_database
+    assert jobext_app.db.dialect == "postgresql"
+    assert jobext_app.db.engine.url.database == pg_database
     with (
         admin() as conn,
         psycopg.connect(
@@ -310,7 +310,7 @@ async def test_remove_a_run(api, jobext_app):
     await api.job("report", "jobs_lib:write_result")
     run = await finish(api, "report")
     assert run["status"] == "succeeded" and run["result"]
-    result_dir = jobext_app.service.results_dir / run["uuid"]
+    result_dir = jobext_app.runs.results_dir / run["uuid"]
     assert result_dir.is_dir()
     reply = await api.delete(f"runs/{run['id']}")
     assert reply.code == 204, reply

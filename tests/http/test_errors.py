@@ -246,12 +246,13 @@ async def test_enqueue_unpaired_surrogate_poisons_nothing(api: Api, jobext_app: 
     other = await api.wait((await api.run("other", {"n": 2}))["id"], "succeeded")
     stored = 0
 
-    def written() -> bool:
+    async def written() -> bool:
         nonlocal stored
-        with jobext_app.store.read() as session:
-            stored = session.exec(
+        stored = await jobext_app.db.read(
+            lambda session: session.exec(
                 select(func.count()).select_from(RunEvent).where(RunEvent.run_id == other["id"])
             ).one()
+        )
         return bool(stored and not jobext_app.hub._pending)
 
     await eventually_async(

@@ -61,7 +61,7 @@ async def test_delete_job_removes_its_runs(api, jobext_app):
     await api.job("d", "jobs_lib:write_result")
     run = await api.run("d")
     await api.wait(run["id"], "succeeded")
-    result_dir = jobext_app.service.results_dir / run["uuid"]
+    result_dir = jobext_app.runs.results_dir / run["uuid"]
     assert result_dir.is_dir()
     assert (await api.delete("jobs/d")).code == 204
     assert (await api.get("jobs/d")).code == 404
@@ -98,7 +98,7 @@ async def test_stats(api):
 
 
 async def test_shell_jobs_can_be_disabled(api, jobext_app):
-    jobext_app.service.allowed_kinds = frozenset({"python"})
+    jobext_app.jobs.allowed_kinds = frozenset({"python"})
     reply = await api.post("jobs", {"name": "sh", "kind": "shell", "target": "echo hi"})
     assert reply.code == 403
     assert reply.json()["field"] == "kind"

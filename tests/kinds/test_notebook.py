@@ -91,6 +91,8 @@ async def test_pause_between_cells_and_resume(api, jp_root_dir):
     await api.wait_log(run["id"], "cell 1", timeout=60)
     await api.post(f"runs/{run['id']}/pause")
     await api.wait(run["id"], "paused", timeout=20)
+    # Log lines are visible once written (every event_flush_s): let the last batch land.
+    await asyncio.sleep(0.5)
     paused_logs = (await api.get(f"runs/{run['id']}/logs")).json()["items"]
     await asyncio.sleep(1.0)
     assert (await api.get(f"runs/{run['id']}/logs")).json()["items"] == paused_logs

@@ -9,7 +9,9 @@ no job process outlives its run, and no process is left a zombie.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import itertools
 import os
 import re
 import secrets
@@ -22,6 +24,9 @@ from typing import Any, TypeVar
 import psutil
 import pytest
 import requests
+from pg import POSTGRES
+from pg import admin as pg_admin
+from sqlalchemy.engine import make_url
 from waiting import eventually
 
 from bench.server import JupyterServer
@@ -499,3 +504,50 @@ def test_grandchild_left_behind_ends_with_its_run(cluster: Cluster) -> None:
         eventually(clean, timeout=15, message="the grandchild to be gone, with no zombie")
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {problems}") from None
+
+
+@pytest.fixture
+def pg_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """Servers on one fresh PostgreSQL database, dropped after the servers are gone."""
+    name = f"jobext_dur_{secrets.token_hex(6)}"
+    with pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    servers = Cluster(tmp_path)
+    servers.db_url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield servers
+    finally:
+        servers.cleanup()
+        with pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_max_concurrent_holds_across_servers_on_postgres(pg_cluster: Cluster) -> None:
+    """Two servers on one PostgreSQL database, a burst of enqueues sent to both at once: a job
+    with ``max_concurrent: 1`` accepts exactly one run while it is busy, and with
+    ``queue_when_busy`` its queued runs never run side by side, whichever server starts them."""
+    a = pg_cluster.start()
+    b = pg_cluster.start()
+    a.job("single", "jobs_lib:loop", max_concurrent=1)
+    a.job("queued", "jobs_lib:loop", max_concurrent=1, queue_when_busy=True)
+
+    def enqueue(server: Server, job: str) -> int:
+        reply = server.request("POST", f"jobs/{job}/runs", json={"args": {"seconds": 0.3}})
+        return reply.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda i: enqueue((a, b)[i % 2], "single"), range(20)))
+    assert sorted(codes) == [201] + [409] * 19, codes
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda i: enqueue((a, b)[i % 2], "queued"), range(12)))
+    assert codes == [201] * 12, codes
+
+    def all_done() -> list[dict[str, Any]] | None:
+        runs = a.get("runs", params={"job": "queued", "per_page": 100})["items"]
+        return runs if all(r["status"] == "succeeded" for r in runs) else None
+
+    runs = eventually(all_done, timeout=120, interval=0.5, message="the queued runs to finish")
+    spans = sorted((r["started_at"], r["ended_at"], r["worker"]) for r in runs)
+    for (_, ended, _), (started, _, _) in itertools.pairwise(spans):
+        assert ended <= started, f"two runs of a max_concurrent=1 job overlapped: {spans}"

@@ -1,128 +1,174 @@
-"""The event hub without a server: numbering, batching, replay, and slow subscribers."""
+"""The event hub without a server: numbering by the database, batching, replay in pages, slow
+followers, and two servers writing to one run's stream."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
-from jobext.db.engine import Store
+from jobext.db.engine import Database
+from jobext.db.tables import Job, Run
 from jobext.runs import events as events_mod
 from jobext.runs.events import EventHub
 
 
+def _new_run(db: Database) -> int:
+    with db.writing() as session:
+        if session.get(Job, "j") is None:
+            session.add(Job(name="j", kind="python", target="m:f"))
+        run = Run(job="j", kind="python")
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
 @pytest.fixture
-def hub(tmp_path):
-    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield EventHub(store)
-    store.dispose()
+def db(tmp_path):
+    database = Database.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def hub(db):
+    return EventHub(db)
 
 
 def _lines(n, start=0):
     return [("stdout", None, f"line {i}") for i in range(start, start + n)]
 
 
-def test_numbering_and_flush(hub):
-    hub.open_stream(1)
-    hub.emit_logs(1, _lines(3), None)
-    hub.emit_json(1, "state", {"status": "running"})
-    assert [e.seq for e in hub.read_after(1, 0)] == [1, 2, 3, 4]  # from memory
-    hub.flush()
-    assert [e.seq for e in hub.read_after(1, 2)] == [3, 4]  # from the database
-    assert [e.text for e in hub.read_after(1, 0, type="log")] == ["line 0", "line 1", "line 2"]
-    hub.forget(1)
-    hub.emit_logs(1, _lines(1, 3), None)  # numbering resumes from the database
-    assert hub.read_after(1, 4)[0].seq == 5
+async def _all(sub, count, timeout=5.0):
+    seen = []
+    while len(seen) < count:
+        batch = await sub.get(timeout)
+        assert batch, f"stalled after {len(seen)}"
+        seen += batch
+    return seen
 
 
-def test_replay_spans_database_and_pending_batch(hub):
-    hub.open_stream(7)
-    hub.emit_logs(7, _lines(5), None)
-    hub.flush()
-    hub.emit_logs(7, _lines(5, 5), None)
-    sub, replay = hub.subscribe(7, after=3)
-    assert [e.seq for e in replay] == [4, 5, 6, 7, 8, 9, 10]
-    assert sub.last_seq == 10
-    sub.close()
-    assert hub.subscriber_count(7) == 0
+async def test_events_are_numbered_when_written(hub, db):
+    run = _new_run(db)
+    hub.emit_logs(run, _lines(3), None)
+    hub.emit_json(run, "state", {"status": "running"})
+    assert await hub.read_after(run, 0) == []  # nothing is numbered or visible before a flush
+    await hub.flush()
+    assert [e.seq for e in await hub.read_after(run, 2)] == [3, 4]
+    logs = await hub.read_after(run, 0, type="log")
+    assert [e.text for e in logs] == ["line 0", "line 1", "line 2"]
+    hub.emit_logs(run, _lines(1, 3), None)  # numbering goes on from what is stored
+    await hub.flush()
+    assert (await hub.read_after(run, 4))[0].seq == 5
 
 
-async def test_live_events_reach_subscribers_once_in_order(hub):
-    hub.open_stream(2)
-    sub, replay = hub.subscribe(2)
-    assert replay == []
-    hub.emit_logs(2, _lines(3), None)
-    hub.emit_logs(2, _lines(2, 3), None)
-    got = await sub.get(1.0) + await sub.get(1.0)
-    assert [e.seq for e in got] == [1, 2, 3, 4, 5]
+async def test_events_of_a_removed_run_are_dropped(hub, db):
+    run = _new_run(db)
+    hub.emit_logs(run, _lines(2), None)
+    hub.emit_logs(run + 1000, _lines(2), None)  # no such run
+    await hub.flush()
+    assert [e.seq for e in await hub.read_after(run, 0)] == [1, 2]
+    assert await hub.read_after(run + 1000, 0) == []
+
+
+async def test_a_follower_replays_then_follows_live_once_in_order(hub, db):
+    run = _new_run(db)
+    hub.emit_logs(run, _lines(5), None)
+    await hub.flush()
+    sub = hub.subscribe(run, after=3)
+    hub.emit_logs(run, _lines(5, 5), None)
+    flush = asyncio.create_task(hub.flush())
+    got = await _all(sub, 7)
+    await flush
+    assert [e.seq for e in got] == [4, 5, 6, 7, 8, 9, 10]
+    hub.emit_logs(run, _lines(2, 10), None)
+    await hub.flush()
+    assert [e.seq for e in await sub.get(1.0)] == [11, 12]
     assert await sub.get(0.01) == []
     sub.close()
+    assert hub.subscriber_count(run) == 0
 
 
-async def test_a_slow_subscriber_catches_up_from_the_database(hub, monkeypatch):
+async def test_replay_reads_in_bounded_pages(hub, db, monkeypatch):
+    monkeypatch.setattr(events_mod, "PAGE", 100)
+    run = _new_run(db)
+    hub.emit_logs(run, _lines(450), None)
+    await hub.flush()
+    sub = hub.subscribe(run)
+    sizes = []
+    while sub.lagging:
+        sizes.append(len(await sub.get(1.0)))
+    assert sizes == [100, 100, 100, 100, 50]
+    sub.close()
+
+
+async def test_a_slow_follower_catches_up_from_the_database(hub, db, monkeypatch):
     monkeypatch.setattr(events_mod, "MAX_QUEUED_EVENTS", 1000)
-    hub.open_stream(3)
-    sub, _ = hub.subscribe(3)
+    run = _new_run(db)
+    sub = hub.subscribe(run)
+    assert await sub.get(0.01) == []  # caught up with an empty stream
     for chunk in range(30):
-        hub.emit_logs(3, _lines(100, chunk * 100), None)
+        hub.emit_logs(run, _lines(100, chunk * 100), None)
         if chunk % 7 == 0:
-            hub.flush()
+            await hub.flush()
+    await hub.flush()
     assert sub.lagging
-    seen = []
-    while len(seen) < 3000:
-        batch = await sub.get(0.5)
-        assert batch, f"stalled after {len(seen)}"
-        seen += [e.seq for e in batch]
+    seen = [e.seq for e in await _all(sub, 3000)]
     assert seen == list(range(1, 3001))
     assert not sub.lagging
-    hub.emit_logs(3, _lines(1, 3000), None)
+    hub.emit_logs(run, _lines(1, 3000), None)
+    await hub.flush()
     assert [e.seq for e in await sub.get(1.0)] == [3001]
     sub.close()
 
 
-async def test_flusher_writes_in_the_background(hub):
+async def test_flusher_writes_in_the_background(hub, db):
+    run = _new_run(db)
     hub.start()
-    hub.open_stream(4)
-    hub.emit_logs(4, _lines(10), None)
-    await asyncio.sleep(0.2)
+    hub.emit_logs(run, _lines(10), None)
+    await asyncio.sleep(0.3)
     assert hub._pending == []
+    assert len(await hub.read_after(run, 0)) == 10
     await hub.stop()
 
 
 @pytest.mark.parametrize(
     "text", ["plain", 'quote " and \\ backslash', "tab\tand \x01 control", "ünïcødé ✓ 🚀", ""]
 )
-def test_log_event_data_is_the_json_of_the_line(hub, text):
-    import json
-
-    hub.open_stream(9)
+async def test_log_event_data_is_the_json_of_the_line(hub, db, text):
+    run = _new_run(db)
     for level, stream in ((None, "stdout"), ("WARNING", "log")):
-        hub.emit_logs(9, [(stream, level, text)], None)
-    for event in hub.read_after(9, 0):
+        hub.emit_logs(run, [(stream, level, text)], None)
+    await hub.flush()
+    for event in await hub.read_after(run, 0):
         assert event.data() == json.dumps(event.log_json(), ensure_ascii=False)
         assert json.loads(event.data())["text"] == text
 
 
-def test_two_servers_writing_one_stream_never_lose_events(tmp_path):
-    """Another server may add to a run's stream (a stop request it received): clashing numbers
-    are renumbered after the stored ones instead of being lost."""
+async def test_two_servers_writing_one_stream_never_clash(tmp_path):
+    """Another server may add to a run's stream (a stop request it received): the database
+    numbers every event, so nothing clashes and a follower on either server sees all of it."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    a_store, b_store = Store.open(url), Store.open(url)
-    a, b = EventHub(a_store), EventHub(b_store)
+    a_db, b_db = Database.open(url), Database.open(url)
+    a, b = EventHub(a_db, poll_s=0.1), EventHub(b_db)
     try:
-        a.open_stream(5)
-        a.emit_logs(5, _lines(2), None)
-        b.emit_logs(5, [("jobext", "INFO", "stop requested by bob")], None)
-        a.emit_logs(5, _lines(2, 2), None)
-        b.flush()  # b's event took seq 1
-        a.flush()  # a's seq 1 clashes, and so on: renumbered after what is stored
-        texts = [e.text for e in a.read_after(5, 0)]
-        assert sorted(texts) == sorted(
-            ["line 0", "line 1", "line 2", "line 3", "stop requested by bob"]
-        )
-        seqs = [e.seq for e in a.read_after(5, 0)]
-        assert seqs == list(range(1, 6))
-        assert texts[1:] == ["line 0", "line 1", "line 2", "line 3"]
+        run = _new_run(a_db)
+        a.start()
+        sub = a.subscribe(run)
+        assert await sub.get(0.01) == []
+        a.emit_logs(run, _lines(2), None)
+        b.emit_logs(run, [("jobext", "INFO", "stop requested by bob")], None)
+        await b.flush()  # b's event takes seq 1
+        await a.flush()  # a's go after it: a's follower must not skip b's
+        a.emit_logs(run, _lines(2, 2), None)
+        await a.flush()
+        texts = [e.text for e in await _all(sub, 5)]
+        assert texts == ["stop requested by bob", "line 0", "line 1", "line 2", "line 3"]
+        assert [e.seq for e in await a.read_after(run, 0)] == [1, 2, 3, 4, 5]
+        sub.close()
     finally:
-        a_store.dispose()
-        b_store.dispose()
+        await a.stop()
+        a_db.dispose()
+        b_db.dispose()

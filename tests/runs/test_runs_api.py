@@ -314,7 +314,7 @@ async def test_restart_rules(api):
 async def test_remove_run(api, jobext_app):
     await api.job("res", "jobs_lib:write_result")
     run = await api.wait((await api.run("res"))["id"])
-    path = jobext_app.service.results_dir / run["uuid"]
+    path = jobext_app.runs.results_dir / run["uuid"]
     assert path.is_dir()
     assert (await api.delete(f"runs/{run['id']}")).code == 204
     assert (await api.get(f"runs/{run['id']}")).code == 404

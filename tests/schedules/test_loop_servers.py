@@ -13,9 +13,11 @@ PostgreSQL tests get a fresh database (``test_postgres``'s server, fail clearly 
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import functools
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -495,3 +497,62 @@ def test_timeout_applies_to_scheduled_runs(cluster: Cluster) -> None:
         lambda: not run_processes(first["uuid"]), timeout=15, message="the run's process to end"
     )
     scheduler_errors([server])
+
+
+def test_a_schedule_that_cannot_be_computed_is_set_aside(cluster: Cluster) -> None:
+    """A schedule whose time zone is gone (a tzdata update dropped it, or a newer jobext wrote
+    it) is set aside with its error, the server keeps answering, every other schedule keeps
+    firing, the log does not flood; changing the schedule puts it back to work."""
+    server = cluster.start()
+    server.job("tick", "jobs_lib:noop", max_concurrent=50)
+    good = server.post("schedules", {"job": "tick", "cron": "* * * * * *", "overlap": "allow"}, 201)
+    bad = server.post("schedules", {"job": "tick", "cron": "* * * * * *", "overlap": "allow"}, 201)
+    server.stop()
+    path = cluster.db_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "UPDATE jobext_schedule SET timezone = 'Mars/Olympus_Mons' WHERE id = ?", (bad["id"],)
+        )
+
+    server.start()
+    status_times = []
+    for _ in range(20):
+        started = time.monotonic()
+        reply = server.session.get(server.base + "api/status", timeout=5)
+        status_times.append(time.monotonic() - started)
+        assert reply.status_code == 200
+        time.sleep(0.1)
+    assert max(status_times) < 2.0, status_times
+
+    def set_aside() -> dict[str, Any] | None:
+        schedule: dict[str, Any] = server.get(f"schedules/{bad['id']}")
+        return schedule if schedule["error"] else None
+
+    shown = eventually(
+        set_aside,
+        timeout=WAIT_TIMEOUT,
+        message="the bad schedule to show its error",
+    )
+    assert "Mars/Olympus_Mons" in shown["error"], shown
+    assert shown["next_fire_times"] == []
+    fires = server.get(f"schedules/{bad['id']}/fires")["items"]
+    assert any(f["outcome"] == "error" and "set aside" in f["message"] for f in fires), fires
+
+    def good_fired_twice_since_restart() -> bool:
+        runs = server.get("runs", params={"schedule": good["id"], "per_page": 1000})["items"]
+        return len(runs) >= 4
+
+    eventually(good_fired_twice_since_restart, timeout=WAIT_TIMEOUT, message="the good one firing")
+    time.sleep(2.0)
+    log = server.log_path.read_text(errors="replace")
+    assert log.count("set aside") <= 2, log[-3000:]
+    assert len(log) < 500_000, f"the server log grew to {len(log)} bytes"
+
+    # Changing it (a zone that exists) clears the error and it fires again.
+    reply = server.request("PATCH", f"schedules/{bad['id']}", json={"timezone": "Europe/Berlin"})
+    assert reply.status_code == 200 and reply.json()["error"] is None, reply.text
+    eventually(
+        lambda: server.get("runs", params={"schedule": bad["id"]})["total"] > 0,
+        timeout=WAIT_TIMEOUT,
+        message="the repaired schedule to fire",
+    )

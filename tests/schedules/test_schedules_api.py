@@ -207,13 +207,16 @@ async def test_overlap_allow_respects_the_job_limit(api):
 async def _downtime(jobext_app, schedule_id, seconds):
     """Make a schedule look as if no server ran for ``seconds`` (the loop is stopped first)."""
     await jobext_app.scheduler.stop()
-    with jobext_app.store.write() as session:
+
+    def move_back(session):
         row = session.get(Schedule, schedule_id)
         start = row.next_fire_at - dt.timedelta(seconds=seconds)
         session.execute(
             update(Schedule).where(Schedule.id == schedule_id).values(next_fire_at=start)
         )
-    return start
+        return start
+
+    return await jobext_app.db.run(move_back)
 
 
 @pytest.mark.parametrize(
@@ -229,7 +232,7 @@ async def test_misfire_policies(api, jobext_app, misfire, grace, expected):
     schedule = await _schedule(api, **body)
     start = await _downtime(jobext_app, schedule["id"], 60)
     now = start + dt.timedelta(seconds=60)
-    jobext_app.scheduler.tick(now=now)
+    await jobext_app.scheduler.tick(now=now)
     runs = await _runs_of(api, schedule["id"])
     assert len(runs) == expected
     if misfire == "once":
@@ -241,10 +244,10 @@ async def test_misfire_policies(api, jobext_app, misfire, grace, expected):
     missed = [f for f in fires if f["outcome"] == "missed"]
     assert len(missed) == 1
     assert "missed" in missed[0]["message"]
-    row = jobext_app.schedules.get(schedule["id"])
+    row = await jobext_app.schedules.get(schedule["id"])
     assert row.next_fire_at > now
     # A second pass (another server, say) changes nothing.
-    jobext_app.scheduler.tick(now=now)
+    await jobext_app.scheduler.tick(now=now)
     assert len(await _runs_of(api, schedule["id"])) == expected
 
 
@@ -252,9 +255,9 @@ async def test_each_fire_time_is_claimed_once(api, jobext_app):
     await api.job("noop", "jobs_lib:noop", max_concurrent=50)
     schedule = await _schedule(api, job="noop", cron="0 0 1 1 *")
     await jobext_app.scheduler.stop()
-    row = jobext_app.schedules.get(schedule["id"])
+    row = await jobext_app.schedules.get(schedule["id"])
     when = row.next_fire_at
-    results = [jobext_app.schedules.fire(row, when, server=f"s{i}") for i in range(3)]
+    results = [await jobext_app.schedules.fire(row, when, server=f"s{i}") for i in range(3)]
     assert [r.claimed for r in results] == [True, False, False]
     assert len(await _runs_of(api, schedule["id"])) == 1
 
@@ -298,15 +301,16 @@ async def test_retention_by_age_and_default_count(api, jobext_app):
     ids = [(await api.wait((await api.run("noop"))["id"]))["id"] for _ in range(3)]
     from jobext.db.tables import Run
 
-    with jobext_app.store.write() as session:
-        session.execute(
+    await jobext_app.db.run(
+        lambda session: session.execute(
             update(Run).where(Run.id == ids[0]).values(ended_at=utcnow() - dt.timedelta(days=2))
         )
-    assert jobext_app.service.apply_retention("noop") == 1
+    )
+    assert await jobext_app.runs.apply_retention("noop") == 1
     remaining = [r["id"] for r in (await api.get("runs", params={"job": "noop"})).json()["items"]]
     assert sorted(remaining) == ids[1:]
-    jobext_app.service.default_keep_runs = 1
-    assert jobext_app.service.apply_retention_everywhere() == 1
+    jobext_app.runs.default_keep_runs = 1
+    assert await jobext_app.runs.apply_retention() == 1
     await api.patch("jobs/noop", {"keep_runs": 0, "keep_days": 0})
     await api.wait((await api.run("noop"))["id"])
     assert (await api.get("runs", params={"job": "noop"})).json()["total"] == 2
@@ -323,11 +327,13 @@ async def test_schedule_log_is_trimmed(api, jobext_app):
     await api.job("noop", "jobs_lib:noop", max_concurrent=50)
     schedule = await _schedule(api, job="noop", cron="0 0 1 1 *", overlap="allow")
     await jobext_app.scheduler.stop()
-    row = jobext_app.schedules.get(schedule["id"])
+    row = await jobext_app.schedules.get(schedule["id"])
     base = utcnow().replace(microsecond=0)
     for i in range(5):
-        jobext_app.schedules.fire(row, base - dt.timedelta(days=i * 50), server="test")
-    assert jobext_app.schedules.prune_fires(keep=2, keep_days=120) == 3  # 2 by age, 1 by count
+        await jobext_app.schedules.fire(row, base - dt.timedelta(days=i * 50), server="test")
+    assert (
+        await jobext_app.schedules.prune_fires(keep=2, keep_days=120) == 3
+    )  # 2 by age, 1 by count
     fires = (await api.get(f"schedules/{schedule['id']}/fires")).json()
     assert fires["total"] == 2
 
@@ -353,16 +359,17 @@ async def test_what_fires_is_what_the_preview_said(api, jobext_app, cron, zone, 
     ).json()["fire_times"]
     schedule = await _schedule(api, job="noop", cron=cron, timezone=zone, overlap="allow")
     await jobext_app.scheduler.stop()
-    with jobext_app.store.write() as session:
-        session.execute(
+    await jobext_app.db.run(
+        lambda session: session.execute(
             update(Schedule)
             .where(Schedule.id == schedule["id"])
             .values(next_fire_at=_t(preview[0]))
         )
+    )
     for fire_time in preview:
         # The clock reaches each fire time in turn (and a pass just before it fires nothing).
-        jobext_app.scheduler.tick(now=_t(fire_time) - dt.timedelta(seconds=1))
-        jobext_app.scheduler.tick(now=_t(fire_time))
+        await jobext_app.scheduler.tick(now=_t(fire_time) - dt.timedelta(seconds=1))
+        await jobext_app.scheduler.tick(now=_t(fire_time))
     runs = await _runs_of(api, schedule["id"])
     fired = sorted(r["scheduled_for"] for r in runs)
     assert fired == preview
