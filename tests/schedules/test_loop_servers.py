@@ -518,7 +518,7 @@ def test_a_schedule_that_cannot_be_computed_is_set_aside(cluster: Cluster) -> No
     status_times = []
     for _ in range(20):
         started = time.monotonic()
-        reply = server.session.get(server.base + "api/status", timeout=5)
+        reply = server.session.get(server.base + "/api/status", timeout=5)
         status_times.append(time.monotonic() - started)
         assert reply.status_code == 200
         time.sleep(0.1)
