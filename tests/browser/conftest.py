@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .labpage import SCREENSHOTS, Lab, lab_page, running_lab, shot
 
 CHROMIUM = os.environ.get("JOBEXT_CHROMIUM", "/usr/bin/chromium")

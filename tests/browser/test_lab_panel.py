@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .labpage import Lab, open_panel, shot
 
 FINAL = {"succeeded", "failed", "stopped"}

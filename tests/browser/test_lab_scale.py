@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .labpage import Lab, lab_page, open_panel, running_lab, shot
 
 JOBS = 1_000
