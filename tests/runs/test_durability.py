@@ -310,9 +310,9 @@ def test_crash_settles_in_progress_runs_keeps_history_and_queue(cluster: Cluster
         assert settled["status"] == "failed", settled
         assert says_server_stopped(settled["error"]), settled["error"]
         assert settled["ended_at"] is not None
-        logs = restarted.logs(run["id"])
         reason = settled["error"].splitlines()[0]
-        assert any(reason in line["text"] for line in logs), (reason, logs[-5:])
+        # Log lines are visible once written (every event_flush_s): wait for the reason.
+        logs = restarted.wait_log(run["id"], reason)
         assert any(line["text"].startswith("tick ") for line in logs)
 
     # No orphans: the run processes, and the grandchild that left the job's process group.
