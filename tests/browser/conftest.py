@@ -56,7 +56,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """One ``jupyter lab`` for the browser tests, with a token, on SQLite of its own."""
     home = tmp_path_factory.mktemp("lab")
@@ -64,8 +64,10 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """Chromium, for this package only: Playwright's sync API keeps its event loop running in
+    this thread while it is open, which would break every in-process server test after it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
