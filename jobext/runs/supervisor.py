@@ -18,6 +18,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from jobext.db.tables import Job, Run
@@ -377,6 +378,9 @@ class Supervisor:
             self.runs.note(
                 run_id, error.splitlines()[0], "ERROR" if status is RunStatus.FAILED else "INFO"
             )
+        # Its log is stored before its end is: whoever sees the run ended reads all of it.
+        with contextlib.suppress(OperationalError):
+            await self.hub.flush()
         with contextlib.suppress(Conflict):
             await self.runs.transition(
                 run_id, status, action="finish", retry=True, error=error, **fields
