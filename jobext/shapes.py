@@ -3,9 +3,9 @@ the one translation of a pydantic error into :class:`~jobext.errors.Invalid`."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from jobext.errors import Invalid
 
@@ -15,8 +15,44 @@ TEN_YEARS_S = 10 * 366 * 24 * 3600
 M = TypeVar("M", bound=BaseModel)
 
 
+def _drop_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """In the JSON schema of ``model``, its ``not_null`` fields take no null (what the
+    validator below enforces), so the OpenAPI document says so too."""
+    properties = schema.get("properties", {})
+    for name in getattr(model, "not_null", ()):
+        prop = properties.get(name)
+        if not prop or "anyOf" not in prop:
+            continue
+        branches = [b for b in prop["anyOf"] if b.get("type") != "null"]
+        if len(branches) == 1:
+            del prop["anyOf"]
+            prop.update(branches[0])
+        else:
+            prop["anyOf"] = branches
+        if prop.get("default", 0) is None:
+            del prop["default"]
+
+
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+    """An API input: unknown fields are refused, text is stripped, no NaN or infinity."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        allow_inf_nan=False,
+        json_schema_extra=_drop_null,
+    )
+    #: Fields that may be left out but never sent as null (the stored value cannot be null).
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in cls.not_null:
+                if key in data and data[key] is None:
+                    raise Invalid(key, "cannot be null")
+        return data
 
 
 def validation_error(exc: ValidationError) -> Invalid:

@@ -4,116 +4,120 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobext.batches.manager import MAX_SUB_JOBS_PER_PAGE, SUB_JOBS_PER_PAGE
-from jobext.batches.shapes import BatchCreate, SubJobState
+from jobext.batches.manager import BATCH_SORTS, MAX_SUB_JOBS_PER_PAGE, SUB_JOBS_PER_PAGE
+from jobext.batches.shapes import MAX_JOBS_PER_SECOND, BatchCreate, SubJobState
+from jobext.http.spec import (
+    REF,
+    comma_list,
+    errors,
+    json_reply,
+    link,
+    page_of,
+    paging,
+    path,
+    query,
+    ref,
+)
 from jobext.states import BatchStatus, RunStatus
 
-_REF = "#/components/schemas/"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": _REF + name}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "bad input: `field` names it, `message` says why",
-        403: "not allowed",
-        404: "unknown job or batch",
-        409: "the batch's status does not allow it: `message` says why",
-    }
-    return {str(c): _json(_ref("Error"), text[c]) for c in codes}
-
-
-def _param(name: str, where: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": where,
-        "required": where == "path",
-        "description": description,
-        "schema": schema,
-    }
-
-
-_ID = _param("batch_id", "path", "batch id", {"type": "integer"})
-_JOB = _param("name", "path", "job name", {"type": "string"})
-_PACE = _param(
+_ID = path("batch_id", "batch id")
+_JOB = path("name", "job name")
+_PACE = query(
     "jobs_per_second",
-    "query",
     "sub-jobs started per second (in groups one second apart)",
-    {"type": "integer", "minimum": 1},
+    {"type": "integer", "minimum": 1, "maximum": MAX_JOBS_PER_SECOND},
 )
 _LIST = [
-    _param("page", "query", "0-based page", {"type": "integer", "minimum": 0}),
-    _param("per_page", "query", "items a page", {"type": "integer", "minimum": 1}),
-    _param("sort", "query", "`field` or `-field`", {"type": "string"}),
-    _param("search", "query", "part of the job name", {"type": "string"}),
-    _param("status", "query", "a batch status or a comma list", {"type": "string"}),
+    *paging(BATCH_SORTS, search="part of the job name"),
+    query("status", "a batch status or a comma list", comma_list(s.value for s in BatchStatus)),
 ]
-_PAGE = {
-    "type": "object",
-    "properties": {
-        "items": {"type": "array", "items": _ref("Batch")},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "total": {"type": "integer"},
-    },
-}
+_PAGE = page_of("Batch")
+_E409 = "the batch's status does not allow it: `message` says why"
+
+
+def _links() -> dict[str, Any]:
+    batch_id = "$response.body#/id"
+    return {
+        name: link(operation, what, batch_id=batch_id)
+        for name, operation, what in (
+            ("GetBatch", "getBatch", "the batch"),
+            ("StartBatch", "startBatch", "start it again"),
+            ("StopBatch", "stopBatch", "stop it"),
+            ("PauseBatch", "pauseBatch", "pause it"),
+            ("UnpauseBatch", "unpauseBatch", "go on"),
+            ("DeleteBatch", "deleteBatch", "delete it"),
+        )
+    }
 
 
 def batch_paths() -> dict[str, Any]:
     """The ``/batches`` and ``/jobs/{name}/batches`` paths."""
-    detail = _json(_ref("BatchDetail"), "the batch")
+    detail = json_reply(ref("BatchDetail"), "the batch")
     paths: dict[str, Any] = {
         "/jobs/{name}/batches": {
             "parameters": [_JOB],
             "get": {
+                "operationId": "listJobBatches",
                 "summary": "The job's batches, newest first",
                 "parameters": _LIST,
-                "responses": {"200": _json(_PAGE, "a page of batches"), **_errors(400)},
+                "responses": {"200": json_reply(_PAGE, "a page of batches"), **errors(400)},
             },
             "post": {
+                "operationId": "createBatch",
                 "summary": "Make a batch of the job (started at once unless `start: false`)",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("BatchCreate")}},
+                    "content": {
+                        "application/json": {
+                            "schema": ref("BatchCreate"),
+                            "examples": {
+                                "paced": {
+                                    "value": {
+                                        "concurrent": 10,
+                                        "jobs_per_second": 5,
+                                        "iterations": 2,
+                                        "start": False,
+                                    }
+                                }
+                            },
+                        }
+                    },
                 },
-                "responses": {"201": detail, **_errors(400, 403, 404)},
+                "responses": {"201": {**detail, "links": _links()}, **errors(400, 403, 404)},
             },
             "delete": {
+                "operationId": "deleteJobBatches",
                 "summary": "Stop and delete every batch of the job with all their runs' data",
                 "responses": {
-                    "200": _json(
+                    "200": json_reply(
                         {"type": "object", "properties": {"deleted": {"type": "integer"}}},
                         "how many batches went",
                     ),
-                    **_errors(404),
+                    **errors(404),
                 },
             },
         },
         "/batches": {
             "get": {
+                "operationId": "listBatches",
                 "summary": "Batches, newest first",
-                "parameters": [
-                    *_LIST,
-                    _param("job", "query", "job name", {"type": "string"}),
-                ],
-                "responses": {"200": _json(_PAGE, "a page of batches"), **_errors(400)},
+                "parameters": [*_LIST, query("job", "job name")],
+                "responses": {"200": json_reply(_PAGE, "a page of batches"), **errors(400)},
             }
         },
         "/batches/{batch_id}": {
             "parameters": [_ID],
             "get": {
+                "operationId": "getBatch",
                 "summary": "One batch with its counts, lag and a page of its sub-jobs",
                 "parameters": [
-                    _param("sub_jobs_page", "query", "0-based page", {"type": "integer"}),
-                    _param(
+                    query(
+                        "sub_jobs_page",
+                        "0-based page",
+                        {"type": "integer", "minimum": 0, "maximum": 10**6},
+                    ),
+                    query(
                         "sub_jobs_per_page",
-                        "query",
                         "sub-jobs a page",
                         {
                             "type": "integer",
@@ -123,11 +127,12 @@ def batch_paths() -> dict[str, Any]:
                         },
                     ),
                 ],
-                "responses": {"200": detail, **_errors(400, 404)},
+                "responses": {"200": detail, **errors(400, 404)},
             },
             "delete": {
+                "operationId": "deleteBatch",
                 "summary": "Stop what runs and delete the batch with every run's log and result",
-                "responses": {"204": {"description": "deleted"}, **_errors(404)},
+                "responses": {"204": {"description": "deleted"}, **errors(404)},
             },
         },
     }
@@ -143,9 +148,10 @@ def batch_paths() -> dict[str, Any]:
         paths[f"/batches/{{batch_id}}/{directive}"] = {
             "parameters": [_ID],
             "post": {
+                "operationId": f"{directive}Batch",
                 "summary": f"Directive {directive}: {meaning}",
                 "parameters": [_PACE] if directive in ("start", "unpause") else [],
-                "responses": {"200": detail, **_errors(400, 404, 409)},
+                "responses": {"200": detail, **errors(400, 404, 409, e409=_E409)},
             },
         }
     return paths
@@ -206,7 +212,7 @@ def batch_schemas() -> dict[str, Any]:
             "concurrent_jobs": {"type": "integer", "description": "runs running now"},
             "lag_s": {"type": "number", "description": "how far behind its pace it is"},
             "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "sub_jobs": {"type": "array", "items": _ref("SubJob")},
+            "sub_jobs": {"type": "array", "items": ref("SubJob")},
             "sub_jobs_page": {"type": "integer"},
             "sub_jobs_per_page": {"type": "integer"},
             "sub_jobs_total": {"type": "integer"},
@@ -216,5 +222,5 @@ def batch_schemas() -> dict[str, Any]:
         "Batch": batch,
         "BatchDetail": detail,
         "SubJob": sub_job,
-        "BatchCreate": BatchCreate.model_json_schema(ref_template=_REF + "{model}"),
+        "BatchCreate": BatchCreate.model_json_schema(ref_template=REF + "{model}"),
     }

@@ -74,7 +74,19 @@ class JobExtHandler(ExtensionHandlerMixin, APIHandler):
             return
         super().log_exception(typ, value, tb)
 
+    def allowed_methods(self) -> list[str]:
+        """The HTTP methods this route answers (what a 405 lists in ``Allow``)."""
+        return [
+            method
+            for method in self.SUPPORTED_METHODS
+            if getattr(type(self), method.lower(), None)
+            is not getattr(web.RequestHandler, method.lower(), None)
+        ]
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:
+            # RFC 9110: a 405 says which methods the resource does answer.
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         exc_info = kwargs.get("exc_info")
         error = exc_info[1] if exc_info else None
         if isinstance(error, JobExtError):
@@ -88,14 +100,17 @@ class JobExtHandler(ExtensionHandlerMixin, APIHandler):
 
     # -- input
 
-    def json_body(self) -> Any:
-        """The request body as strict JSON (``{}`` when empty); 400 when it is not.
+    def json_body(self, *, required: bool = False) -> Any:
+        """The request body as strict JSON (``{}`` when empty, 400 when ``required``); 400
+        when it is not JSON.
 
         NaN and Infinity are refused (no JSON reply could carry them back), as are strings
         with lone surrogates (no database can store them) and absurd nesting.
         """
         body = self.request.body
         if not body or not body.strip():
+            if required:
+                raise Invalid(None, "a JSON object body is required")
             return {}
         try:
             data = json.loads(body, parse_constant=_refuse_constant)

@@ -8,6 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from jobext.errors import Invalid
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
 
@@ -28,7 +29,11 @@ class FeedHandler(JobExtHandler):
         feed = self.runs.hub.feed
         raw = self.request.headers.get("Last-Event-ID") or self.arg("last_event_id")
         epoch, _, number = (raw or "").rpartition("-")
-        last = parse_int("Last-Event-ID", number or None, 0, minimum=0, maximum=2**62) or 0
+        try:
+            last = parse_int("Last-Event-ID", number or None, 0, minimum=0, maximum=2**62) or 0
+        except Invalid:
+            # Not an id this feed gave: as one of another server life, the client is reset.
+            epoch, last = "", 0
         self.set_header("Content-Type", SSE_TYPE)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")

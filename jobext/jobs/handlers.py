@@ -46,7 +46,7 @@ class JobHandler(JobExtHandler):
     @authorized("write")
     async def patch(self, name: str) -> None:
         """200 the changed job; 400 naming a bad field (``name`` and ``kind`` are fixed)."""
-        job = await self.jobs.update(name, self.json_body(), user=self.username)
+        job = await self.jobs.update(name, self.json_body(required=True), user=self.username)
         self.reply(job_json(job))
 
     @web.authenticated

@@ -144,9 +144,6 @@ class JobManager:
                 if fixed in data:
                     raise Invalid(fixed, "cannot be changed; register a new job instead")
         changes = parse(JobUpdate, data).model_dump(exclude_unset=True)
-        for key in ("target", "max_concurrent", "retries", "retry_backoff_s", "queue_when_busy"):
-            if key in changes and changes[key] is None:
-                raise Invalid(key, "cannot be null")
         if "description" in changes and changes["description"] is None:
             changes["description"] = ""
 

@@ -35,7 +35,7 @@ class JobFields(Input):
 class JobCreate(JobFields):
     """``POST /jobs``."""
 
-    name: str = PField(max_length=128)
+    name: str = PField(max_length=128, json_schema_extra={"pattern": NAME_RE.pattern})
     kind: JobKind
     target: str = PField(min_length=1, max_length=1_000_000)
 
@@ -52,6 +52,15 @@ class JobCreate(JobFields):
 
 class JobUpdate(JobFields):
     """``PATCH /jobs/{name}``: any subset of the fields; ``kind`` and ``name`` never change."""
+
+    not_null = (
+        "target",
+        "max_concurrent",
+        "retries",
+        "retry_backoff_s",
+        "queue_when_busy",
+        "restartable",
+    )
 
     target: str | None = PField(default=None, min_length=1, max_length=1_000_000)
 

@@ -52,6 +52,10 @@ class EventStreamMixin(JobExtHandler):
         self.set_header("X-Accel-Buffering", "no")
         sub = self.runs.hub.subscribe(run_id, after)
         try:
+            # The headers go out now: a client knows it is connected even while the run has
+            # nothing to say yet.
+            self.write(": connected\n\n")
+            await self.flush()
             done = False
             last_write = last_check = time.monotonic()
             while not done:

@@ -65,7 +65,7 @@ class ScheduleHandler(ScheduleHandlerBase):
     async def patch(self, schedule_id: str) -> None:
         """200 the changed schedule; a new cron, time zone or activation counts from now."""
         schedule = await self.schedules.update(
-            self.schedule_id(schedule_id), self.json_body(), user=self.username
+            self.schedule_id(schedule_id), self.json_body(required=True), user=self.username
         )
         self.reply(self.schedules.json(schedule))
 

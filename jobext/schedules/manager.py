@@ -163,9 +163,6 @@ class ScheduleService:
         if isinstance(data, dict) and "job" in data:
             raise Invalid("job", "cannot be changed; create a schedule for the other job")
         changes = parse(ScheduleUpdate, data).model_dump(exclude_unset=True)
-        for key in ("cron", "timezone", "active", "misfire", "misfire_grace_s", "overlap"):
-            if key in changes and changes[key] is None:
-                raise Invalid(key, "cannot be null")
         if "description" in changes and changes["description"] is None:
             changes["description"] = ""
 

@@ -38,6 +38,8 @@ class ScheduleCreate(ScheduleFields):
 class ScheduleUpdate(ScheduleFields):
     """``PATCH /schedules/{id}``: any subset; ``job`` never changes."""
 
+    not_null = ("cron", "timezone", "active", "misfire", "misfire_grace_s", "overlap")
+
 
 class PreviewRequest(Input):
     """``POST /schedules/preview``."""
