@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import (
     batches,
+    fuzz,
     latency,
     listquery,
     logs,
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "notebooks": notebooks.run,
     "query": query_export.run,
     "stall": stall.run,
+    "fuzz": fuzz.run,
 }
 
 
