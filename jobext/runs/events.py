@@ -446,6 +446,15 @@ class EventHub:
         stmt = stmt.order_by(RunEvent.seq).limit(limit)
         return await self.db.read(lambda s: [Event.from_row(r) for r in s.exec(stmt).all()])
 
+    async def read_last(self, run_id: int, count: int, *, type: str | None = None) -> list[Event]:
+        """The last ``count`` stored events of ``run_id`` (of ``type``), oldest first."""
+        stmt = select(RunEvent).where(RunEvent.run_id == run_id)
+        if type is not None:
+            stmt = stmt.where(RunEvent.type == type)
+        stmt = stmt.order_by(RunEvent.seq.desc()).limit(count)  # type: ignore[attr-defined]
+        rows = await self.db.read(lambda s: [Event.from_row(r) for r in s.exec(stmt).all()])
+        return rows[::-1]
+
     def subscribe(self, run_id: int, after: int = 0) -> Subscription:
         """Follow ``run_id`` from after ``after``: the first :meth:`Subscription.get` calls
         replay what is stored."""

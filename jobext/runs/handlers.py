@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from jobext.errors import Invalid
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
 from jobext.runs.filters import RunFilter
@@ -79,19 +80,32 @@ class RunLogsHandler(EventStreamMixin):
     @web.authenticated
     @authorized("read")
     async def get(self, run_id: str) -> None:
-        """200 ``{items: [{seq, ts, stream, level, text}], after, limit, next_after, total?}``
-        paged by ``after`` (a seq) and ``limit``; with ``follow=true`` or ``Accept:
-        text/event-stream``, the log lines as SSE until the run ends."""
+        """200 ``{items: [{seq, ts, stream, level, text}], after, limit, next_after, more}``
+        paged by ``after`` (a seq) and ``limit``; ``tail=N`` gives the last N lines instead
+        (``next_after`` then follows on from them). With ``follow=true`` or ``Accept:
+        text/event-stream``, the log lines as SSE until the run ends (after ``after``, or
+        after the last ``tail`` lines)."""
         rid = self.run_id(run_id)
         after = parse_int("after", self.arg("after"), 0, minimum=0, maximum=2**62) or 0
+        tail = parse_int("tail", self.arg("tail"), None, minimum=1, maximum=MAX_LOG_LIMIT)
+        if tail is not None and self.arg("after"):
+            raise Invalid("tail", "give either after or tail, not both")
         if self.flag("follow") or self.wants_stream():
-            await self.runs.get(rid)
+            if tail is not None:
+                last = await self.runs.logs(rid, limit=tail, tail=True)
+                after = last[0].seq - 1 if last else 0
+            else:
+                await self.runs.get(rid)
             await self.stream_run(rid, max(after, self.last_event_id()), types=frozenset({"log"}))
             return
         limit = (
             parse_int("limit", self.arg("limit"), 1000, minimum=1, maximum=MAX_LOG_LIMIT) or 1000
         )
-        events = await self.runs.logs(rid, after=after, limit=limit)
+        if tail is not None:
+            events = await self.runs.logs(rid, limit=tail, tail=True)
+            limit = tail
+        else:
+            events = await self.runs.logs(rid, after=after, limit=limit)
         next_after = events[-1].seq if events else after
         self.reply(
             {
@@ -99,7 +113,8 @@ class RunLogsHandler(EventStreamMixin):
                 "after": after,
                 "limit": limit,
                 "next_after": next_after,
-                "more": len(events) == limit,
+                # With tail the page ends at the last line stored: nothing more yet.
+                "more": tail is None and len(events) == limit,
             }
         )
 

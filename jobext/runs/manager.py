@@ -103,9 +103,14 @@ class RunManager:
             lambda s: paginate(s, stmt, page, columns=columns, default_sort="-id", tiebreak=Run.id)
         )
 
-    async def logs(self, run_id: int, *, after: int = 0, limit: int = 1000) -> list[Event]:
-        """Log lines of a run with ``seq > after``, at most ``limit``; 404 for no such run."""
+    async def logs(
+        self, run_id: int, *, after: int = 0, limit: int = 1000, tail: bool = False
+    ) -> list[Event]:
+        """Log lines of a run with ``seq > after``, at most ``limit`` (with ``tail``, its last
+        ``limit`` lines instead); 404 for no such run."""
         await self.get(run_id)
+        if tail:
+            return await self.hub.read_last(run_id, limit, type="log")
         return await self.hub.read_after(run_id, after, limit=limit, type="log")
 
     async def result_file(self, run_id: int, fmt: str | None = None) -> tuple[Run, Path]:

@@ -210,6 +210,12 @@ def run_paths() -> dict[str, Any]:
                 query(
                     "limit", "lines at most", {"type": "integer", "minimum": 1, "maximum": 10000}
                 ),
+                query(
+                    "tail",
+                    "the last N lines instead of a page after `after` (with `follow`: then "
+                    "what comes)",
+                    {"type": "integer", "minimum": 1, "maximum": 10000},
+                ),
                 query("follow", "stream as SSE", {"type": "boolean"}),
             ],
             "get": op(

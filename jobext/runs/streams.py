@@ -50,6 +50,9 @@ class EventStreamMixin(JobExtHandler):
         self.set_header("Content-Type", SSE_TYPE)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
+        # Following a run is not user activity: an open stream must not keep an idle server
+        # from being culled.
+        self._track_activity = False
         sub = self.runs.hub.subscribe(run_id, after)
         try:
             # The headers go out now: a client knows it is connected even while the run has

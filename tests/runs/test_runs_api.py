@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 
@@ -348,6 +349,27 @@ async def test_logs_paging(api):
             break
         after = page["next_after"]
     assert seen == [f"line {i}" for i in range(250)]
+
+
+async def test_logs_tail_gives_the_last_lines_and_follows_on(api):
+    await api.job("many", "jobs_lib:many_lines")
+    run = await api.wait((await api.run("many", {"count": 250}))["id"])
+    logs = f"runs/{run['id']}/logs"
+    everything = (await api.get(logs, params={"limit": 1000})).json()["items"]
+    page = (await api.get(logs, params={"tail": 5})).json()
+    assert page["items"] == everything[-5:] and page["more"] is False
+    assert page["next_after"] == everything[-1]["seq"]
+    assert (await api.get(logs, params={"after": page["next_after"]})).json()["items"] == []
+    # The tail of a stream: the last 3 lines, then it ends (the run has ended).
+    body = (await api.get(logs, params={"tail": 3, "follow": "true"})).body.decode()
+    streamed = [
+        json.loads(line[len("data: ") :])
+        for line in body.splitlines()
+        if line.startswith('data: {"seq"')
+    ]
+    assert streamed == everything[-3:]
+    bad = await api.call("GET", logs, params={"tail": 3, "after": 1})
+    assert bad.code == 400 and json.loads(bad.body)["field"] == "tail"
 
 
 async def test_no_zombies_after_runs(api):
