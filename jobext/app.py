@@ -198,6 +198,7 @@ class JobExtApp(ExtensionApp):
             ),
         )
         self.runs = RunManager(self.db, self.hub, self.jobs)
+        self.jobs.publish = self.hub.feed.publish
         self.runs.default_keep_runs = self.keep_runs
         self.runs.default_keep_days = self.keep_days
         self.runs.max_backoff_s = self.retry_backoff_max_s

@@ -26,6 +26,20 @@ FEED_EVENTS = [
         "a run reported progress",
     ),
     sse_event(
+        "job",
+        {
+            "oneOf": [
+                ref("Job"),
+                {
+                    "type": "object",
+                    "required": ["name", "deleted"],
+                    "properties": {"name": {"type": "string"}, "deleted": {"const": True}},
+                },
+            ]
+        },
+        "a job was registered or changed (or `{name, deleted: true}` when it went)",
+    ),
+    sse_event(
         "batch",
         {
             "oneOf": [

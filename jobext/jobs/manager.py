@@ -7,6 +7,7 @@ notebook or scan kernelspecs) runs off the loop too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 
 from jobext.db.engine import Database
 from jobext.db.paging import PageRequest, paginate
-from jobext.db.tables import Job, Run, Schedule, ScheduleFire
+from jobext.db.tables import Batch, BatchSubJob, Job, Run, Schedule, ScheduleFire
 from jobext.errors import Conflict, Forbidden, Invalid, NotFound
 from jobext.jobs.shapes import JobCreate, JobUpdate, job_json
 from jobext.kinds import registry as kinds
@@ -84,6 +85,8 @@ class JobManager:
         self.api_base = api_base
         self.kind_env = kind_env or kinds.KindEnv()
         self.control: RunControl = _NoControl()
+        #: Tells the server-wide feed (``GET /events``) of a change: ``(kind, data)``.
+        self.publish: Callable[[str, Any], None] = lambda kind, data: None
 
     async def get(self, name: str) -> Job:
         """The job named ``name``; 404 when there is none."""
@@ -135,7 +138,9 @@ class JobManager:
             session.add(job)
             return job
 
-        return await self.db.run(insert)
+        job = await self.db.run(insert)
+        self.publish("job", job_json(job))
+        return job
 
     async def update(self, name: str, data: Any, *, user: str | None) -> Job:
         """Change some fields of a job; ``name`` and ``kind`` cannot change (400)."""
@@ -161,17 +166,18 @@ class JobManager:
 
         job = await self.db.run(change)
         self.control.wake()
+        self.publish("job", job_json(job))
         return job
 
     async def delete(self, name: str) -> int:
-        """Delete a job with its schedules, runs, logs and results; 409 while a run is in
-        progress. Returns how many runs were removed.
+        """Delete a job with its schedules, batches, runs, logs and results; 409 while a run
+        is in progress. Returns how many runs were removed.
 
-        The job and its schedules go in one transaction (no run can be added after it); its
-        runs then go in chunks (see :mod:`jobext.runs.removal`).
+        The job, its schedules and its batches go in one transaction (no run can be added after
+        it); its runs then go in chunks (see :mod:`jobext.runs.removal`).
         """
 
-        def drop(session: Session) -> list[int]:
+        def drop(session: Session) -> tuple[list[int], list[int]]:
             job = session.exec(self.db.for_update(select(Job).where(Job.name == name))).first()
             if job is None:
                 raise NotFound(f"no job named {name!r}")
@@ -184,10 +190,17 @@ class JobManager:
             schedules = select(Schedule.id).where(Schedule.job == name).scalar_subquery()
             session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id.in_(schedules)))
             session.execute(delete(Schedule).where(Schedule.job == name))
+            batches = [b for b in session.exec(select(Batch.id).where(Batch.job == name)) if b]
+            if batches:
+                session.execute(delete(BatchSubJob).where(BatchSubJob.batch_id.in_(batches)))
+                session.execute(delete(Batch).where(Batch.id.in_(batches)))
             session.delete(job)
-            return list(session.exec(select(Run.id).where(Run.job == name)).all())
+            return list(session.exec(select(Run.id).where(Run.job == name)).all()), batches
 
-        ids = await self.db.run(drop)
+        ids, batches = await self.db.run(drop)
+        self.publish("job", {"name": name, "deleted": True})
+        for batch_id in batches:
+            self.publish("batch", {"id": batch_id, "deleted": True})
         return await delete_runs(self.db, self.results_dir, ids)
 
     async def detail(self, name: str) -> dict[str, Any]:

@@ -324,19 +324,16 @@ async def test_invalid_when_the_jobs_module_disappears(api: Api, jp_root_dir: Pa
     assert (await api.post(f"batches/{made['id']}/pause")).code == 409
 
 
-async def test_invalid_when_the_job_is_deleted(api: Api) -> None:
+async def test_deleting_the_job_deletes_its_batches(api: Api) -> None:
     await lane_job(api)
     made = await make(api, "lane", concurrent=2, start=False)
     assert made["status"] == "created"
     assert made["counts"] == {"pending": 2}
     assert (await api.delete("jobs/lane")).code == 204
-    started = await api.post(f"batches/{made['id']}/start")
-    assert started.json()["status"] == "starting"
-    invalid = await wait_batch(api, made["id"], "invalid")
-    assert "its job was deleted" in invalid["error"]
-    # Still deletable with the job gone.
-    assert (await api.delete("jobs/lane/batches")).json() == {"deleted": 1}
-    assert (await api.delete("jobs/lane/batches")).code == 404
+    # Gone with its job, as the job's schedules and runs are: it could never run again.
+    assert (await api.call("GET", f"batches/{made['id']}")).code == 404
+    assert (await api.call("POST", f"batches/{made['id']}/start")).code == 404
+    assert (await api.get("batches")).json()["total"] == 0
 
 
 async def test_direct_control_of_a_batch_run_is_refused(api: Api) -> None:
