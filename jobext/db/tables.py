@@ -41,6 +41,8 @@ class Job(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=255)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    #: The app whose deployment made this job (None: registered through ``POST /jobs``).
+    app: str | None = Field(default=None, max_length=128, index=True)
 
 
 class Run(SQLModel, table=True):
@@ -126,6 +128,8 @@ class Schedule(SQLModel, table=True):
     last_fire_at: dt.datetime | None = None
     #: Why the scheduler set this schedule aside (it fires again once changed or resumed).
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: The app whose code declares this schedule (None: made through ``POST /schedules``).
+    app: str | None = Field(default=None, max_length=128)
 
 
 class ScheduleFire(SQLModel, table=True):
@@ -179,6 +183,29 @@ class Server(SQLModel, table=True):
     heartbeat_at: dt.datetime = Field(default_factory=utcnow)
     stopped_at: dt.datetime | None = None
     max_workers: int = 0
+
+
+class App(SQLModel, table=True):
+    """Jobs deployed from code: a module, a package or a folder whose ``@jobext.job``
+    functions (and, in a folder, notebooks marked in their metadata) are its jobs."""
+
+    __tablename__ = "jobext_app"
+
+    name: str = Field(primary_key=True, max_length=128)
+    #: Where its code is: a dotted module importable from the job directory, or a path (a
+    #: ``.py`` file or a folder) under the root dir. Exactly one is set.
+    module: str | None = Field(default=None, max_length=1024)
+    path: str | None = Field(default=None, max_length=4096)
+    #: SHA-256 over the source files of its last successful deployment, and those files.
+    digest: str = Field(max_length=64)
+    files: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_by: str | None = Field(default=None, max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    deployed_by: str | None = Field(default=None, max_length=255)
+    deployed_at: dt.datetime = Field(default_factory=utcnow)
+    #: Why the last redeployment failed (it changed nothing); cleared by the next success.
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error_at: dt.datetime | None = None
 
 
 class Batch(SQLModel, table=True):
