@@ -29,6 +29,18 @@ class RunsHandler(JobExtHandler):
         runs, total = await self.runs.list_page(filters, page)
         self.reply_page([self.runs.run_json(r) for r in runs], page, total)
 
+    @web.authenticated
+    @authorized("write")
+    async def delete(self) -> None:
+        """200 ``{deleted, in_progress, in_batches}``: removes every ended run the filters of
+        ``GET /runs`` match, with its log and result; runs in progress and runs of batches
+        stay (counted). At least one filter is required (400), so that no stray request
+        empties the history."""
+        params = {k: self.arg(k) for k in FILTER_PARAMS}
+        if not any(params.values()):
+            raise Invalid(None, "name the runs to delete with at least one filter (e.g. job)")
+        self.reply(await self.runs.remove_matching(RunFilter.parse(params)))
+
 
 class RunHandler(JobExtHandler):
     @web.authenticated

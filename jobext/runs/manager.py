@@ -413,6 +413,38 @@ class RunManager:
         self.hub.discard(run_id)
         await delete_runs(self.db, self.results_dir, [run_id])
 
+    async def remove_matching(self, filters: RunFilter) -> dict[str, int]:
+        """Delete every ended run that ``filters`` matches, with its log and result, in chunks;
+        runs in progress and runs of batches (their batch owns them) are left. Returns
+        ``{deleted, in_progress, in_batches}``: how many went, and how many matched but
+        stayed."""
+        where = filters.conditions()
+
+        def matching(session: Session) -> tuple[list[int], int, int]:
+            ended = [s.value for s in FINAL]
+            ids = session.exec(
+                select(Run.id).where(
+                    *where,
+                    Run.status.in_(ended),
+                    Run.batch_id.is_(None),  # type: ignore[union-attr]
+                )
+            ).all()
+            busy = session.exec(select(func.count()).where(*where, Run.status.not_in(ended))).one()
+            in_batches = session.exec(
+                select(func.count()).where(
+                    *where,
+                    Run.status.in_(ended),
+                    Run.batch_id.is_not(None),  # type: ignore[union-attr]
+                )
+            ).one()
+            return [i for i in ids if i is not None], int(busy), int(in_batches)
+
+        ids, busy, in_batches = await self.db.read(matching)
+        for run_id in ids:
+            self.hub.discard(run_id)
+        deleted = await delete_runs(self.db, self.results_dir, ids)
+        return {"deleted": deleted, "in_progress": busy, "in_batches": in_batches}
+
     # ------------------------------------------------------------------ retries
 
     def _insert_retry(self, session: Session, run: Run) -> list[tuple[Run, float, int]]:

@@ -153,6 +153,26 @@ def run_paths() -> dict[str, Any]:
                 operationId="listRuns",
                 parameters=paging(RUN_SORTS) + RUN_FILTERS,
             ),
+            "delete": op(
+                "Delete the ended runs the filters match (at least one filter), with their logs "
+                "and results; runs in progress and runs of batches stay",
+                {
+                    "200": json_reply(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "deleted": {"type": "integer"},
+                                "in_progress": {"type": "integer"},
+                                "in_batches": {"type": "integer"},
+                            },
+                        },
+                        "how many went, and how many matched but stayed",
+                    ),
+                    **errors(400),
+                },
+                operationId="deleteRuns",
+                parameters=[*RUN_FILTERS, query("search", "substring of job, uuid or user")],
+            ),
         },
         "/runs/{run_id}": {
             "parameters": [RUN],

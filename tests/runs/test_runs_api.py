@@ -372,6 +372,24 @@ async def test_logs_tail_gives_the_last_lines_and_follows_on(api):
     assert bad.code == 400 and json.loads(bad.body)["field"] == "tail"
 
 
+async def test_delete_runs_by_filter_keeps_what_is_in_progress(api):
+    await api.job("noop", "jobs_lib:noop", max_concurrent=5)
+    await api.job("loop", "jobs_lib:loop")
+    done = [await api.wait((await api.run("noop"))["id"]) for _ in range(3)]
+    running = await api.run("loop", {"seconds": 30})
+    await api.wait(running["id"], "running")
+    refused = await api.call("DELETE", "runs")
+    assert refused.code == 400  # no filter: never the whole history by accident
+    reply = await api.delete("runs", params={"job": "noop", "status": "SUCCEEDED"})
+    assert reply.json() == {"deleted": 3, "in_progress": 0, "in_batches": 0}
+    for run in done:
+        assert (await api.call("GET", f"runs/{run['id']}")).code == 404
+    kept = await api.delete("runs", params={"job": "loop"})
+    assert kept.json() == {"deleted": 0, "in_progress": 1, "in_batches": 0}
+    assert (await api.get(f"runs/{running['id']}")).json()["status"] == "running"
+    await api.post(f"runs/{running['id']}/stop", params={"force": "true"})
+
+
 async def test_no_zombies_after_runs(api):
     await api.job("noop", "jobs_lib:noop", max_concurrent=10)
     for _ in range(5):
