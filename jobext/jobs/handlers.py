@@ -20,9 +20,9 @@ class JobsHandler(JobExtHandler):
     @authorized("read")
     async def get(self) -> None:
         """200 ``{items, page, per_page, total}`` of job definitions; ``search`` matches name,
-        description and target; 400 for bad paging or sort."""
+        description and target, ``app`` keeps that app's jobs; 400 for bad paging or sort."""
         page = self.page_request(JOB_SORTS)
-        jobs, total = await self.jobs.list_page(page)
+        jobs, total = await self.jobs.list_page(page, app=self.arg("app") or None)
         self.reply_page([job_json(j) for j in jobs], page, total)
 
     @web.authenticated
@@ -45,7 +45,8 @@ class JobHandler(JobExtHandler):
     @web.authenticated
     @authorized("write")
     async def patch(self, name: str) -> None:
-        """200 the changed job; 400 naming a bad field (``name`` and ``kind`` are fixed)."""
+        """200 the changed job; 400 naming a bad field (``name`` and ``kind`` are fixed); 409
+        for a job of an app (``managed_by_app``: redeploy the app)."""
         job = await self.jobs.update(name, self.json_body(required=True), user=self.username)
         self.reply(job_json(job))
 
@@ -53,7 +54,7 @@ class JobHandler(JobExtHandler):
     @authorized("write")
     async def delete(self, name: str) -> None:
         """204; removes the job with all its runs, logs and results; 409 while runs are in
-        progress."""
+        progress, and for a job of an app (``managed_by_app``: redeploy or delete the app)."""
         await self.jobs.delete(name)
         self.set_status(204)
         self.finish()

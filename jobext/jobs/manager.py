@@ -67,6 +67,16 @@ def count_runs(session: Session, job: str, statuses: frozenset[RunStatus]) -> in
     )
 
 
+def refuse_app_job(job: Job, what: str) -> None:
+    """409 for a job an app's code declares: it is changed or deleted by redeploying."""
+    if job.app is not None:
+        raise Conflict(
+            f"job {job.name!r} belongs to app {job.app!r} and cannot be {what} here: change the "
+            f"app's code and redeploy it (PUT /apps/{job.app}), or delete the app",
+            reason="managed_by_app",
+        )
+
+
 class JobManager:
     """The rules of job definitions."""
 
@@ -95,9 +105,14 @@ class JobManager:
     async def of_kind(self, kind: str) -> list[Job]:
         return await self.db.read(lambda s: list(s.exec(select(Job).where(Job.kind == kind)).all()))
 
-    async def list_page(self, page: PageRequest) -> tuple[list[Job], int]:
-        """One page of job definitions; ``search`` matches name, description and target."""
+    async def list_page(
+        self, page: PageRequest, *, app: str | None = None
+    ) -> tuple[list[Job], int]:
+        """One page of job definitions; ``search`` matches name, description and target;
+        ``app`` keeps the jobs of that app."""
         stmt = select(Job)
+        if app is not None:
+            stmt = stmt.where(Job.app == app)
         if page.search:
             pattern = f"%{escape_like(page.search)}%"
             stmt = stmt.where(
@@ -123,27 +138,38 @@ class JobManager:
                 field="kind",
             )
 
-    async def register(self, data: Any, *, user: str | None) -> Job:
-        """Register a job; 400 on bad fields, 403 for a disabled kind, 409 if the name is taken."""
+    def build(self, data: Any, *, user: str | None, app: str | None = None) -> Job:
+        """A job from a registration body (``POST /jobs``), checked against its kind but not
+        saved: 400 on bad fields, 403 for a disabled kind. The app deployer builds its jobs
+        here too."""
         spec = parse(JobCreate, data)
         self.check_kind(spec.kind)
         fields = spec.model_dump(exclude_none=True, exclude={"name", "kind", "target"})
-        job = Job(name=spec.name, kind=spec.kind, target=spec.target, created_by=user, **fields)
-        # On the loop: a notebook job's check warms the kernel pool, which lives there.
+        job = Job(
+            name=spec.name, kind=spec.kind, target=spec.target, created_by=user, app=app, **fields
+        )
         job.target = kinds.check(job, self.kind_env)
+        return job
 
-        def insert(session: Session) -> Job:
-            if session.get(Job, spec.name) is not None:
-                raise Conflict(f"a job named {spec.name!r} exists already", field="name")
-            session.add(job)
-            return job
+    @staticmethod
+    def insert(session: Session, job: Job) -> Job:
+        """Add a built job in ``session``'s transaction; 409 if the name is taken."""
+        if session.get(Job, job.name) is not None:
+            raise Conflict(f"a job named {job.name!r} exists already", field="name")
+        session.add(job)
+        return job
 
-        job = await self.db.run(insert)
+    async def register(self, data: Any, *, user: str | None) -> Job:
+        """Register a job; 400 on bad fields, 403 for a disabled kind, 409 if the name is taken."""
+        # On the loop: a notebook job's check warms the kernel pool, which lives there.
+        job = self.build(data, user=user)
+        job = await self.db.run(lambda s: self.insert(s, job))
         self.publish("job", job_json(job))
         return job
 
     async def update(self, name: str, data: Any, *, user: str | None) -> Job:
-        """Change some fields of a job; ``name`` and ``kind`` cannot change (400)."""
+        """Change some fields of a job; ``name`` and ``kind`` cannot change (400); a job of an
+        app changes only by redeploying the app (409)."""
         if isinstance(data, dict):
             for fixed in ("name", "kind"):
                 if fixed in data:
@@ -156,6 +182,7 @@ class JobManager:
             job = session.exec(self.db.for_update(select(Job).where(Job.name == name))).first()
             if job is None:
                 raise NotFound(f"no job named {name!r}")
+            refuse_app_job(job, "changed")
             for key, value in changes.items():
                 setattr(job, key, value)
             # On the database's thread: checking may read a notebook.
@@ -171,37 +198,48 @@ class JobManager:
 
     async def delete(self, name: str) -> int:
         """Delete a job with its schedules, batches, runs, logs and results; 409 while a run
-        is in progress. Returns how many runs were removed.
+        is in progress, and for a job of an app. Returns how many runs were removed.
 
         The job, its schedules and its batches go in one transaction (no run can be added after
         it); its runs then go in chunks (see :mod:`jobext.runs.removal`).
         """
+        ids, batches = await self.db.run(lambda s: self.drop(s, name))
+        self.announce_dropped(name, batches)
+        return await delete_runs(self.db, self.results_dir, ids)
 
-        def drop(session: Session) -> tuple[list[int], list[int]]:
-            job = session.exec(self.db.for_update(select(Job).where(Job.name == name))).first()
-            if job is None:
-                raise NotFound(f"no job named {name!r}")
-            busy = count_runs(session, name, IN_PROGRESS)
-            if busy:
-                raise Conflict(
-                    f"job {name!r} has {busy} run(s) in progress; stop them first",
-                    reason="in_progress",
-                )
-            schedules = select(Schedule.id).where(Schedule.job == name).scalar_subquery()
-            session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id.in_(schedules)))
-            session.execute(delete(Schedule).where(Schedule.job == name))
-            batches = [b for b in session.exec(select(Batch.id).where(Batch.job == name)) if b]
-            if batches:
-                session.execute(delete(BatchSubJob).where(BatchSubJob.batch_id.in_(batches)))
-                session.execute(delete(Batch).where(Batch.id.in_(batches)))
-            session.delete(job)
-            return list(session.exec(select(Run.id).where(Run.job == name)).all()), batches
+    def drop(
+        self, session: Session, name: str, *, app: str | None = None
+    ) -> tuple[list[int], list[int]]:
+        """In ``session``'s transaction: delete job ``name`` with its schedules and batches;
+        return the ids of its runs (to delete, or keep) and of its batches. 404 if unknown,
+        409 while a run is in progress, 409 when the job belongs to an app other than ``app``
+        (only that app's deployer passes it)."""
+        job = session.exec(self.db.for_update(select(Job).where(Job.name == name))).first()
+        if job is None:
+            raise NotFound(f"no job named {name!r}")
+        if job.app != app:
+            refuse_app_job(job, "deleted")
+        busy = count_runs(session, name, IN_PROGRESS)
+        if busy:
+            raise Conflict(
+                f"job {name!r} has {busy} run(s) in progress; stop them first",
+                reason="in_progress",
+            )
+        schedules = select(Schedule.id).where(Schedule.job == name).scalar_subquery()
+        session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id.in_(schedules)))
+        session.execute(delete(Schedule).where(Schedule.job == name))
+        batches = [b for b in session.exec(select(Batch.id).where(Batch.job == name)) if b]
+        if batches:
+            session.execute(delete(BatchSubJob).where(BatchSubJob.batch_id.in_(batches)))
+            session.execute(delete(Batch).where(Batch.id.in_(batches)))
+        session.delete(job)
+        return list(session.exec(select(Run.id).where(Run.job == name)).all()), batches
 
-        ids, batches = await self.db.run(drop)
+    def announce_dropped(self, name: str, batches: list[int]) -> None:
+        """Tell the feed that job ``name`` and its ``batches`` went (after the commit)."""
         self.publish("job", {"name": name, "deleted": True})
         for batch_id in batches:
             self.publish("batch", {"id": batch_id, "deleted": True})
-        return await delete_runs(self.db, self.results_dir, ids)
 
     async def detail(self, name: str) -> dict[str, Any]:
         """A job with its ``stats``, ``latest_run`` and ``next_run_at``; 404 if unknown."""

@@ -14,6 +14,7 @@ from jobext.http.spec import (
     page_of,
     paging,
     path,
+    query,
     ref,
 )
 from jobext.jobs.manager import JOB_SORTS
@@ -56,7 +57,10 @@ def job_paths() -> dict[str, Any]:
                 "List job definitions",
                 {"200": json_reply(page_of("Job"), "a page of jobs"), **errors(400)},
                 operationId="listJobs",
-                parameters=paging(JOB_SORTS, search="part of the name, description or target"),
+                parameters=[
+                    *paging(JOB_SORTS, search="part of the name, description or target"),
+                    query("app", "the jobs of this app"),
+                ],
             ),
             "post": op(
                 "Register a job",
@@ -111,6 +115,11 @@ def job_schemas() -> dict[str, Any]:
             "type": "object",
             "properties": {
                 **job_create["properties"],
+                "app": {
+                    "type": ["string", "null"],
+                    "description": "the app whose code declares this job (null: registered "
+                    "through POST /jobs); such a job changes only by redeploying the app",
+                },
                 "created_by": {"type": ["string", "null"]},
                 "created_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},

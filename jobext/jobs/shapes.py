@@ -88,6 +88,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "restartable": job.restartable,
         "keep_runs": job.keep_runs,
         "keep_days": job.keep_days,
+        "app": job.app,
         "created_by": job.created_by,
         "created_at": iso(job.created_at),
         "updated_at": iso(job.updated_at),

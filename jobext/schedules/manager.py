@@ -44,6 +44,17 @@ SCHEDULE_SORTS = ("id", "job", "created_at", "updated_at", "next_fire_at")
 SHOWN_FIRE_TIMES = 5
 
 
+def refuse_app_schedule(schedule: Schedule, what: str) -> None:
+    """409 for a schedule an app's code declares: it changes by redeploying the app."""
+    if schedule.app is not None:
+        raise Conflict(
+            f"schedule {schedule.id} is declared by the code of app {schedule.app!r} and cannot "
+            f"be {what} here (pause and resume it, or change the code and redeploy: "
+            f"PUT /apps/{schedule.app})",
+            reason="managed_by_app",
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class FireResult:
     """What handling one fire time came to."""
@@ -80,10 +91,16 @@ class ScheduleService:
             cron = self._crons[key] = CronSchedule.parse(schedule.cron, schedule.timezone)
         return cron
 
-    def _changed(self, schedule: Schedule) -> None:
-        """Wake the scheduler, and tell the server-wide feed."""
+    def announce(self, schedule: Schedule) -> None:
+        """After a commit that made or changed ``schedule``: wake the scheduler, and tell the
+        server-wide feed."""
         self.on_change()
         self.runs.hub.feed.publish("schedule", self.json(schedule))
+
+    def announce_deleted(self, schedule_id: int) -> None:
+        """After a commit that deleted schedule ``schedule_id``."""
+        self.on_change()
+        self.runs.hub.feed.publish("schedule", {"id": schedule_id, "deleted": True})
 
     async def get(self, schedule_id: int) -> Schedule:
         schedule = await self.db.read(lambda s: s.get(Schedule, schedule_id))
@@ -124,13 +141,14 @@ class ScheduleService:
     def _check_args(job: Job, args: Any) -> None:
         kinds.merge_args(job.kind, job.default_args, args, target=job.target)
 
-    async def create(self, data: Any, *, user: str | None) -> Schedule:
-        """Create a schedule; 400 naming ``job``, ``cron``, ``timezone`` or ``args``."""
+    def build(self, data: Any, *, user: str | None, app: str | None = None) -> Schedule:
+        """A schedule from a creation body (``POST /schedules``), its expression and zone
+        checked, not saved: 400 naming ``cron`` or ``timezone``. The app deployer builds its
+        schedules here too."""
         spec = parse(ScheduleCreate, data)
         cron = CronSchedule.parse(spec.cron, spec.timezone or "UTC")
-        now = utcnow()
         active = spec.active if spec.active is not None else True
-        schedule = Schedule(
+        return Schedule(
             job=spec.job,
             cron=cron.expression,
             timezone=cron.timezone,
@@ -142,24 +160,56 @@ class ScheduleService:
             description=spec.description or "",
             created_by=user,
             updated_by=user,
-            next_fire_at=cron.next_after(now),
+            next_fire_at=cron.next_after(utcnow()),
+            app=app,
         )
 
-        def insert(session: Session) -> Schedule:
-            job = session.get(Job, spec.job)
-            if job is None:
-                raise Invalid("job", f"no job named {spec.job!r}")
-            self._check_args(job, spec.args)
-            session.add(schedule)
-            return schedule
+    def insert(self, session: Session, schedule: Schedule) -> Schedule:
+        """Add a built schedule in ``session``'s transaction; 400 naming ``job`` when there is
+        no such job, or ``args`` when they do not suit it."""
+        job = session.get(Job, schedule.job)
+        if job is None:
+            raise Invalid("job", f"no job named {schedule.job!r}")
+        self._check_args(job, schedule.args)
+        session.add(schedule)
+        return schedule
 
-        await self.db.run(insert)
-        self._changed(schedule)
+    async def create(self, data: Any, *, user: str | None) -> Schedule:
+        """Create a schedule; 400 naming ``job``, ``cron``, ``timezone`` or ``args``."""
+        schedule = self.build(data, user=user)
+        await self.db.run(lambda s: self.insert(s, schedule))
+        self.announce(schedule)
+        return schedule
+
+    def change(
+        self, session: Session, schedule: Schedule, changes: dict[str, Any], *, user: str | None
+    ) -> Schedule:
+        """Apply checked ``changes`` to ``schedule`` in ``session``'s transaction: a new cron,
+        time zone or activation counts from now; any change clears the error that set it
+        aside. 400 naming ``cron``, ``timezone`` or ``args``."""
+        timing = {"cron", "timezone", "active"} & changes.keys() or schedule.error
+        cron = CronSchedule.parse(
+            changes.get("cron", schedule.cron), changes.get("timezone", schedule.timezone)
+        )
+        if "args" in changes:
+            job = session.get(Job, schedule.job)
+            if job is not None:
+                self._check_args(job, changes["args"])
+        for key, value in changes.items():
+            setattr(schedule, key, value)
+        schedule.cron, schedule.timezone = cron.expression, cron.timezone
+        if timing:
+            # Fires that fell due while it was paused are not caught up: it counts from now.
+            schedule.next_fire_at = cron.next_after(utcnow())
+        schedule.error = None
+        schedule.updated_by = user
+        schedule.updated_at = utcnow()
+        session.add(schedule)
         return schedule
 
     async def update(self, schedule_id: int, data: Any, *, user: str | None) -> Schedule:
-        """Change a schedule; a new cron, time zone or activation counts from now. Any change
-        clears the error that set it aside."""
+        """Change a schedule (see :meth:`change`); one that an app's code declares only
+        pauses and resumes here (409 for anything else: redeploy the app)."""
         if isinstance(data, dict) and "job" in data:
             raise Invalid("job", "cannot be changed; create a schedule for the other job")
         changes = parse(ScheduleUpdate, data).model_dump(exclude_unset=True)
@@ -172,28 +222,12 @@ class ScheduleService:
             ).first()
             if schedule is None:
                 raise NotFound(f"no schedule with id {schedule_id}")
-            timing = {"cron", "timezone", "active"} & changes.keys() or schedule.error
-            cron = CronSchedule.parse(
-                changes.get("cron", schedule.cron), changes.get("timezone", schedule.timezone)
-            )
-            if "args" in changes:
-                job = session.get(Job, schedule.job)
-                if job is not None:
-                    self._check_args(job, changes["args"])
-            for key, value in changes.items():
-                setattr(schedule, key, value)
-            schedule.cron, schedule.timezone = cron.expression, cron.timezone
-            if timing:
-                # Fires that fell due while it was paused are not caught up: it counts from now.
-                schedule.next_fire_at = cron.next_after(utcnow())
-            schedule.error = None
-            schedule.updated_by = user
-            schedule.updated_at = utcnow()
-            session.add(schedule)
-            return schedule
+            if changes.keys() - {"active"}:
+                refuse_app_schedule(schedule, "changed")
+            return self.change(session, schedule, changes, user=user)
 
         schedule = await self.db.run(change)
-        self._changed(schedule)
+        self.announce(schedule)
         return schedule
 
     async def set_active(self, schedule_id: int, active: bool, *, user: str | None) -> Schedule:
@@ -204,19 +238,25 @@ class ScheduleService:
             return schedule
         return await self.update(schedule_id, {"active": active}, user=user)
 
+    @staticmethod
+    def drop(session: Session, schedule: Schedule) -> None:
+        """Delete ``schedule`` and its log in ``session``'s transaction; its runs stay (their
+        ``schedule_id`` remains)."""
+        session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id == schedule.id))
+        session.delete(schedule)
+
     async def delete(self, schedule_id: int) -> None:
-        """Delete a schedule and its log; its runs stay (their ``schedule_id`` remains)."""
+        """Delete a schedule and its log; 404 if unknown, 409 for one an app's code declares."""
 
         def drop(session: Session) -> None:
             schedule = session.get(Schedule, schedule_id)
             if schedule is None:
                 raise NotFound(f"no schedule with id {schedule_id}")
-            session.execute(delete(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id))
-            session.delete(schedule)
+            refuse_app_schedule(schedule, "deleted")
+            self.drop(session, schedule)
 
         await self.db.run(drop)
-        self.on_change()
-        self.runs.hub.feed.publish("schedule", {"id": schedule_id, "deleted": True})
+        self.announce_deleted(schedule_id)
 
     def preview(self, data: Any) -> dict[str, Any]:
         """Fire times of a cron expression in a time zone, saving nothing."""

@@ -124,13 +124,19 @@ def schedule_paths() -> dict[str, Any]:
             ),
             "patch": op(
                 "Change a schedule",
-                {"200": one, **errors(400, 404)},
+                {
+                    "200": one,
+                    **errors(400, 404, 409, e409="declared by an app's code: redeploy the app"),
+                },
                 operationId="updateSchedule",
                 requestBody=json_body(ref("ScheduleUpdate")),
             ),
             "delete": op(
                 "Delete a schedule and its log",
-                {"204": {"description": "deleted"}, **errors(404)},
+                {
+                    "204": {"description": "deleted"},
+                    **errors(404, 409, e409="declared by an app's code: redeploy the app"),
+                },
                 operationId="deleteSchedule",
             ),
         },
@@ -175,6 +181,11 @@ def schedule_schemas() -> dict[str, Any]:
                 "error": {
                     "type": ["string", "null"],
                     "description": "why the schedule is set aside (it fires again once changed)",
+                },
+                "app": {
+                    "type": ["string", "null"],
+                    "description": "the app whose code declares this schedule (it then only "
+                    "pauses and resumes through the API)",
                 },
             },
         },

@@ -70,6 +70,7 @@ def schedule_json(schedule: Schedule, next_fire_times: list[dt.datetime]) -> dic
         "last_fire_at": iso(schedule.last_fire_at),
         "next_fire_times": [iso(t) for t in next_fire_times],
         "error": schedule.error,
+        "app": schedule.app,
     }
 
 
