@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import secrets
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pg import POSTGRES
-from pg import admin as pg_admin
-from sqlalchemy.engine import make_url
+from cluster import Cluster, Server, postgres_cluster, sqlite_cluster
 from waiting import eventually
 
 HERE = Path(__file__).parent
-# The cluster of server processes lives with the durability tests (tests/runs).
-if str(HERE.parent / "runs") not in sys.path:
-    sys.path.insert(0, str(HERE.parent / "runs"))
-
-from test_durability import Cluster, Server  # noqa: E402
 
 WAIT = 120.0
 
@@ -41,27 +32,15 @@ def with_batch_jobs(cluster: Cluster) -> Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    servers = with_batch_jobs(Cluster(tmp_path))
-    try:
-        yield servers
-    finally:
-        servers.cleanup()
+    with sqlite_cluster(tmp_path) as servers:
+        yield with_batch_jobs(servers)
 
 
 @pytest.fixture
 def pg_cluster(tmp_path: Path) -> Iterator[Cluster]:
     """Servers on one fresh PostgreSQL database, dropped after the servers are gone."""
-    name = f"jobext_batch_{secrets.token_hex(6)}"
-    with pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    servers = with_batch_jobs(Cluster(tmp_path))
-    servers.db_url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield servers
-    finally:
-        servers.cleanup()
-        with pg_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_cluster(tmp_path, "jobext_batch") as servers:
+        yield with_batch_jobs(servers)
 
 
 def runs_of(server: Server, batch_id: int) -> list[dict[str, Any]]:

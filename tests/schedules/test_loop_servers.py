@@ -4,7 +4,7 @@ DESIGN.md, "Scheduling": several servers may share one database and each (schedu
 runs exactly once across all of them; after downtime ``misfire`` decides what is caught up.
 "Durability": a run whose server vanished is settled by another server after a timeout.
 
-The servers are subprocesses started by ``test_durability``'s :class:`Cluster` (own Jupyter dirs,
+The servers are subprocesses of a ``tests/cluster.py`` :class:`Cluster` (own Jupyter dirs,
 shared database and results dir, logs printed on failure, leftovers killed). Every-second cron
 expressions (Quartz, seconds first) keep each test to a few seconds of wall-clock firing.
 PostgreSQL tests get a fresh database (``test_postgres``'s server, fail clearly without one).
@@ -16,7 +16,6 @@ import collections
 import contextlib
 import datetime as dt
 import functools
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -24,16 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg import POSTGRES
-from pg import admin as _admin
-from sqlalchemy.engine import make_url
-from test_durability import (
+from cluster import (
     WAIT_TIMEOUT,
     Cluster,
     Server,
     alive,
+    postgres_cluster,
     run_processes,
     says_server_stopped,
+    sqlite_cluster,
     wait_gone,
 )
 from waiting import eventually
@@ -50,27 +48,15 @@ MAX_LATENESS_S = 1.0
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     """Servers on one SQLite file (``cluster.db_url``)."""
-    servers = Cluster(tmp_path)
-    try:
+    with sqlite_cluster(tmp_path) as servers:
         yield servers
-    finally:
-        servers.cleanup()
 
 
 @pytest.fixture
 def pg_cluster(tmp_path: Path) -> Iterator[Cluster]:
     """Servers on one fresh PostgreSQL database, dropped after the servers are gone."""
-    name = f"jobext_sched_{secrets.token_hex(6)}"
-    with _admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    servers = Cluster(tmp_path)
-    servers.db_url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    try:
+    with postgres_cluster(tmp_path, "jobext_sched") as servers:
         yield servers
-    finally:
-        servers.cleanup()
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---------------------------------------------------------------------------- helpers
