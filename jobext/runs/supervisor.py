@@ -159,11 +159,15 @@ class Supervisor:
                 self._starting += len(claimed)
                 for run, job in claimed:
                     await self._launch(run, job)
-                if not self._again or not claimed:
+                # A wake during the claim may be for a run the claim could not see yet.
+                if not self._again:
                     break
             await self._wake_for_backoff()
         finally:
             self._dispatching = False
+            if self._again and not self._closing:
+                # Woken while looking for the backoff timer (or while failing): look again.
+                self.wake()
 
     async def _wake_for_backoff(self) -> None:
         """Set a timer for the earliest queued run that waits for its ``not_before``."""
