@@ -276,6 +276,9 @@ class LocalExecutor(Executor):
                 proc.log(lines)
             if not chunk:
                 return
+            # A flood fills the reader's buffer faster than it is read, and reading a full
+            # buffer does not yield: hand the loop back between chunks.
+            await asyncio.sleep(0)
 
     async def _read_raw(
         self,
@@ -295,6 +298,7 @@ class LocalExecutor(Executor):
                     proc.log([(name, None, _text(line)) for line in raw])
             if not chunk:
                 return
+            await asyncio.sleep(0)  # as in _read_events
 
     async def _wait(self, proc: _Process, events: ExecutorEvents) -> None:
         returncode = await proc.exited

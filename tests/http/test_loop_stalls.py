@@ -89,11 +89,6 @@ async def test_a_burst_of_300_runs(api: Api, loop_stalls: LoopWatch, jobext_conf
 
 
 @pytest.mark.parametrize("jobext_config", [{"max_workers": 2}])
-@pytest.mark.xfail(
-    reason="issue 8, open: writing 300k log lines still holds the loop in the flusher's "
-    "statement preparation on this machine; see the issue note",
-    strict=False,
-)
 async def test_deleting_a_job_with_big_logs(
     api: Api, loop_stalls: LoopWatch, jobext_config: Any
 ) -> None:
