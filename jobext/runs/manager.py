@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -28,6 +27,7 @@ from jobext.kinds import registry as kinds
 from jobext.runs.events import Event, EventHub
 from jobext.runs.filters import RunFilter
 from jobext.runs.removal import delete_runs
+from jobext.runs.retention import RETENTION_BATCH, doomed_runs
 from jobext.runs.shapes import run_json
 from jobext.states import (
     FINAL,
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 RUN_SORTS = ("id", "created_at", "started_at", "ended_at", "status", "job", "duration_s")
 #: Ended runs removed per pass of the retention sweep.
-_RETENTION_BATCH = 2000
 
 
 def get_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run:
@@ -499,63 +498,22 @@ class RunManager:
         The doomed runs are found by a few set-based statements and removed in chunks."""
         removed = 0
         while True:
-            ids = await self.db.read(lambda s: self._doomed(s, job_name, now or utcnow()))
+            ids = await self.db.read(
+                lambda s: doomed_runs(
+                    s,
+                    job_name,
+                    now or utcnow(),
+                    default_keep_runs=self.default_keep_runs,
+                    default_keep_days=self.default_keep_days,
+                )
+            )
             if not ids:
                 return removed
             for run_id in ids:
                 self.hub.discard(run_id)
             removed += await delete_runs(self.db, self.results_dir, ids)
-            if len(ids) < _RETENTION_BATCH:
+            if len(ids) < RETENTION_BATCH:
                 return removed
-
-    def _doomed(self, session: Session, job_name: str | None, now: dt.datetime) -> list[int]:
-        ended = [s.value for s in FINAL]
-        keep_runs = func.coalesce(Job.keep_runs, self.default_keep_runs)
-        keep_days = func.coalesce(Job.keep_days, self.default_keep_days)
-        jobs = select(Job.name, Job.keep_runs, Job.keep_days)
-        if job_name is not None:
-            jobs = jobs.where(Job.name == job_name)
-        doomed: set[int] = set()
-        # Beyond keep_runs: number each job's ended runs newest first.
-        of_job = [Run.job == job_name] if job_name is not None else []
-        ranked = (
-            sa_select(
-                Run.id.label("id"),
-                Run.job.label("job"),
-                func.row_number().over(partition_by=Run.job, order_by=Run.id.desc()).label("rank"),
-            )
-            # A batch's runs stay until its next start or its deletion.
-            .where(Run.status.in_(ended), Run.batch_id.is_(None), *of_job)
-            .subquery()
-        )
-        over = (
-            sa_select(ranked.c.id)
-            .join(Job, Job.name == ranked.c.job)
-            .where(keep_runs > 0, ranked.c.rank > keep_runs)
-            .limit(_RETENTION_BATCH)
-        )
-        doomed.update(session.execute(over).scalars())
-        # Older than keep_days: one statement per distinct setting (few).
-        settings = {row[2] for row in session.exec(jobs).all()}
-        for days in settings:
-            days = self.default_keep_days if days is None else days
-            if not days:
-                continue
-            cutoff = now - dt.timedelta(days=days)
-            stmt = (
-                sa_select(Run.id)
-                .join(Job, Job.name == Run.job)
-                .where(
-                    Run.status.in_(ended),
-                    Run.batch_id.is_(None),
-                    Run.ended_at < cutoff,
-                    keep_days == days,
-                    *of_job,
-                )
-                .limit(_RETENTION_BATCH)
-            )
-            doomed.update(session.execute(stmt).scalars())
-        return sorted(doomed)[:_RETENTION_BATCH]
 
     # ------------------------------------------------------------------ overview
 

@@ -1,0 +1,77 @@
+"""Which ended runs retention removes: set-based statements over all jobs at once (a window
+function numbers each job's runs newest first), never a query per job or per run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from jobext.db.tables import Job, Run
+from jobext.states import FINAL
+
+#: Runs removed per round of a sweep.
+RETENTION_BATCH = 2000
+
+
+def doomed_runs(
+    session: Session,
+    job_name: str | None,
+    now: dt.datetime,
+    *,
+    default_keep_runs: int,
+    default_keep_days: float,
+) -> list[int]:
+    """Ids of at most :data:`RETENTION_BATCH` ended runs to remove: beyond each job's
+    ``keep_runs`` newest, or older than its ``keep_days`` (``default_*`` where the job sets
+    none; 0 keeps all), of ``job_name`` or of every job. A batch's runs are never chosen: they
+    stay until the batch starts again or is deleted."""
+    ended = [s.value for s in FINAL]
+    keep_runs = func.coalesce(Job.keep_runs, default_keep_runs)
+    keep_days = func.coalesce(Job.keep_days, default_keep_days)
+    jobs = select(Job.name, Job.keep_runs, Job.keep_days)
+    if job_name is not None:
+        jobs = jobs.where(Job.name == job_name)
+    doomed: set[int] = set()
+    # Beyond keep_runs: number each job's ended runs newest first.
+    of_job = [Run.job == job_name] if job_name is not None else []
+    ranked = (
+        sa_select(
+            Run.id.label("id"),
+            Run.job.label("job"),
+            func.row_number().over(partition_by=Run.job, order_by=Run.id.desc()).label("rank"),
+        )
+        # A batch's runs stay until its next start or its deletion.
+        .where(Run.status.in_(ended), Run.batch_id.is_(None), *of_job)
+        .subquery()
+    )
+    over = (
+        sa_select(ranked.c.id)
+        .join(Job, Job.name == ranked.c.job)
+        .where(keep_runs > 0, ranked.c.rank > keep_runs)
+        .limit(RETENTION_BATCH)
+    )
+    doomed.update(session.execute(over).scalars())
+    # Older than keep_days: one statement per distinct setting (few).
+    settings = {row[2] for row in session.exec(jobs).all()}
+    for days in settings:
+        days = default_keep_days if days is None else days
+        if not days:
+            continue
+        cutoff = now - dt.timedelta(days=days)
+        stmt = (
+            sa_select(Run.id)
+            .join(Job, Job.name == Run.job)
+            .where(
+                Run.status.in_(ended),
+                Run.batch_id.is_(None),
+                Run.ended_at < cutoff,
+                keep_days == days,
+                *of_job,
+            )
+            .limit(RETENTION_BATCH)
+        )
+        doomed.update(session.execute(stmt).scalars())
+    return sorted(doomed)[:RETENTION_BATCH]
