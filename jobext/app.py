@@ -11,13 +11,14 @@ from typing import Any
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
-from traitlets import Dict, Float, Int, List, Unicode, validate
+from traitlets import Any as AnyTrait
+from traitlets import Dict, Enum, Float, Int, List, Unicode, validate
 
 from jobext.batches.controller import BatchController
 from jobext.batches.manager import BatchManager
 from jobext.db.engine import Database
 from jobext.errors import JobExtError
-from jobext.executors import LocalExecutor
+from jobext.executors import Executor, LocalExecutor
 from jobext.http.routes import API, ROUTES
 from jobext.jobs.manager import JobManager
 from jobext.kinds import registry as kinds_registry
@@ -146,6 +147,35 @@ class JobExtApp(ExtensionApp):
         "name). Servers with the same host name check each other by process id; others by "
         "heartbeat.",
     )
+    executor = Enum(
+        ["local", "dask"],
+        default_value="local",
+        config=True,
+        help="Where runs execute: 'local' (processes of this server's host) or 'dask' (a "
+        "distributed cluster: set dask_address or dask_cluster_factory; pip install "
+        "'jobext[dask]').",
+    )
+    dask_address = Unicode(
+        "",
+        config=True,
+        help="Address of the Dask scheduler that runs execute on (executor = 'dask'), e.g. "
+        "tcp://scheduler:8786.",
+    )
+    dask_cluster_factory = AnyTrait(
+        None,
+        allow_none=True,
+        config=True,
+        help="Instead of dask_address: a callable, or the 'module:function' path of one, that "
+        "returns a Dask cluster object (LocalCluster, a dask-gateway cluster, ...) or a "
+        "scheduler address, or a coroutine of one. Called once, when the first run starts; the "
+        "cluster is closed with the server.",
+    )
+    dask_slot_resource = Unicode(
+        "jobext-slots",
+        config=True,
+        help="The Dask worker resource one run takes (workers declare it: dask worker "
+        "--resources jobext-slots=4). Ignored while no worker declares it.",
+    )
 
     @validate("connections")
     def _check_connections(self, proposal: dict[str, Any]) -> dict[str, str]:
@@ -194,7 +224,9 @@ class JobExtApp(ExtensionApp):
             kind_env=KindEnv(
                 root_dir=server_root,
                 connections=dict(self.connections),
-                kernels=self.kernels if self.kernel_pool_size > 0 else None,
+                kernels=(
+                    self.kernels if self.kernel_pool_size > 0 and self.executor == "local" else None
+                ),
             ),
         )
         self.runs = RunManager(self.db, self.hub, self.jobs)
@@ -204,7 +236,7 @@ class JobExtApp(ExtensionApp):
         self.runs.max_backoff_s = self.retry_backoff_max_s
         self.supervisor = Supervisor(
             self.runs,
-            LocalExecutor(max_log_bytes=self.max_log_bytes or None),
+            self._make_executor(),
             max_workers=self.max_workers or os.cpu_count() or 2,
             cwd=root,
             stop_grace_s=self.stop_grace_s,
@@ -231,6 +263,18 @@ class JobExtApp(ExtensionApp):
             self.db.engine.url.render_as_string(hide_password=True),
             results,
             self.supervisor.max_workers,
+        )
+
+    def _make_executor(self) -> Executor:
+        if self.executor == "local":
+            return LocalExecutor(max_log_bytes=self.max_log_bytes or None)
+        from jobext.executors.dask import DaskExecutor, cluster_factory
+
+        return DaskExecutor(
+            address=self.dask_address or None,
+            cluster_factory=cluster_factory(self.dask_cluster_factory),
+            max_log_bytes=self.max_log_bytes or None,
+            slot_resource=self.dask_slot_resource,
         )
 
     def initialize_handlers(self) -> None:

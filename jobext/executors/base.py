@@ -94,6 +94,8 @@ class RunSpec:
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: ``{batch_id, sub_job, iteration}`` of a batch's run (``jobext.batch_info()``).
     batch: dict[str, Any] | None = None
+    #: The worker the run must execute on (a batch pinned to a worker); None: any.
+    worker: str | None = None
 
     def payload(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -259,6 +260,9 @@ class Supervisor:
         self._has_live.set()
         self._starting -= 1
         env = self.runs.jobs.kind_env
+        if getattr(self.executor, "remote", False):
+            # The process runs on another host: the kernels pooled here are of no use to it.
+            env = dataclasses.replace(env, kernels=None)
         try:
             # On the loop: a notebook's launch takes a kernel from the pool, which lives here.
             options = kinds.launch_options(job, env, run.uuid)
@@ -315,6 +319,26 @@ class Supervisor:
         self._chains[run_id] = task
 
     # ------------------------------------------------------------------ executor events
+
+    async def claim_attempt(self, run_id: int, worker: str) -> bool:
+        """Claim in the database the attempt of ``run_id`` that ``worker`` (a Dask worker) is
+        about to start: granted only while the run is running and this server owns it, so an
+        attempt Dask makes again after this server was replaced never starts a second process."""
+        if run_id not in self.live:
+            return False
+        claimed = await self.db.run(
+            lambda s: s.execute(
+                update(Run)
+                .where(
+                    Run.id == run_id,
+                    Run.status == RunStatus.RUNNING.value,
+                    Run.worker == self.server_id,
+                )
+                .values(updated_at=utcnow())
+                .returning(Run.id)
+            ).first()
+        )
+        return claimed is not None
 
     def on_logs(self, run_id: int, lines: list[LogLine]) -> None:
         self.hub.emit_logs(run_id, lines, None)
