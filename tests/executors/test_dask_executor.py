@@ -33,6 +33,11 @@ def lines(count=100_000):
     for i in range(count):
         print(f"line {i}")
 
+def paced(count=200, pause=0.01):
+    for i in range(count):
+        print(f"line {i}", flush=True)
+        time.sleep(pause)
+
 def big_result(mb=9):
     block = bytes(range(256)) * 4096
     with open(jobext.result_path(".bin"), "wb") as out:
@@ -263,3 +268,43 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def test_lost_batches_are_filled_from_the_workers_spool(
+    cluster: Cluster, workdir: Path
+) -> None:
+    async with connected(cluster) as executor:
+        take = executor._on_event
+        dropped: list[int] = []
+
+        def lossy(event: tuple[float, Any]) -> None:
+            message = event[1]
+            # Every third batch never arrives, the last ones included.
+            if message.get("t") == "b" and message["s"] % 3 == 0:
+                dropped.append(message["s"])
+                return
+            take(event)
+
+        executor._on_event = lossy  # type: ignore[method-assign]
+        executor._subscribe(executor.client)
+        events = Recorder()
+        run = spec(workdir, "daskjobs:paced", {"count": 200})
+        outcome = await finish(executor, events, run, timeout=120)
+        assert dropped, "no batch was dropped: the test proves nothing"
+        assert outcome.end is not None and outcome.end["status"] == "succeeded"
+        assert events.text(run.run_id) == [f"line {i}" for i in range(200)]
+
+
+async def test_a_client_that_reconnects_subscribes_again_and_catches_up(
+    cluster: Cluster, workdir: Path
+) -> None:
+    async with connected(cluster) as executor:
+        events = Recorder()
+        run = spec(workdir, "daskjobs:looping", {"seconds": 4})
+        await executor.start(run, events)
+        await eventually_async(lambda: events.text(run.run_id), message="the job to start")
+        # The scheduler connection drops: distributed reconnects, and forgets the topic.
+        await executor.client.scheduler_comm.comm.close()
+        outcome = await eventually_async(lambda: events.exits.get(run.run_id), timeout=60)
+        assert outcome.end is not None and outcome.end["status"] == "succeeded", outcome
+        assert events.text(run.run_id)[-1] == "done looping"

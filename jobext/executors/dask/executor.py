@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import uuid as uuid_mod
 from collections.abc import Callable
@@ -34,26 +33,11 @@ from distributed import Client
 
 from jobext.executors.base import Executor, ExecutorEvents, Outcome, RunSpec
 from jobext.executors.dask import relay as remote
+from jobext.executors.dask.results import copy_result
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 * 1024 * 1024
-
-
-def cluster_factory(spec: Any) -> Callable[[], Any] | None:
-    """The cluster factory that ``c.JobExtApp.dask_cluster_factory`` names: a callable as it
-    is, a ``"module:function"`` path imported, nothing for None or ""."""
-    if spec is None or spec == "":
-        return None
-    if callable(spec):
-        return spec  # type: ignore[no-any-return]
-    module, _, name = str(spec).partition(":")
-    if not module or not name:
-        raise ValueError(f"dask_cluster_factory {spec!r} is not 'module:function'")
-    factory = getattr(importlib.import_module(module), name)
-    if not callable(factory):
-        raise ValueError(f"dask_cluster_factory {spec!r} is not callable")
-    return factory  # type: ignore[no-any-return]
 
 
 class AttemptClaims(Protocol):
@@ -379,8 +363,17 @@ class DaskExecutor(Executor):
     async def _finish(self, run: _Remote, exit_event: list[Any]) -> None:
         _, returncode, end, files = exit_event
         try:
+            assert run.worker is not None or not files
             for name, size in files:
-                await self._fetch(run, name, int(size))
+                await copy_result(
+                    self.client,
+                    str(run.worker),
+                    run.spec.uuid,
+                    name,
+                    int(size),
+                    run.spec.result_dir,
+                    self.chunk_bytes,
+                )
         except Exception as exc:
             log.warning("jobext: run %s: result files not copied: %s", run.spec.uuid, exc)
             line = ("jobext", "ERROR", f"the result files could not be copied from {run.worker}")
@@ -389,33 +382,6 @@ class DaskExecutor(Executor):
         if run.worker is not None:
             with contextlib.suppress(Exception):
                 await self.client.run(remote.release, run.spec.uuid, workers=[run.worker])
-
-    async def _fetch(self, run: _Remote, name: str, size: int) -> None:
-        """Copy result file ``name`` from the worker, chunk by chunk, into the result dir."""
-        assert run.worker is not None
-        target = run.spec.result_dir / name
-        partial = target.with_name(f".{name}.part")
-        await asyncio.to_thread(run.spec.result_dir.mkdir, parents=True, exist_ok=True)
-        handle = await asyncio.to_thread(open, partial, "wb")
-        try:
-            offset = 0
-            while offset < size:
-                reply = await self.client.run(
-                    remote.read_chunk,
-                    run.spec.uuid,
-                    name,
-                    offset,
-                    min(self.chunk_bytes, size - offset),
-                    workers=[run.worker],
-                )
-                chunk = reply.get(run.worker)
-                if not chunk:
-                    raise OSError(f"{name} ended at byte {offset} of {size}")
-                await asyncio.to_thread(handle.write, chunk)
-                offset += len(chunk)
-        finally:
-            await asyncio.to_thread(handle.close)
-        await asyncio.to_thread(partial.replace, target)
 
     def _end(self, run: _Remote, outcome: Outcome) -> None:
         """Report the run's end (once) and forget it."""
