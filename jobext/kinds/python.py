@@ -1,4 +1,9 @@
-"""``python`` jobs: ``target`` names a callable; args are its keyword arguments."""
+"""``python`` jobs: ``target`` names a callable; args are its keyword arguments.
+
+The one option, ``import_path``, names a folder under the server's root dir that is put first on
+the job process's ``sys.path`` before the target is imported: how the jobs of an app deployed
+from a path (a ``.py`` file or a folder) find their modules.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ if TYPE_CHECKING:
 # 15 ms to every run); see ``tests/test_context.py``.
 
 
+OPTIONS: dict[str, type] = {"import_path": str}
+
+
 def _dotted(text: str) -> bool:
     return bool(text) and all(part.isidentifier() for part in text.split("."))
 
@@ -33,7 +41,35 @@ def check(job: Job, env: KindEnv) -> str:
         )
     if not sep and "." not in module:
         raise Invalid("target", "a dotted path needs a module and a callable, e.g. 'mod.func'")
+    for key, value in (job.options or {}).items():
+        if key != "import_path":
+            raise Invalid("options", f"unknown option {key!r}; python jobs take {sorted(OPTIONS)}")
+        if not isinstance(value, str):
+            raise Invalid("options", "import_path must be a folder under the server's root dir")
+        _import_dir(value, env)
     return target
+
+
+def _import_dir(relative: str, env: KindEnv) -> str:
+    """The folder ``relative`` under the root dir, as an absolute path; :class:`Invalid` when
+    it leaves the root dir or is no folder."""
+    from pathlib import Path
+
+    if Path(relative).is_absolute() or not relative.strip():
+        raise Invalid("options", "import_path must be a folder relative to the server's root dir")
+    base = Path(env.root_dir).resolve()
+    path = (base / relative).resolve()
+    if not path.is_relative_to(base):
+        raise Invalid("options", f"import_path {relative!r} leaves the server's root dir")
+    if not path.is_dir():
+        raise Invalid("options", f"import_path {relative!r} is no folder under the root dir")
+    return str(path)
+
+
+def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:
+    """The absolute ``import_path``, when the job has one."""
+    relative = (job.options or {}).get("import_path")
+    return {"import_path": _import_dir(relative, env)} if relative else {}
 
 
 def merge_args(default_args: Any, args: Any, *, field: str) -> dict[str, Any]:
@@ -95,6 +131,11 @@ async def _await(awaitable: Any) -> Any:
 
 def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
     """Run the job in this process; its return value, if any, goes to the log."""
+    import_path = (spec.get("options") or {}).get("import_path")
+    if import_path:
+        import sys
+
+        sys.path.insert(0, import_path)
     value = run(spec["target"], spec.get("args") or {})
     if value is not None:
         channel.send({"t": "log", "level": "INFO", "text": f"returned {repr(value)[:2000]}"})

@@ -138,7 +138,8 @@ class ScheduleService:
         )
 
     @staticmethod
-    def _check_args(job: Job, args: Any) -> None:
+    def check_args(job: Job, args: Any) -> None:
+        """400 naming ``args`` when they do not suit ``job`` (its kind, a query's parameters)."""
         kinds.merge_args(job.kind, job.default_args, args, target=job.target)
 
     def build(self, data: Any, *, user: str | None, app: str | None = None) -> Schedule:
@@ -170,7 +171,7 @@ class ScheduleService:
         job = session.get(Job, schedule.job)
         if job is None:
             raise Invalid("job", f"no job named {schedule.job!r}")
-        self._check_args(job, schedule.args)
+        self.check_args(job, schedule.args)
         session.add(schedule)
         return schedule
 
@@ -194,7 +195,7 @@ class ScheduleService:
         if "args" in changes:
             job = session.get(Job, schedule.job)
             if job is not None:
-                self._check_args(job, changes["args"])
+                self.check_args(job, changes["args"])
         for key, value in changes.items():
             setattr(schedule, key, value)
         schedule.cron, schedule.timezone = cron.expression, cron.timezone
