@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 
 from jobext.client._common import API_PATH, DEFAULT_TIMEOUT, JSON
+from jobext.client.apps import Apps
 from jobext.client.batches import Batches
 from jobext.client.discovery import find_server
 from jobext.client.errors import (
@@ -63,7 +64,8 @@ class JobsClient:
     ``JOBEXT_TOKEN``, else the running server whose root dir holds the current directory
     (see :func:`find_server`).
 
-    Resources are grouped: :attr:`jobs`, :attr:`runs`, :attr:`schedules`, :attr:`batches`.
+    Resources are grouped: :attr:`jobs`, :attr:`runs`, :attr:`schedules`, :attr:`batches`,
+    :attr:`apps`.
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class JobsClient:
         self.runs = Runs(self)
         self.schedules = Schedules(self)
         self.batches = Batches(self)
+        self.apps = Apps(self)
 
     def __repr__(self) -> str:
         return f"JobsClient({self.url!r})"
@@ -156,7 +159,8 @@ class JobsClient:
     # -- whole server
 
     def stats(self) -> JSON:
-        """``{jobs, schedules, batches: {status: count}, workers, runs: {status: count}}``."""
+        """``{jobs, apps, schedules, batches: {status: count}, workers, runs: {status:
+        count}}``."""
         return cast(JSON, self.call("GET", "stats"))
 
     def connections(self) -> list[JSON]:

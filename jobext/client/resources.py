@@ -85,10 +85,13 @@ class Jobs(_Resource):
         page: int = 0,
         per_page: int = 50,
         sort: str | None = None,
+        app: str | None = None,
     ) -> JSON:
         """A page ``{items, page, per_page, total}`` of jobs; ``search`` matches name,
-        description and target."""
-        return self._call("GET", "jobs", search=search, page=page, per_page=per_page, sort=sort)
+        description and target; ``app`` keeps the jobs of that app."""
+        return self._call(
+            "GET", "jobs", search=search, page=page, per_page=per_page, sort=sort, app=app
+        )
 
     def get(self, name: str) -> JSON:
         """One job with ``stats``, ``latest_run`` and ``next_run_at``."""
