@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import (
     batches,
+    dask_runs,
     fuzz,
     latency,
     listquery,
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "query": query_export.run,
     "stall": stall.run,
     "fuzz": fuzz.run,
+    "dask": dask_runs.run,
 }
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dask_cluster import Cluster
 from waiting import eventually_async
 
+from bench.dask_cluster import Cluster
 from jobext.executors import Outcome, RunSpec
 from jobext.executors.base import LogLine
 from jobext.executors.dask import DaskExecutor

@@ -13,8 +13,9 @@ import psutil
 import pytest
 from cluster import run_processes, sqlite_cluster, wait_gone
 from conftest import Api
-from dask_cluster import Cluster
 from waiting import eventually, eventually_async
+
+from bench.dask_cluster import Cluster
 
 
 @pytest.fixture(scope="module")

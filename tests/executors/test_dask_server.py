@@ -11,8 +11,9 @@ from typing import Any
 import nbformat
 import pytest
 from conftest import Api
-from dask_cluster import Cluster
 from waiting import eventually_async
+
+from bench.dask_cluster import Cluster
 
 
 @pytest.fixture(scope="module")
