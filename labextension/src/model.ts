@@ -1,91 +1,19 @@
 /**
  * The panel's state: the lists of every section, kept live by ONE server-wide event stream
- * per tab (`GET /events`), with polling (paused while the panel is hidden) only where the
- * server has no such stream.
+ * per tab (`GET /events`: runs, jobs, batches, schedules), with polling (paused while the
+ * panel is hidden) only while that stream is not connected.
  */
+import { PromiseDelegate } from '@lumino/coreutils';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { actionsFromOpenAPI, FALLBACK_ACTIONS, IActionsTable } from './actions';
 import { errorMessage, JobextAPI, JobextError } from './api';
+import { jobMatches, runMatches } from './filters';
 import { ISSEvent, StreamRefused } from './sse';
-import {
-  FINAL_STATUSES,
-  IBatch,
-  IJob,
-  IPage,
-  IRun,
-  IRunFilter,
-  ISchedule,
-  IWorker,
-  RUN_STATUSES
-} from './types';
+import { FINAL_STATUSES, IBatch, IJob, IPage, IRun, IRunFilter, ISchedule, IWorker } from './types';
 
 // ---------------------------------------------------------------------------- pure state logic
-
-/** Status group names the server accepts in filters (OpenSpecimen's spelling). */
-export const STATUS_GROUPS: { [group: string]: string[] } = {
-  IN_PROGRESS: ['queued', 'running', 'pausing', 'paused', 'stopping'],
-  SUCCEEDED: ['succeeded'],
-  FAILED: ['failed'],
-  STOPPED: ['stopped'],
-  FINISHED: ['succeeded', 'failed', 'stopped']
-};
-
-/** The statuses a `status` filter value names ('' or undefined: all). */
-export function statusesOf(filter: string | undefined): Set<string> {
-  if (!filter) {
-    return new Set(RUN_STATUSES);
-  }
-  const wanted = new Set<string>();
-  for (const part of filter.split(',').map(p => p.trim())) {
-    for (const status of STATUS_GROUPS[part] ?? [part.toLowerCase()]) {
-      wanted.add(status);
-    }
-  }
-  return wanted;
-}
-
-/** The instant a `from`/`to` filter value names (`2026-11-30`, `20261130T061500`, ISO). */
-export function filterInstant(value: string): number {
-  const compact = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2}))?$/.exec(value);
-  if (compact) {
-    const [, y, mo, d, h = '00', mi = '00', s = '00'] = compact;
-    return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
-  }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return Date.parse(`${value}T00:00:00Z`);
-  }
-  return Date.parse(value);
-}
-
-/** True when a run belongs in a list shown with this filter (the server's rules, for runs
- * that arrive by event rather than by a list request). */
-export function runMatches(filter: IRunFilter, run: IRun): boolean {
-  if (filter.job && run.job !== filter.job) {
-    return false;
-  }
-  if (filter.status && !statusesOf(filter.status).has(run.status)) {
-    return false;
-  }
-  if (filter.batch !== undefined && run.batch_id !== filter.batch) {
-    return false;
-  }
-  if (filter.schedule !== undefined && run.schedule_id !== filter.schedule) {
-    return false;
-  }
-  const created = Date.parse(run.created_at);
-  if (filter.from && created < filterInstant(filter.from)) {
-    return false;
-  }
-  if (filter.to && created > filterInstant(filter.to)) {
-    return false;
-  }
-  if (filter.search && !run.job.toLowerCase().includes(filter.search.toLowerCase())) {
-    return false;
-  }
-  return true;
-}
 
 /** A list with `item` put in (replacing the one with the same key, or added at the front). */
 export function upsert<T>(
@@ -109,6 +37,34 @@ export function upsert<T>(
     copy.length = options.limit;
   }
   return { items: copy, added: true };
+}
+
+/**
+ * A list sorted by `key` with `item` put in its place (replacing the one with the same key).
+ * With `limit`, a list that is full keeps its first `limit` items: an item that sorts after
+ * all of them is not shown (`shown` false), though it counts.
+ */
+export function insertSorted<T>(
+  items: readonly T[],
+  item: T,
+  key: (t: T) => string,
+  limit?: number
+): { items: T[]; added: boolean; shown: boolean } {
+  const k = key(item);
+  const index = items.findIndex(t => key(t) === k);
+  if (index !== -1) {
+    const copy = items.slice();
+    copy[index] = item;
+    return { items: copy, added: false, shown: true };
+  }
+  const at = items.findIndex(t => key(t) > k);
+  const copy = items.slice();
+  copy.splice(at === -1 ? copy.length : at, 0, item);
+  const shown = limit === undefined || at !== -1 || copy.length <= limit;
+  if (limit !== undefined && copy.length > limit) {
+    copy.length = limit;
+  }
+  return { items: copy, added: true, shown };
 }
 
 /** Runs under their job, jobs in the order of their newest run. */
@@ -218,18 +174,12 @@ export class JobextModel {
     } catch {
       this.actions = FALLBACK_ACTIONS;
     }
+    // The lists are read once the stream is open: whatever changes after that arrives as an
+    // event, so nothing falls between the two.
+    const opened = new PromiseDelegate<void>();
+    void this._follow(opened);
+    await Promise.race([opened.promise, new Promise(resolve => setTimeout(resolve, 3000))]);
     await this.refresh();
-    // The event stream tells of runs, batches, schedules and workers; the job list (which
-    // changes rarely) is read again now and then while the panel is shown, until the server
-    // proves that it sends `job` events itself.
-    this._jobsPoll = new Poll({
-      auto: true,
-      factory: () => this.refresh(['jobs']),
-      frequency: { interval: this._interval * 2, backoff: true, max: 120000 },
-      name: 'jobext:jobs',
-      standby: () => (this._visible ? 'when-hidden' : true)
-    });
-    void this._follow();
   }
 
   dispose(): void {
@@ -239,22 +189,15 @@ export class JobextModel {
     this._disposed = true;
     this._abort.abort();
     this._poll?.dispose();
-    this._jobsPoll?.dispose();
     Signal.clearData(this);
   }
 
-  /** Whether the panel is shown: polling stops while it is not. */
+  /** Whether the panel is shown: polling stops while it is not (the event stream goes on:
+   * a panel that comes into view is current already). */
   setVisible(visible: boolean): void {
     this._visible = visible;
-    if (!visible) {
-      return;
-    }
-    if (this._poll) {
+    if (visible && this._poll) {
       void this._poll.refresh();
-    } else if (Date.now() - this._refreshedAt > 2000) {
-      // The event stream tells of runs, batches, schedules and workers, not of jobs
-      // registered meanwhile: a panel that comes into view reads its lists again.
-      void this.refresh();
     }
   }
 
@@ -262,9 +205,6 @@ export class JobextModel {
     this._interval = Math.max(1, seconds) * 1000;
     if (this._poll) {
       this._poll.frequency = { ...this._poll.frequency, interval: this._interval };
-    }
-    if (this._jobsPoll) {
-      this._jobsPoll.frequency = { ...this._jobsPoll.frequency, interval: this._interval * 2 };
     }
   }
 
@@ -279,7 +219,6 @@ export class JobextModel {
   }
 
   async refresh(sections: Section[] = ['jobs', 'runs', 'schedules', 'batches', 'workers']) {
-    this._refreshedAt = Date.now();
     await Promise.all(sections.map(s => this._load(s)));
     this._changed.emit();
   }
@@ -326,25 +265,25 @@ export class JobextModel {
       }
       case 'batch':
         this.batches = deleted
-          ? this._without(this.batches, b => b.id, id)
+          ? this._without(this.batches, b => b.id === id)
           : this._upsertList(this.batches, data as IBatch, b => b.id);
         break;
       case 'schedule':
         this.schedules = deleted
-          ? this._without(this.schedules, s => s.id, id)
+          ? this._without(this.schedules, s => s.id === id)
           : this._upsertList(this.schedules, data as ISchedule, s => s.id);
         break;
       case 'worker':
         this.workers = deleted
-          ? this._without(this.workers, w => w.id, id)
+          ? this._without(this.workers, w => w.id === id)
           : this._upsertList(this.workers, data as IWorker, w => w.id);
         break;
       case 'job':
-        this._jobsPoll?.dispose();
-        this._jobsPoll = null;
-        this.jobs = deleted
-          ? this._without(this.jobs, j => j.name, (data as { name?: string }).name)
-          : this._upsertList(this.jobs, data as IJob, j => j.name, false);
+        if (deleted) {
+          this._jobDeleted((data as { name?: string }).name);
+        } else {
+          this._jobChanged(data as IJob);
+        }
         break;
       case 'reset':
         // The server could not replay what we missed: read everything again.
@@ -362,13 +301,35 @@ export class JobextModel {
     this._changed.emit();
   }
 
-  private _without<T>(
-    list: IListState<T>,
-    key: (t: T) => string | number,
-    id: string | number | undefined
-  ): IListState<T> {
-    const items = list.items.filter(t => key(t) !== id);
+  /** The list less the items that `gone` picks. */
+  private _without<T>(list: IListState<T>, gone: (t: T) => boolean): IListState<T> {
+    const items = list.items.filter(t => !gone(t));
+    if (items.length === list.items.length) {
+      return list;
+    }
     return { ...list, items, total: list.total - (list.items.length - items.length) };
+  }
+
+  /** A job registered or changed: in its place in the (searched, name-sorted) page. */
+  private _jobChanged(job: IJob): void {
+    const held = this.jobs.items.some(j => j.name === job.name);
+    if (!held && !jobMatches(this.jobSearch, job)) {
+      return;
+    }
+    const { items, added } = insertSorted(this.jobs.items, job, j => j.name, this.perPage);
+    this.jobs = { ...this.jobs, items, total: this.jobs.total + (added ? 1 : 0) };
+  }
+
+  /** A job deleted: the server deleted its runs, schedules and batches with it. */
+  private _jobDeleted(name: string | undefined): void {
+    const before = this.jobs;
+    this.jobs = this._without(this.jobs, j => j.name === name);
+    this.runs = this._without(this.runs, r => r.job === name);
+    this.schedules = this._without(this.schedules, s => s.job === name);
+    if (this.jobs !== before && this.jobs.total > this.jobs.items.length) {
+      // One page of a longer list: the next job moves up into it.
+      void this.refresh(['jobs']);
+    }
   }
 
   private _upsertList<T>(
@@ -444,7 +405,7 @@ export class JobextModel {
   }
 
   /** Follow `/events`; fall back to polling where the server has none. */
-  private async _follow(): Promise<void> {
+  private async _follow(opened: PromiseDelegate<void>): Promise<void> {
     let lastEventId = '';
     let failures = 0;
     while (!this._disposed) {
@@ -453,6 +414,7 @@ export class JobextModel {
           'events',
           {
             onOpen: () => {
+              opened.resolve();
               const reconnected = failures > 0;
               failures = 0;
               this.live = 'events';
@@ -469,6 +431,7 @@ export class JobextModel {
           { lastEventId, signal: this._abort.signal }
         );
       } catch (error) {
+        opened.resolve();
         if (this._disposed) {
           return;
         }
@@ -530,7 +493,5 @@ export class JobextModel {
   private _interval: number;
   private _mine = new Map<number, string>();
   private _poll: Poll | null = null;
-  private _jobsPoll: Poll | null = null;
   private _visible = true;
-  private _refreshedAt = 0;
 }

@@ -2,81 +2,9 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 
 import { JobextAPI } from '../src/api';
-import {
-  filterInstant,
-  groupByJob,
-  JobextModel,
-  mergeRun,
-  runMatches,
-  statusesOf,
-  upsert
-} from '../src/model';
-import { IRun } from '../src/types';
-
-function run(id: number, changes: Partial<IRun> = {}): IRun {
-  return {
-    id,
-    uuid: `u${id}`,
-    job: 'etl',
-    kind: 'python',
-    args: null,
-    status: 'running',
-    trigger: 'manual',
-    user: null,
-    scheduled_for: null,
-    created_at: '2026-11-30T10:00:00.000Z',
-    started_at: null,
-    updated_at: '2026-11-30T10:00:00.000Z',
-    ended_at: null,
-    duration_s: null,
-    progress: null,
-    message: null,
-    records_written: null,
-    steps: [],
-    exit_code: null,
-    error: null,
-    attempt: 1,
-    restarted_from: null,
-    restarted_as: null,
-    schedule_id: null,
-    batch_id: null,
-    worker: null,
-    result: null,
-    ...changes
-  };
-}
-
-describe('filters', () => {
-  it('expands status groups', () => {
-    expect([...statusesOf('IN_PROGRESS')].sort()).toEqual([
-      'paused',
-      'pausing',
-      'queued',
-      'running',
-      'stopping'
-    ]);
-    expect([...statusesOf('failed,STOPPED')].sort()).toEqual(['failed', 'stopped']);
-    expect(statusesOf('').size).toBe(8);
-  });
-
-  it('reads the date forms the server accepts', () => {
-    expect(filterInstant('20261130')).toBe(Date.parse('2026-11-30T00:00:00Z'));
-    expect(filterInstant('20261130T061500')).toBe(Date.parse('2026-11-30T06:15:00Z'));
-    expect(filterInstant('2026-11-30')).toBe(Date.parse('2026-11-30T00:00:00Z'));
-  });
-
-  it('matches runs as the server filters them', () => {
-    const r = run(1, { status: 'failed', batch_id: 3 });
-    expect(runMatches({}, r)).toBe(true);
-    expect(runMatches({ job: 'other' }, r)).toBe(false);
-    expect(runMatches({ status: 'FAILED' }, r)).toBe(true);
-    expect(runMatches({ status: 'IN_PROGRESS' }, r)).toBe(false);
-    expect(runMatches({ batch: 3 }, r)).toBe(true);
-    expect(runMatches({ from: '2026-12-01' }, r)).toBe(false);
-    expect(runMatches({ to: '2026-11-30T09:00:00Z' }, r)).toBe(false);
-    expect(runMatches({ from: '20261130', to: '2026-11-30T23:59:59Z' }, r)).toBe(true);
-  });
-});
+import { groupByJob, insertSorted, JobextModel, mergeRun, upsert } from '../src/model';
+import { IJob, IRun } from '../src/types';
+import { job, run } from './fixtures';
 
 describe('list updates', () => {
   it('replaces in place or adds at the front, within the page size', () => {
@@ -99,6 +27,24 @@ describe('list updates', () => {
     );
     expect(mergeRun(stopping, stopped).status).toBe('stopped');
     expect(mergeRun(stopping, { progress: 0.5 }).progress).toBe(0.5);
+  });
+
+  it('puts an item in its sorted place, within a full page only if it sorts inside it', () => {
+    const name = (j: IJob) => j.name;
+    const list = [job('a'), job('c')];
+    expect(insertSorted(list, job('b'), name).items.map(name)).toEqual(['a', 'b', 'c']);
+    expect(insertSorted(list, job('d'), name).items.map(name)).toEqual(['a', 'c', 'd']);
+    const changed = insertSorted(list, job('c', { description: 'x' }), name);
+    expect(changed.added).toBe(false);
+    expect(changed.items[1].description).toBe('x');
+    const full = insertSorted(list, job('b'), name, 2);
+    expect(full.items.map(name)).toEqual(['a', 'b']);
+    expect(full).toMatchObject({ added: true, shown: true });
+    expect(insertSorted(list, job('d'), name, 2)).toMatchObject({
+      added: true,
+      shown: false,
+      items: list
+    });
   });
 
   it('groups runs under their job in the order of their newest run', () => {
@@ -161,6 +107,36 @@ describe('JobextModel', () => {
     expect(model.workers.items[0].status).toBe('draining');
     model.applyEvent({ id: '4', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
     expect(model.batches.items).toEqual([]);
+  });
+
+  it('keeps the job list live from job events, as searched and sorted', () => {
+    const model = new JobextModel(api);
+    const page = <T>(items: T[]) => ({
+      items,
+      total: items.length,
+      available: true,
+      error: null,
+      loaded: true
+    });
+    model.jobs = page([job('b'), job('d')]);
+    model.runs = page([run(1, { job: 'd' }), run(2, { job: 'b' })]);
+    const event = (data: unknown) =>
+      model.applyEvent({ id: '1', event: 'job', data: JSON.stringify(data) });
+    event(job('c'));
+    expect(model.jobs.items.map(j => j.name)).toEqual(['b', 'c', 'd']);
+    expect(model.jobs.total).toBe(3);
+    event(job('c', { description: 'changed' }));
+    expect(model.jobs.items[1].description).toBe('changed');
+    expect(model.jobs.total).toBe(3);
+    // deleting a job deletes its runs (and schedules) on the server: they leave the lists
+    event({ name: 'd', deleted: true });
+    expect(model.jobs.items.map(j => j.name)).toEqual(['b', 'c']);
+    expect(model.runs.items.map(r => r.id)).toEqual([2]);
+    // a search shows only the jobs it matches
+    model.jobSearch = 'export';
+    event(job('a'));
+    event(job('nightly-export'));
+    expect(model.jobs.items.map(j => j.name)).toEqual(['b', 'c', 'nightly-export']);
   });
 
   it('merges progress events into the runs it shows', () => {

@@ -56,6 +56,30 @@ def test_panel_opens_and_lists_jobs(page: Any, lab: Lab) -> None:
     assert not [u for u in page.jobext_urls if "token=" in u]
 
 
+def test_job_list_is_live(page: Any, lab: Lab) -> None:
+    if lab.status("jobs/panel-arrives") == 200:
+        lab.api("DELETE", "jobs/panel-arrives")
+    jobs = section(open_panel(page), "jobs")
+    page.locator(".jp-jobext-livemode-events").wait_for()
+    jobs.locator(".jp-jobext-job").first.wait_for()
+    listed = len([u for u in page.jobext_urls if "/api/v1/jobs?" in u])
+    # Registered elsewhere (here: through the REST API), it appears in its place by name.
+    lab.register("panel-arrives", "panel_jobs:tick", description="registered elsewhere")
+    row = jobs.locator('[data-job="panel-arrives"]')
+    row.wait_for(timeout=5_000)
+    names = jobs.locator(".jp-jobext-job .jp-jobext-name").all_inner_texts()
+    assert names == sorted(names)
+    lab.api("PATCH", "jobs/panel-arrives", {"description": "changed elsewhere"})
+    page.wait_for_function(
+        """() => document.querySelector('[data-job="panel-arrives"] .jp-jobext-name')
+                 .title === 'changed elsewhere'"""
+    )
+    lab.api("DELETE", "jobs/panel-arrives")
+    row.wait_for(state="detached", timeout=5_000)
+    # All by the event stream: the job list was not read again.
+    assert len([u for u in page.jobext_urls if "/api/v1/jobs?" in u]) == listed
+
+
 def test_running_a_job_shows_its_log_live(page: Any, lab: Lab) -> None:
     lab.register("panel-live", "panel_jobs:tick", default_args={"n": 8, "pause": 0.5})
     panel = open_panel(page)
