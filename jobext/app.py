@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
 from traitlets import Any as AnyTrait
-from traitlets import Dict, Enum, Float, Int, List, Unicode, validate
+from traitlets import Dict, Enum, Float, Int, List, Unicode, observe, validate
 
 from jobext.batches.controller import BatchController
 from jobext.batches.manager import BatchManager
@@ -30,6 +31,7 @@ from jobext.runs.manager import RunManager
 from jobext.runs.supervisor import Supervisor
 from jobext.schedules.loop import Scheduler
 from jobext.schedules.manager import ScheduleService
+from jobext.workers.manager import WorkerManager
 
 
 class JobExtApp(ExtensionApp):
@@ -90,11 +92,23 @@ class JobExtApp(ExtensionApp):
         help="Seconds a stopped job gets to end after SIGTERM before its process group is killed.",
     )
     heartbeat_s = Float(5.0, config=True, help="Seconds between this server's heartbeats.")
-    dead_server_after_s = Float(
+    worker_offline_after_s = Float(
         60.0,
         config=True,
-        help="A server on another host whose heartbeat is older than this is taken as dead and "
-        "its runs are settled.",
+        help="A worker (another server's, or a Dask worker) whose heartbeat is older than this "
+        "is offline and its runs are settled as for a dead server. A server on this same "
+        "machine is judged by its process at once.",
+    )
+    dead_server_after_s = Float(
+        None,
+        allow_none=True,
+        config=True,
+        help="Deprecated: the old name of worker_offline_after_s.",
+    )
+    worker_name = Unicode(
+        "",
+        config=True,
+        help="The name of this server's worker in GET /workers (empty: '<host name>:<port>').",
     )
     event_flush_s = Float(
         0.05, config=True, help="Seconds between writes of buffered log lines to the database."
@@ -177,6 +191,14 @@ class JobExtApp(ExtensionApp):
         "--resources jobext-slots=4). Ignored while no worker declares it.",
     )
 
+    @observe("dead_server_after_s")
+    def _renamed_offline_after(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None:
+            self.log.warning(
+                "JobExtApp.dead_server_after_s is deprecated: use worker_offline_after_s"
+            )
+            self.worker_offline_after_s = change["new"]
+
     @validate("connections")
     def _check_connections(self, proposal: dict[str, Any]) -> dict[str, str]:
         checked = dict(proposal["value"])
@@ -241,10 +263,14 @@ class JobExtApp(ExtensionApp):
             cwd=root,
             stop_grace_s=self.stop_grace_s,
             heartbeat_s=self.heartbeat_s,
-            dead_after_s=self.dead_server_after_s,
+            dead_after_s=self.worker_offline_after_s,
             retention_every_s=self.retention_every_s,
             host_name=self.host_name or None,
+            worker_name=self.worker_name or self._default_worker_name(),
         )
+        self.workers = WorkerManager(self.db, self.hub.feed)
+        self.workers.on_change = self._worker_changed
+        self.supervisor.on_heartbeat = self.workers.tend
         self.schedules = ScheduleService(self.runs, default_grace_s=self.misfire_grace_s)
         self.scheduler = Scheduler(
             self.schedules,
@@ -256,7 +282,7 @@ class JobExtApp(ExtensionApp):
             self.batches,
             server_id=self.supervisor.server_id,
             lease_s=self.batch_lease_s,
-            dead_after_s=self.dead_server_after_s,
+            dead_after_s=self.worker_offline_after_s,
         )
         self.log.info(
             "jobext: database %s, results in %s, %d workers",
@@ -276,6 +302,16 @@ class JobExtApp(ExtensionApp):
             max_log_bytes=self.max_log_bytes or None,
             slot_resource=self.dask_slot_resource,
         )
+
+    def _default_worker_name(self) -> str | None:
+        if self.serverapp is None:
+            return None
+        return f"{self.host_name or socket.gethostname()}:{self.serverapp.port}"
+
+    def _worker_changed(self, worker_id: str) -> None:
+        """Drain or resume changed a worker: this server's looks for runs if it was its own."""
+        if worker_id == self.supervisor.server_id:
+            self.supervisor.wake()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)

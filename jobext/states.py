@@ -2,7 +2,8 @@
 
 :data:`RUN_ACTIONS` says what a user may do to a run in each status and what the run becomes:
 the managers enforce it, the widgets and the JupyterLab panel enable their buttons from it (it
-is published in the OpenAPI document as ``x-jobext-actions``). :data:`TRANSITIONS` says which
+is published in the OpenAPI document as ``x-jobext-actions``); :data:`BATCH_ACTIONS` and
+:data:`WORKER_ACTIONS` do the same for batches and workers. :data:`TRANSITIONS` says which
 status may follow which when the system itself moves a run (a process starts, halts or ends, a
 dead server's run is settled); every writer of a run's status asks :func:`check_transition`.
 """
@@ -151,14 +152,17 @@ def allowed_run_actions(current: RunStatus) -> frozenset[RunAction]:
 
 def actions_document() -> dict[str, dict[str, dict[str, str | None]]]:
     """The actions tables as JSON: ``{"run": {action: {from-status: to-status}}, "batch":
-    {directive: {from-status: to-status}}}``."""
+    {directive: {from-status: to-status}}, "worker": {action: {from-status: to-status}}}``."""
     runs: dict[str, dict[str, str | None]] = {}
     for (action, current), target in RUN_ACTIONS.items():
         runs.setdefault(action.value, {})[current.value] = target.value if target else None
     batches: dict[str, dict[str, str | None]] = {}
     for (directive, status), to in BATCH_ACTIONS.items():
         batches.setdefault(directive.value, {})[status.value] = to.value
-    return {"run": runs, "batch": batches}
+    workers: dict[str, dict[str, str | None]] = {}
+    for (worker_action, worker_status), worker_to in WORKER_ACTIONS.items():
+        workers.setdefault(worker_action.value, {})[worker_status.value] = worker_to.value
+    return {"run": runs, "batch": batches, "worker": workers}
 
 
 class BatchStatus(str, enum.Enum):
@@ -261,6 +265,78 @@ def allowed_batch_directives(current: BatchStatus) -> frozenset[BatchDirective]:
     return frozenset(
         directive
         for (directive, status), target in BATCH_ACTIONS.items()
+        if status is current and target is not current
+    )
+
+
+class WorkerKind(str, enum.Enum):
+    """What executes a worker's runs."""
+
+    #: A Jupyter server's local executor (processes on the server's machine).
+    LOCAL = "local"
+    #: A worker of a Dask cluster (the Dask executor).
+    DASK = "dask"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class WorkerStatus(str, enum.Enum):
+    """Whether a worker takes runs."""
+
+    #: Heartbeating and taking new runs.
+    READY = "ready"
+    #: Heartbeating; finishes the runs it has and starts no new one (JobStreamer's block).
+    DRAINING = "draining"
+    #: Signed off, or its heartbeat stopped: its runs were settled as for a dead server.
+    OFFLINE = "offline"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class WorkerAction(str, enum.Enum):
+    """What a user can tell a worker (JobStreamer's block / unblock)."""
+
+    #: Start no new run; the runs in progress finish.
+    DRAIN = "drain"
+    #: Take new runs again.
+    RESUME = "resume"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_W = WorkerStatus
+#: ``(action, from-status) → to-status`` of workers; a missing pair is refused (409), a pair
+#: that maps a status to itself is accepted and changes nothing. An offline worker is steered by
+#: nobody: it is ready (or draining, as it was left) again when it heartbeats.
+WORKER_ACTIONS: dict[tuple[WorkerAction, WorkerStatus], WorkerStatus] = {
+    (WorkerAction.DRAIN, _W.READY): _W.DRAINING,
+    (WorkerAction.DRAIN, _W.DRAINING): _W.DRAINING,
+    (WorkerAction.RESUME, _W.DRAINING): _W.READY,
+    (WorkerAction.RESUME, _W.READY): _W.READY,
+}
+
+
+def worker_action_target(action: WorkerAction, current: WorkerStatus) -> WorkerStatus:
+    """What a worker in ``current`` becomes by ``action``; :class:`Conflict` saying why not."""
+    target = WORKER_ACTIONS.get((action, current))
+    if target is None:
+        raise Conflict(
+            f"cannot {action.value} a worker that is {current.value}: it takes no runs until it "
+            "heartbeats again",
+            reason="illegal_transition",
+        )
+    return target
+
+
+def allowed_worker_actions(current: WorkerStatus) -> frozenset[WorkerAction]:
+    """The actions :data:`WORKER_ACTIONS` allows on a worker in ``current`` that change
+    something (what a client offers as a button)."""
+    return frozenset(
+        action
+        for (action, status), target in WORKER_ACTIONS.items()
         if status is current and target is not current
     )
 

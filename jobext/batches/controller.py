@@ -36,11 +36,12 @@ from sqlmodel import Session, col, select
 
 from jobext.batches.manager import BatchManager, get_batch, reset_for_start
 from jobext.batches.shapes import SubJobState
-from jobext.db.tables import Batch, BatchSubJob, Job, Run, Server
+from jobext.db.tables import Batch, BatchSubJob, Job, Run
 from jobext.errors import Conflict, JobExtError, NotFound
 from jobext.runs.removal import delete_runs
 from jobext.states import BATCH_DRIVEN, FINAL, IN_PROGRESS, BatchStatus, RunStatus, Trigger
 from jobext.times import utcnow
+from jobext.workers.registry import worker_alive
 
 log = logging.getLogger(__name__)
 
@@ -593,14 +594,9 @@ class BatchController:
     async def _worker_alive(self, worker: str) -> bool:
         if worker == self.server_id:
             return True
-        stale = utcnow() - dt.timedelta(seconds=self.dead_after_s)
-        server = await self.db.read(lambda s: s.get(Server, worker))
-        if server is None or server.stopped_at is not None:
-            return False
-        beat = server.heartbeat_at
-        if beat.tzinfo is None:
-            beat = beat.replace(tzinfo=dt.timezone.utc)
-        return beat >= stale
+        return await self.db.read(
+            functools.partial(worker_alive, worker_id=worker, offline_after_s=self.dead_after_s)
+        )
 
     async def _give_up(self, batch_id: int, error: str) -> None:
         """The batch cannot go on: ``invalid`` with ``error``, its runs stopped."""

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from jobext.batches.shapes import BatchCreate, SubJobState, batch_json, sub_job_json
 from jobext.db.paging import PageRequest, paginate
-from jobext.db.tables import Batch, BatchSubJob, Job, Run
+from jobext.db.tables import Batch, BatchSubJob, Job, Run, Worker
 from jobext.errors import Conflict, Invalid, NotFound
 from jobext.kinds import registry as kinds
 from jobext.runs.manager import RunManager
@@ -114,6 +114,15 @@ def reset_for_start(session: Session, batch: Batch, user: str | None) -> None:
     session.add(batch)
 
 
+def check_worker(session: Session, worker_id: str) -> None:
+    """A batch may be pinned to a worker that exists and is not offline; else 400 ``worker``."""
+    worker = session.get(Worker, worker_id)
+    if worker is None:
+        raise Invalid("worker", f"no worker {worker_id!r} (GET /workers lists them)")
+    if worker.offline_at is not None:
+        raise Invalid("worker", f"worker {worker_id!r} ({worker.name}) is offline")
+
+
 def _status_expr() -> Any:
     """A sub-job's shown status: its run's while an iteration is in progress."""
     return case(
@@ -154,14 +163,10 @@ class BatchManager:
         ``jobs_per_second``, ``iterations``, ``failures_to_ignore``, ``args`` or ``worker``.
         """
         request = parse(BatchCreate, data)
-        if request.worker is not None and request.worker != self.server_id:
-            raise Invalid(
-                "worker",
-                f"no worker {request.worker!r}; until workers can be chosen, only this "
-                f"server's own id ({self.server_id}) is accepted",
-            )
 
         def insert_batch(session: Session) -> Batch:
+            if request.worker is not None:
+                check_worker(session, request.worker)
             job = session.get(Job, job_name)
             if job is None:
                 raise NotFound(f"no job named {job_name!r}")

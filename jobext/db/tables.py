@@ -171,18 +171,37 @@ class RunEvent(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Server(SQLModel, table=True):
-    """A Jupyter server process running jobext against this database, with its heartbeat."""
+class Worker(SQLModel, table=True):
+    """Where runs execute: a Jupyter server's local executor, or a Dask worker. It heartbeats
+    (``last_seen``, with its host's ``stats``); ``offline_at`` is set when it signed off or was
+    found gone, and ``draining`` says it starts no new runs."""
 
-    __tablename__ = "jobext_server"
+    __tablename__ = "jobext_worker"
 
-    id: str = Field(primary_key=True, max_length=255)
-    hostname: str = Field(max_length=255)
-    pid: int
+    #: A UUID; a run's ``worker`` names it.
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=255)
+    kind: str = Field(max_length=16)
+    host: str = Field(max_length=255)
+    #: The host qualified by its machine key: workers with the same one run on this very
+    #: machine, in one PID namespace.
+    machine: str = Field(max_length=255)
+    #: The process whose life is the worker's, judged by its pid on the same machine (None:
+    #: judged by its heartbeat alone).
+    pid: int | None = None
+    slots: int = 0
+    draining: bool = False
     started_at: dt.datetime = Field(default_factory=utcnow)
-    heartbeat_at: dt.datetime = Field(default_factory=utcnow)
-    stopped_at: dt.datetime | None = None
-    max_workers: int = 0
+    last_seen: dt.datetime = Field(default_factory=utcnow)
+    #: When ``draining`` or ``offline_at`` last changed.
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    offline_at: dt.datetime | None = None
+    os_name: str = Field(default="", max_length=64)
+    os_version: str = Field(default="", max_length=255)
+    cpu_arch: str = Field(default="", max_length=32)
+    cpu_cores: int | None = None
+    #: Memory and CPU of its host at its last heartbeat (``{memory, cpu}``).
+    stats: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class App(SQLModel, table=True):

@@ -12,6 +12,7 @@ from jobext.jobs.openapi import job_paths, job_schemas
 from jobext.runs.openapi import PROGRESS, run_paths, run_schemas
 from jobext.schedules.openapi import schedule_paths, schedule_schemas
 from jobext.states import actions_document
+from jobext.workers.openapi import worker_paths, worker_schemas
 
 #: The events of ``GET /events``, the server-wide feed.
 FEED_EVENTS = [
@@ -52,6 +53,20 @@ FEED_EVENTS = [
             ]
         },
         "a batch changed (or `{id, deleted: true}` when it went)",
+    ),
+    sse_event(
+        "worker",
+        {
+            "oneOf": [
+                ref("Worker"),
+                {
+                    "type": "object",
+                    "required": ["id", "deleted"],
+                    "properties": {"id": {"type": "string"}, "deleted": {"const": True}},
+                },
+            ]
+        },
+        "a worker heartbeat or changed (or `{id, deleted: true}` when it was forgotten)",
     ),
     sse_event(
         "reset",
@@ -152,6 +167,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
             **run_paths(),
             **schedule_paths(),
             **batch_paths(),
+            **worker_paths(),
             **_server_paths(),
         },
         "components": {
@@ -161,6 +177,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                 **run_schemas(),
                 **schedule_schemas(),
                 **batch_schemas(),
+                **worker_schemas(),
             }
         },
     }

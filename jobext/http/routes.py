@@ -30,6 +30,7 @@ from jobext.schedules.handlers import (
     SchedulePreviewHandler,
     SchedulesHandler,
 )
+from jobext.workers.handlers import WorkerActionHandler, WorkerHandler, WorkersHandler
 
 API = "jobext/api/v1"
 _NAME = r"([^/]+)"
@@ -56,6 +57,9 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"/{API}/batches/{_NAME}", BatchHandler),
     (rf"/{API}/batches/{_NAME}/(start|unpause)", BatchStartHandler),
     (rf"/{API}/batches/{_NAME}/(stop|pause)", BatchSteerHandler),
+    (rf"/{API}/workers", WorkersHandler),
+    (rf"/{API}/workers/{_NAME}", WorkerHandler),
+    (rf"/{API}/workers/{_NAME}/(drain|resume)", WorkerActionHandler),
     (rf"/{API}/connections", ConnectionsHandler),
     (rf"/{API}/stats", StatsHandler),
     (rf"/{API}/openapi.json", OpenAPIHandler),

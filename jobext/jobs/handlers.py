@@ -76,7 +76,8 @@ class JobRunsHandler(EventStreamMixin):
         """200 the runs of this job, filtered and paged as ``GET /runs``."""
         await self.jobs.get(name)
         page = self.page_request(RUN_SORTS)
-        params = {k: self.arg(k) for k in ("status", "from", "to", "uuid", "user", "search")}
+        names = ("status", "from", "to", "uuid", "user", "worker", "search")
+        params = {k: self.arg(k) for k in names}
         filters = RunFilter.parse({**params, "job": name})
         runs, total = await self.runs.list_page(filters, page)
         self.reply_page([self.runs.run_json(r) for r in runs], page, total)

@@ -71,6 +71,7 @@ class RunFilter:
     batch: int | None = None
     schedule: int | None = None
     user: str | None = None
+    worker: str | None = None
     search: str | None = None
 
     @classmethod
@@ -97,6 +98,8 @@ class RunFilter:
                 kwargs[name] = parse_int(name, str(params[name]), minimum=0, maximum=2**62)
         if params.get("user"):
             kwargs["user"] = params["user"]
+        if params.get("worker"):
+            kwargs["worker"] = params["worker"]
         if params.get("search"):
             kwargs["search"] = str(params["search"]).strip() or None
         return cls(**kwargs)
@@ -121,6 +124,8 @@ class RunFilter:
             where.append(Run.schedule_id == self.schedule)
         if self.user is not None:
             where.append(Run.user == self.user)
+        if self.worker is not None:
+            where.append(Run.worker == self.worker)
         if self.search:
             pattern = f"%{escape_like(self.search)}%"
             where.append(

@@ -12,7 +12,18 @@ from jobext.runs.filters import RunFilter
 from jobext.runs.manager import RUN_SORTS
 from jobext.runs.streams import EventStreamMixin, ResultStreamMixin
 
-FILTER_PARAMS = ("job", "status", "from", "to", "uuid", "batch", "schedule", "user", "search")
+FILTER_PARAMS = (
+    "job",
+    "status",
+    "from",
+    "to",
+    "uuid",
+    "batch",
+    "schedule",
+    "user",
+    "worker",
+    "search",
+)
 MAX_LOG_LIMIT = 10_000
 
 
@@ -23,7 +34,8 @@ class RunsHandler(JobExtHandler):
         """200 ``{items, page, per_page, total}``, newest first unless ``sort`` says otherwise.
         Filters: ``job``, ``status`` (names, comma list, or IN_PROGRESS/SUCCEEDED/FAILED),
         ``from``/``to`` (ISO 8601, 20220221, 20220221T061500), ``uuid``, ``batch``,
-        ``schedule``, ``user``, ``search``. 400 names the bad parameter."""
+        ``schedule``, ``user``, ``worker`` (the worker id it ran on), ``search``. 400 names
+        the bad parameter."""
         page = self.page_request(RUN_SORTS)
         filters = RunFilter.parse({k: self.arg(k) for k in FILTER_PARAMS})
         runs, total = await self.runs.list_page(filters, page)

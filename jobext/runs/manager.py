@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from jobext.db.engine import Database
 from jobext.db.paging import PageRequest, paginate
-from jobext.db.tables import Batch, Job, Run, Schedule, Server
+from jobext.db.tables import Batch, Job, Run, Schedule, Worker
 from jobext.errors import Conflict, Invalid, NotFound
 from jobext.jobs.manager import JobManager
 from jobext.kinds import registry as kinds
@@ -518,7 +518,8 @@ class RunManager:
     # ------------------------------------------------------------------ overview
 
     async def stats(self) -> dict[str, Any]:
-        """``{jobs, schedules, batches: {status: count}, workers, runs: {status: count}}``."""
+        """``{jobs, schedules, batches: {status: count}, workers, runs: {status: count}}``
+        (``workers``: those not offline)."""
 
         def read(session: Session) -> dict[str, Any]:
             jobs = session.exec(select(func.count()).select_from(Job)).one()
@@ -526,7 +527,7 @@ class RunManager:
                 select(func.count()).select_from(Schedule).where(Schedule.active)
             ).one()
             workers = session.exec(
-                select(func.count()).select_from(Server).where(Server.stopped_at.is_(None))
+                select(func.count()).select_from(Worker).where(Worker.offline_at.is_(None))
             ).one()
             by_status = dict(
                 session.exec(select(Run.status, func.count()).group_by(Run.status)).all()

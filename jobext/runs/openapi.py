@@ -38,6 +38,7 @@ RUN_FILTERS = [
     query("batch", "batch id", {"type": "integer", "minimum": 0, "maximum": 2**62}),
     query("schedule", "schedule id", {"type": "integer", "minimum": 0, "maximum": 2**62}),
     query("user", "who started it"),
+    query("worker", "the id of the worker it ran on"),
 ]
 LAST_EVENT_ID = {
     "name": "Last-Event-ID",

@@ -1,6 +1,7 @@
 """The supervisor: claims queued runs and starts them on the executor, turns what their
 processes report into state changes (through the run manager), enforces timeouts and stop
-grace periods, and keeps the server's heartbeat.
+grace periods, and keeps the server's heartbeat (its worker's row: see
+:mod:`jobext.workers.registry`). While the worker is draining it claims nothing.
 
 Executor callbacks arrive on the event loop; whatever they need from the database is done in
 tasks that await the database off the loop, one at a time per run, so a run's events keep their
@@ -15,7 +16,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -31,7 +32,7 @@ from jobext.runs.live import LiveRun
 from jobext.runs.manager import RunManager
 from jobext.states import ACTIVE, FINAL, RunStatus
 from jobext.times import utcnow
-from jobext.workers.registry import ServerRegistry
+from jobext.workers.registry import WorkerRegistry, accepts_runs
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Supervisor:
         dead_after_s: float = 60.0,
         retention_every_s: float = 600.0,
         host_name: str | None = None,
+        worker_name: str | None = None,
     ):
         self.runs = runs
         self.db = runs.db
@@ -67,11 +69,18 @@ class Supervisor:
         self.heartbeat_s = heartbeat_s
         self.dead_after_s = dead_after_s
         self.retention_every_s = retention_every_s
-        self.registry = ServerRegistry(
-            runs, executor, max_workers=max_workers, dead_after_s=dead_after_s, host_name=host_name
+        self.registry = WorkerRegistry(
+            runs,
+            executor,
+            slots=max_workers,
+            offline_after_s=dead_after_s,
+            host_name=host_name,
+            name=worker_name,
         )
-        self.hostname = self.registry.hostname
-        self.server_id = self.registry.server_id
+        #: This server's worker id: the ``worker`` of the runs it claims.
+        self.server_id = self.registry.worker_id
+        #: Called at the end of every heartbeat (the workers' feed upkeep).
+        self.on_heartbeat: Callable[[], Awaitable[None]] | None = None
         self.live: dict[int, LiveRun] = {}
         self._starting = 0
         self._dispatch_scheduled = False
@@ -88,9 +97,9 @@ class Supervisor:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Register this server, settle what dead servers left, and start the loops."""
+        """Register this server's worker, settle what dead workers left, and start the loops."""
         await self.registry.register()
-        await self.registry.settle_dead_servers()
+        await self.registry.settle_dead_workers()
         self.hub.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._heartbeat_loop()))
@@ -191,8 +200,11 @@ class Supervisor:
 
         One transaction: the jobs' rows are locked while their active runs are counted, and
         each claim is a compare-and-set on the run's status, so servers sharing the database
-        never start the same run twice nor more runs of a job than it allows.
+        never start the same run twice nor more runs of a job than it allows. A draining (or
+        offline) worker claims nothing; its row stays share-locked until the claim commits.
         """
+        if not accepts_runs(session, self.server_id):
+            return []
         candidates = session.exec(
             select(Run)
             .where(
@@ -437,7 +449,8 @@ class Supervisor:
         elif state is RunStatus.STOPPING:
             self.executor.stop(run.id)
             self._kill_later(run.id)
-        elif state is RunStatus.STOPPED:
+        elif state in FINAL:
+            # Stopped by force, or settled by another server that took this one for gone.
             self.executor.kill(run.id)
 
     def _kill_later(self, run_id: int) -> None:
@@ -507,13 +520,15 @@ class Supervisor:
             await asyncio.sleep(self.heartbeat_s)
             try:
                 await self.registry.heartbeat()
-                await self.registry.settle_dead_servers()
+                await self.registry.settle_dead_workers()
                 await self._settle_orphans()
                 await self._sync_remote_changes()
                 now = asyncio.get_running_loop().time()
                 if now - self._swept_at >= self.retention_every_s:
                     self._swept_at = now
                     await self.runs.apply_retention()
+                if self.on_heartbeat is not None:
+                    await self.on_heartbeat()
                 self.wake()
             except Exception:
                 self.hub.log_once("heartbeat", "jobext: heartbeat failed")

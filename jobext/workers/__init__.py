@@ -1,1 +1,2 @@
-"""Where runs execute: servers' registry, heartbeats and recovery."""
+"""Where runs execute: the workers' registry (heartbeats, host stats, settling the runs of
+workers that are gone), drain and resume, and their API."""

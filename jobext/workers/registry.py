@@ -1,37 +1,77 @@
-"""Servers sharing a database: registration, heartbeats, and settling the runs of dead ones.
+"""Workers in the database: registration, heartbeats, and settling the runs of workers that are
+gone.
 
-Each server has a row in ``jobext_server`` that it refreshes every heartbeat. A server is gone
-when it signed off, when it ran on this very machine and its process is dead, or when its
-heartbeat is older than ``dead_after_s``. Its runs still in progress are failed with a reason
-saying so (or stopped, if a stop was under way), and their leftover processes on this machine
-are killed.
+A worker is where runs execute (a row of ``jobext_worker``, :class:`~jobext.db.tables.Worker`):
+each Jupyter server's local executor is one (kind ``local``), each Dask worker another (kind
+``dask``). Its id is a UUID; a run's ``worker`` names the worker that claimed it. Every worker
+heartbeats: its row's ``last_seen`` and its host's ``stats`` are refreshed.
 
-"This very machine" is not judged by host name and process id alone (containers share both):
-the host name a server records is qualified by the kernel's boot id and its PID namespace, so
-two containers with the same name and pids are told apart.
+**This server.** :class:`WorkerRegistry` registers the server's own local worker when the server
+starts, heartbeats it (stats sampled off the loop), signs it off at shutdown, and judges all the
+others at every heartbeat. A worker is gone when it signed off; when it has a ``pid`` on this
+very machine and that process is dead (or is this very process, in an earlier life); or when
+its heartbeat is older than ``offline_after_s``. A gone worker is marked ``offline`` and its runs
+still in progress are failed with a reason saying so (or stopped, when a stop was under way);
+their leftover processes on this machine are killed. "This very machine" is judged by the
+host name qualified by the kernel's boot id and PID namespace (:class:`~jobext.workers.host.Host`).
+
+**Workers of another kind** (the Dask executor's) have no server process of their own: whoever
+knows such a worker makes its row and keeps it alive with these functions::
+
+    spec = WorkerSpec(WorkerKind.DASK, "tcp://10.0.0.7:40001", Host(...), slots=4)
+    worker_id = await register_worker(db, spec, stats=...)   # a new UUID, ``ready``
+    await heartbeat_worker(db, worker_id, stats=..., slots=...)  # every heartbeat_s
+    await sign_off_worker(db, worker_id)                     # it left: ``offline`` at once
+
+and asks, inside the transaction that gives the worker a run, :func:`accepts_runs` (not
+draining, not offline; PostgreSQL row-locks it so that a drain waits for the claim). Give such
+a worker no ``pid``: it is judged by its heartbeat alone, so ``offline_after_s`` after its last
+heartbeat it is ``offline`` and the runs whose ``worker`` it is are settled by any server.
+``drain`` and ``resume`` (:mod:`jobext.workers.manager`) act on every kind alike.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import os
-import socket
 import uuid as uuid_mod
-from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from jobext.db.tables import Run, Server
+from jobext.db.engine import Database
+from jobext.db.tables import Run, Worker
 from jobext.errors import Conflict, NotFound
 from jobext.executors import Executor
 from jobext.runs.manager import RunManager
-from jobext.states import ACTIVE, IN_PROGRESS, RunStatus
+from jobext.states import ACTIVE, RunStatus, WorkerKind
 from jobext.times import utcnow
+from jobext.workers.host import Host, HostSampler
 
 log = logging.getLogger(__name__)
+
+_ACTIVE = sorted(s.value for s in ACTIVE)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker is, for its whole life."""
+
+    kind: WorkerKind
+    name: str
+    host: Host
+    slots: int
+    #: The process whose life is the worker's, on ``host``; None: judged by heartbeat alone.
+    pid: int | None = None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands times back without their (UTC) offset."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -44,127 +84,266 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-@functools.cache
-def machine_key() -> str:
-    """What tells this machine and PID namespace from any other: the kernel's boot id and the
-    PID namespace's inode (empty parts where the system does not show them)."""
-    parts = []
-    try:
-        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8])
-    except OSError:
-        parts.append("")
-    try:
-        parts.append(os.readlink("/proc/self/ns/pid").strip("pid:[]"))
-    except OSError:
-        parts.append("")
-    return "-".join(p for p in parts if p)
+# ---------------------------------------------------------------------------- any worker
 
 
-class ServerRegistry:
-    """This server's row in the database, and the judge of the others."""
+async def register_worker(
+    db: Database,
+    spec: WorkerSpec,
+    *,
+    stats: dict[str, Any] | None = None,
+    worker_id: str | None = None,
+) -> str:
+    """Make the row of a new worker (``ready``); return its id (a new UUID unless given)."""
+    now = utcnow()
+    row = Worker(
+        id=worker_id or str(uuid_mod.uuid4()),
+        name=spec.name[:255],
+        kind=spec.kind.value,
+        host=spec.host.name[:255],
+        machine=spec.host.machine[:255],
+        pid=spec.pid,
+        slots=spec.slots,
+        started_at=now,
+        last_seen=now,
+        updated_at=now,
+        os_name=spec.host.os_name[:64],
+        os_version=spec.host.os_version[:255],
+        cpu_arch=spec.host.cpu_arch[:32],
+        cpu_cores=spec.host.cpu_cores,
+        stats=stats,
+    )
+    await db.run(lambda s: s.add(row))
+    return row.id
+
+
+def _beat(
+    session: Session, worker_id: str, stats: dict[str, Any] | None, slots: int | None
+) -> bool:
+    row = session.exec(select(Worker.id, Worker.offline_at).where(Worker.id == worker_id)).first()
+    if row is None:
+        raise NotFound(f"no worker with id {worker_id!r}")
+    offline_at = row[1]
+    now = utcnow()
+    values: dict[str, Any] = {"last_seen": now}
+    if stats is not None:
+        values["stats"] = stats
+    if slots is not None:
+        values["slots"] = slots
+    if offline_at is not None:
+        values.update(offline_at=None, updated_at=now)
+    session.execute(update(Worker).where(col(Worker.id) == worker_id).values(**values))
+    return offline_at is not None
+
+
+async def heartbeat_worker(
+    db: Database,
+    worker_id: str,
+    *,
+    stats: dict[str, Any] | None = None,
+    slots: int | None = None,
+) -> bool:
+    """The worker is alive now (with fresh ``stats`` and ``slots`` when given). Returns True
+    when it had been taken for offline (its runs were settled meanwhile): it is live again, as
+    ready or draining as it was left. :class:`NotFound` when its row is gone."""
+    return await db.run(functools.partial(_beat, worker_id=worker_id, stats=stats, slots=slots))
+
+
+async def sign_off_worker(db: Database, worker_id: str) -> None:
+    """The worker left: ``offline`` at once (its runs still in progress are settled by the next
+    heartbeat of any server)."""
+    now = utcnow()
+    await db.run(
+        lambda s: s.execute(
+            update(Worker)
+            .where(col(Worker.id) == worker_id, col(Worker.offline_at).is_(None))
+            .values(offline_at=now, updated_at=now)
+        )
+    )
+
+
+def accepts_runs(session: Session, worker_id: str) -> bool:
+    """May ``worker_id`` be given a run now (it exists, is not draining, not offline)? For the
+    transaction that claims runs: on PostgreSQL the row is share-locked until it commits, so a
+    drain waits for the claim and no run is claimed after the drain answered."""
+    stmt = select(Worker.draining, Worker.offline_at).where(Worker.id == worker_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True)
+    row = session.exec(stmt).first()
+    return row is not None and not row[0] and row[1] is None
+
+
+def worker_alive(session: Session, worker_id: str, *, offline_after_s: float) -> bool:
+    """Is ``worker_id`` a worker that is not offline and heartbeat within ``offline_after_s``?"""
+    row = session.get(Worker, worker_id)
+    if row is None or row.offline_at is not None:
+        return False
+    return _aware(row.last_seen) >= utcnow() - dt.timedelta(seconds=offline_after_s)
+
+
+# ---------------------------------------------------------------------------- this server
+
+
+@dataclasses.dataclass
+class _Verdict:
+    """Workers judged gone in one pass: by their dead process, by their stale heartbeat."""
+
+    by_pid: list[str] = dataclasses.field(default_factory=list)
+    by_beat: list[str] = dataclasses.field(default_factory=list)
+
+
+class WorkerRegistry:
+    """This server's own worker in the database, and the judge of the others."""
 
     def __init__(
         self,
         runs: RunManager,
         executor: Executor,
         *,
-        max_workers: int,
-        dead_after_s: float,
+        slots: int,
+        offline_after_s: float,
         host_name: str | None = None,
+        name: str | None = None,
     ):
         self.runs = runs
         self.db = runs.db
         self.executor = executor
-        self.max_workers = max_workers
-        self.dead_after_s = dead_after_s
-        name = host_name or socket.gethostname()
-        key = machine_key()
-        #: The host as recorded: its name, qualified by the machine key when there is one.
-        self.hostname = f"{name}@{key}" if key and not host_name else name
-        self.server_id = f"{self.hostname}:{os.getpid()}:{uuid_mod.uuid4().hex[:8]}"
+        self.slots = slots
+        self.offline_after_s = offline_after_s
+        self.host = Host.this(host_name)
+        #: This server's worker id (a UUID): the ``worker`` of the runs it claims.
+        self.worker_id = str(uuid_mod.uuid4())
+        self.name = name or f"{self.host.name}:{os.getpid()}"
+        self.sampler: HostSampler | None = None
+        #: worker id → machine, of the workers seen by the last pass (for :meth:`is_local`).
+        self._machines: dict[str, str] = {}
 
     def is_local(self, worker: str | None) -> bool:
-        """True when ``worker`` (a server id) ran on this machine, in this PID namespace."""
-        return bool(worker) and str(worker).startswith(self.hostname + ":")
+        """True when ``worker`` (a worker id) runs on this machine, in this PID namespace."""
+        if not worker:
+            return False
+        if worker == self.worker_id:
+            return True
+        machine = self._machines.get(worker)
+        if machine is not None:
+            return machine == self.host.machine
+        # Servers before workers had rows of their own were named "<machine>:<pid>:<hex>".
+        return worker.startswith(self.host.machine + ":")
+
+    async def _sample(self) -> dict[str, Any]:
+        if self.sampler is None:
+            self.sampler = await self.db.off_loop(HostSampler)
+        return await self.db.off_loop(self.sampler.sample)
 
     async def register(self) -> None:
-        server = Server(
-            id=self.server_id,
-            hostname=self.hostname,
-            pid=os.getpid(),
-            max_workers=self.max_workers,
-        )
-        await self.db.run(lambda s: s.add(server))
+        """Make this server's worker row (``ready``)."""
+        spec = WorkerSpec(WorkerKind.LOCAL, self.name, self.host, self.slots, os.getpid())
+        await register_worker(self.db, spec, stats=await self._sample(), worker_id=self.worker_id)
 
     async def heartbeat(self) -> None:
-        await self.db.run(
-            lambda s: s.execute(
-                update(Server).where(Server.id == self.server_id).values(heartbeat_at=utcnow())
+        """Tell the others this server lives, with fresh host stats."""
+        stats = await self._sample()
+        try:
+            revived = await heartbeat_worker(self.db, self.worker_id, stats=stats)
+        except NotFound:
+            log.warning("jobext: this server's worker row was removed; registering it again")
+            await self.register()
+            return
+        if revived:
+            log.warning(
+                "jobext: this server (worker %s) was taken for offline, its heartbeat being "
+                "older than %g s; other servers settled its runs. It takes runs again.",
+                self.worker_id,
+                self.offline_after_s,
             )
-        )
 
     async def sign_off(self) -> None:
-        await self.db.run(
-            lambda s: s.execute(
-                update(Server).where(Server.id == self.server_id).values(stopped_at=utcnow())
-            )
-        )
+        await sign_off_worker(self.db, self.worker_id)
 
-    async def settle_dead_servers(self) -> int:
-        """Fail the in-progress runs of servers that are gone; return how many were settled.
+    # -- judging the others
 
-        A server is gone when it signed off, when it ran on this machine and its process is
-        dead (or is this very process, in an earlier life), or when its heartbeat is older than
-        ``dead_after_s``. Processes such runs left on this machine are killed.
-        """
-        dead, newly_dead = await self.db.read(self._find_dead)
+    def _judge(self, session: Session) -> _Verdict:
+        """The live workers (not this one) that are gone, and why."""
+        stale = utcnow() - dt.timedelta(seconds=self.offline_after_s)
+        rows = session.exec(
+            select(Worker).where(Worker.id != self.worker_id, col(Worker.offline_at).is_(None))
+        ).all()
+        self._machines.update({w.id: w.machine for w in rows})
+        verdict = _Verdict()
+        for worker in rows:
+            if worker.pid is not None and worker.machine == self.host.machine:
+                if worker.pid == os.getpid() or not _pid_alive(worker.pid):
+                    verdict.by_pid.append(worker.id)
+            elif _aware(worker.last_seen) < stale:
+                verdict.by_beat.append(worker.id)
+        return verdict
+
+    def _mark_offline(self, session: Session, verdict: _Verdict) -> list[str]:
+        """Mark the judged workers offline; one that heartbeat since the judgement is spared."""
+        now = utcnow()
+        stale = now - dt.timedelta(seconds=self.offline_after_s)
+        marked: list[str] = []
+        for ids, extra in (
+            (verdict.by_pid, []),
+            (verdict.by_beat, [col(Worker.last_seen) < stale]),
+        ):
+            if ids:
+                marked += session.execute(
+                    update(Worker)
+                    .where(col(Worker.id).in_(ids), col(Worker.offline_at).is_(None), *extra)
+                    .values(offline_at=now, updated_at=now)
+                    .returning(col(Worker.id))
+                ).scalars()
+        return marked
+
+    def _gone_owners(self, session: Session) -> dict[str, str]:
+        """Workers (not this one) that hold runs in progress but are offline or unknown, each
+        with the words that name it in the runs' error."""
+        owners = [
+            w
+            for w in session.exec(
+                select(Run.worker).where(col(Run.status).in_(_ACTIVE)).distinct()
+            ).all()
+            if w and w != self.worker_id
+        ]
+        if not owners:
+            return {}
+        rows = {w.id: w for w in session.exec(select(Worker).where(col(Worker.id).in_(owners)))}
+        self._machines.update({w.id: w.machine for w in rows.values()})
+        gone: dict[str, str] = {}
+        for owner in owners:
+            row = rows.get(owner)
+            if row is None:
+                gone[owner] = f"the Jupyter server running it ({owner})"
+            elif row.offline_at is not None:
+                what = (
+                    "the Dask worker" if row.kind == WorkerKind.DASK.value else "the Jupyter server"
+                )
+                gone[owner] = f"{what} running it ({row.name}, worker {owner})"
+        return gone
+
+    async def settle_dead_workers(self) -> int:
+        """Mark the workers that are gone offline and settle their runs in progress; return how
+        many runs were settled."""
+        verdict = await self.db.read(self._judge)
+        if verdict.by_pid or verdict.by_beat:
+            marked = await self.db.run(functools.partial(self._mark_offline, verdict=verdict))
+            for worker in marked:
+                log.warning("jobext: worker %s is offline", worker)
+        gone = await self.db.read(self._gone_owners)
         settled = 0
-        for worker in sorted(dead):
+        for worker, who in sorted(gone.items()):
             runs = await self.db.read(
                 lambda s, w=worker: s.exec(
-                    select(Run).where(
-                        Run.worker == w, Run.status.in_([st.value for st in IN_PROGRESS])
-                    )
+                    select(Run).where(Run.worker == w, col(Run.status).in_(_ACTIVE))
                 ).all()
             )
             for run in runs:
-                reason = (
-                    f"the Jupyter server running it ({worker}) stopped while the run was "
-                    f"{run.status}"
-                )
+                reason = f"{who} stopped while the run was {run.status}"
                 settled += await self.settle(run, reason)
             if runs:
                 log.warning("jobext: settled %d run(s) left in progress by %s", len(runs), worker)
-        if newly_dead:
-            now = utcnow()
-            await self.db.run(
-                lambda s: s.execute(
-                    update(Server).where(Server.id.in_(newly_dead)).values(stopped_at=now)
-                )
-            )
         return settled
-
-    def _find_dead(self, session: Session) -> tuple[set[str], list[str]]:
-        stale = utcnow() - dt.timedelta(seconds=self.dead_after_s)
-        servers = session.exec(select(Server).where(Server.id != self.server_id)).all()
-        owners = session.exec(
-            select(Run.worker).where(Run.status.in_([s.value for s in ACTIVE])).distinct()
-        ).all()
-        known = {s.id: s for s in servers}
-        dead: set[str] = set()
-        for worker in owners:
-            if worker is None or worker == self.server_id:
-                continue
-            server = known.get(worker)
-            if server is None or server.stopped_at is not None or self._is_dead(server, stale):
-                dead.add(worker)
-        newly_dead = [s.id for s in servers if s.stopped_at is None and self._is_dead(s, stale)]
-        return dead, newly_dead
-
-    def _is_dead(self, server: Server, stale: dt.datetime) -> bool:
-        if server.hostname == self.hostname:
-            return server.pid == os.getpid() or not _pid_alive(server.pid)
-        return server.heartbeat_at < stale
 
     async def settle(self, run: Run, reason: str) -> int:
         """End ``run`` that nobody runs any more: failed (retried by its job's rules), or

@@ -98,7 +98,7 @@ def test_a_batch_survives_its_servers_restart(cluster: Cluster) -> None:
         return sum(r["status"] == "succeeded" for r in runs_of(server, made["id"])) >= 3
 
     eventually(some_done, timeout=WAIT, interval=0.3, message="a first iteration done")
-    # A batch pinned to this server (its own id is the only worker it accepts today).
+    # A batch pinned to this server's worker.
     own_id = made["driven_by"] or server.get(f"batches/{made['id']}")["driven_by"]
     pinned = server.post(
         "jobs/lane/batches", {"concurrent": 1, "worker": own_id, "start": False}, 201
@@ -168,5 +168,6 @@ def test_two_servers_on_postgres_never_both_drive_a_batch(pg_cluster: Cluster) -
 
 
 def _serves(server: Server, server_id: str) -> bool:
-    """Is ``server_id`` the id of ``server`` (by its process id)?"""
-    return f":{server.pid}:" in server_id
+    """Is ``server_id`` the id of ``server``'s worker (found by its process id)?"""
+    items = server.get("workers", params={"per_page": 100})["items"]
+    return any(w["id"] == server_id and w["pid"] == server.pid for w in items)

@@ -29,9 +29,10 @@ from sqlmodel import SQLModel, select
 from jobext.db import tables
 from jobext.db.engine import SCHEMA_HEAD, Database, make_engine
 from jobext.db.migrations import alembic_config
-from jobext.db.tables import Job, Run, RunEvent, Server
+from jobext.db.tables import Job, Run, RunEvent, Worker
 
 VERSION_TABLE = "jobext_schema_version"
+WORKER_ID = "6f1c2d3e-0000-4000-8000-000000000001"
 
 
 # ---------------------------------------------------------------------------- databases
@@ -134,7 +135,7 @@ def test_migrations_build_the_model_schema(fresh_url: str) -> None:
     assert tables.Run.__tablename__ in SQLModel.metadata.tables
     with opened(fresh_url) as store:
         metadata = jobext_tables(SQLModel.metadata)
-        assert {"jobext_job", "jobext_run", "jobext_run_event", "jobext_server"} <= set(
+        assert {"jobext_job", "jobext_run", "jobext_run_event", "jobext_worker"} <= set(
             metadata.tables
         )
         diff = schema_diff(store, metadata)
@@ -204,7 +205,17 @@ def test_existing_data_survives_reopening(fresh_url: str) -> None:
                 )
             )
             session.add(
-                Server(id="host:1:abc", hostname="host", pid=1, max_workers=2, started_at=started)
+                Worker(
+                    id=WORKER_ID,
+                    name="host:8888",
+                    kind="local",
+                    host="host",
+                    machine="host",
+                    pid=1,
+                    slots=2,
+                    started_at=started,
+                    stats={"memory": {"physical": {"free": 1, "total": 2}}},
+                )
             )
         with store.writing() as session:
             run = Run(
@@ -258,8 +269,9 @@ def test_existing_data_survives_reopening(fresh_url: str) -> None:
                 select(RunEvent.text).where(RunEvent.run_id == run_id).order_by(RunEvent.seq)
             ).all()
             assert list(texts) == ["line 1", "line 2", "line 3"]
-            server = session.get(Server, "host:1:abc")
-            assert server is not None and server.max_workers == 2
+            worker = session.get(Worker, WORKER_ID)
+            assert worker is not None and (worker.slots, worker.draining) == (2, False)
+            assert worker.stats == {"memory": {"physical": {"free": 1, "total": 2}}}
         assert versions(store) == [SCHEMA_HEAD]
 
 
@@ -349,3 +361,40 @@ def test_a_database_of_the_first_release_upgrades_with_its_data(fresh_url: str) 
             run = session.exec(select(Run).where(Run.uuid == "u-1")).one()
             assert run.status == "succeeded" and run.not_before is None
             assert run.created_at == now
+
+
+def test_servers_become_workers_and_runs_keep_their_worker(fresh_url: str) -> None:
+    """0008 replaces ``jobext_server`` by ``jobext_worker``; runs keep the ``worker`` they had
+    (a server id of before), so their history still says where they ran."""
+    from jobext.db.migrations import upgrade
+
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0007")
+        now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO jobext_server (id, hostname, pid, started_at, heartbeat_at,"
+                    " max_workers) VALUES ('host@ab-1:42:abcdef12', 'host@ab-1', 42, :now, :now,"
+                    " 4)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO jobext_run (uuid, job, kind, status, trigger, created_at,"
+                    " updated_at, attempt, worker) VALUES ('u-2', 'old', 'python', 'succeeded',"
+                    " 'manual', :now, :now, 1, 'host@ab-1:42:abcdef12')"
+                ),
+                {"now": now},
+            )
+        upgrade(engine, "head")
+        names = set(sa.inspect(engine).get_table_names())
+        assert "jobext_server" not in names and "jobext_worker" in names
+    finally:
+        engine.dispose()
+    with opened(fresh_url) as store, store.reading() as session:
+        run = session.exec(select(Run).where(Run.uuid == "u-2")).one()
+        assert run.worker == "host@ab-1:42:abcdef12"
+        assert session.exec(select(Worker)).all() == []

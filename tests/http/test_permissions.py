@@ -74,6 +74,7 @@ class Data:
     failed: dict[str, Any]  # a failed run of "broken"
     running: dict[str, Any]  # a running run of "looper"
     paused: dict[str, Any]  # a paused run of "sleeper"
+    worker: str  # the id of the server's worker
 
 
 async def setup_data(api: Api) -> Data:
@@ -95,7 +96,8 @@ async def setup_data(api: Api) -> Data:
     running = await api.wait(running["id"], "running")
     assert done["result"] is not None, done
     await api.wait_log(failed["id"], "about to fail")
-    return Data(done=done, failed=failed, running=running, paused=paused)
+    worker = (await api.get("workers")).json()["items"][0]["id"]
+    return Data(done=done, failed=failed, running=running, paused=paused, worker=worker)
 
 
 async def cleanup(api: Api, data: Data) -> None:
@@ -157,6 +159,8 @@ def read_calls(d: Data) -> list[Call]:
         Call("GET", f"runs/{done}/events", "read"),
         Call("GET", f"runs/{done}/result", "read"),
         Call("HEAD", f"runs/{done}/result", "read"),
+        Call("GET", "workers", "read"),
+        Call("GET", f"workers/{d.worker}", "read"),
         Call("GET", "stats", "read"),
         Call("GET", "openapi.json", "read"),
     ]
@@ -195,6 +199,8 @@ def write_calls(d: Data) -> list[Call]:
         Call("POST", f"runs/{d.paused['id']}/resume", "write"),
         Call("DELETE", f"runs/{d.done['id']}", "write"),
         Call("DELETE", f"runs/{d.failed['id']}", "write"),
+        Call("POST", f"workers/{d.worker}/drain", "write"),
+        Call("POST", f"workers/{d.worker}/resume", "write"),
     ]
 
 
