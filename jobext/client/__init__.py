@@ -41,6 +41,7 @@ from jobext.client.errors import (
 )
 from jobext.client.resources import Jobs, Runs, Schedules, _params
 from jobext.client.stream import EventStream
+from jobext.client.workers import Workers
 
 __all__ = [
     "BadRequest",
@@ -65,7 +66,7 @@ class JobsClient:
     (see :func:`find_server`).
 
     Resources are grouped: :attr:`jobs`, :attr:`runs`, :attr:`schedules`, :attr:`batches`,
-    :attr:`apps`.
+    :attr:`apps`, :attr:`workers`.
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class JobsClient:
         self.schedules = Schedules(self)
         self.batches = Batches(self)
         self.apps = Apps(self)
+        self.workers = Workers(self)
 
     def __repr__(self) -> str:
         return f"JobsClient({self.url!r})"

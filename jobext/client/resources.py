@@ -142,6 +142,7 @@ class Runs(_Resource):
         schedule: int | None = None,
         batch: int | None = None,
         user: str | None = None,
+        worker: str | None = None,
         search: str | None = None,
         page: int = 0,
         per_page: int = 50,
@@ -149,7 +150,8 @@ class Runs(_Resource):
     ) -> JSON:
         """A page ``{items, page, per_page, total}`` of runs, newest first. ``status`` is a
         name, a list or a group (``IN_PROGRESS``, ``SUCCEEDED``, ``FAILED``); ``from_``/``to``
-        are dates, datetimes or the API's strings (``20220221``, ISO 8601)."""
+        are dates, datetimes or the API's strings (``20220221``, ISO 8601); ``worker`` is the id
+        of the worker the runs ran on."""
         return self._call(
             "GET",
             "runs",
@@ -161,6 +163,7 @@ class Runs(_Resource):
             schedule=schedule,
             batch=batch,
             user=user,
+            worker=worker,
             search=search,
             page=page,
             per_page=per_page,

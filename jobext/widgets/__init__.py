@@ -20,6 +20,7 @@ from jobext.widgets.run_view import RunView
 from jobext.widgets.runs_browser import RunsBrowser
 from jobext.widgets.schedule_editor import ScheduleEditor
 from jobext.widgets.schedules_list import SchedulesList
+from jobext.widgets.workers_view import WorkersView
 
 __all__ = [
     "BatchView",
@@ -31,5 +32,6 @@ __all__ = [
     "RunsBrowser",
     "ScheduleEditor",
     "SchedulesList",
+    "WorkersView",
     "allowed_actions",
 ]
