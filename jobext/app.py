@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from traitlets import Any as AnyTrait
 from traitlets import Dict, Enum, Float, Int, List, Unicode, observe, validate
 
+from jobext.apps.deployer import AppDeployer
 from jobext.batches.controller import BatchController
 from jobext.batches.manager import BatchManager
 from jobext.db.engine import Database
@@ -154,6 +155,12 @@ class JobExtApp(ExtensionApp):
         help="Seconds a server's hold on a batch it drives lasts unless renewed; another server "
         "takes the batch over once it lapses (its server died).",
     )
+    app_import_timeout_s = Float(
+        60.0,
+        config=True,
+        help="Seconds an app's code may take to import when it is deployed (in a process of its "
+        "own); past it the deployment answers 400 and changes nothing.",
+    )
     host_name = Unicode(
         "",
         config=True,
@@ -278,6 +285,12 @@ class JobExtApp(ExtensionApp):
             misfire_threshold_s=self.misfire_threshold_s,
         )
         self.batches = BatchManager(self.runs, server_id=self.supervisor.server_id)
+        self.apps = AppDeployer(
+            self.jobs,
+            self.schedules,
+            job_dir=Path(root),
+            import_timeout_s=self.app_import_timeout_s,
+        )
         self.batch_controller = BatchController(
             self.batches,
             server_id=self.supervisor.server_id,

@@ -14,8 +14,11 @@ class StatsHandler(JobExtHandler):
     @web.authenticated
     @authorized("read")
     async def get(self) -> None:
-        """200 ``{jobs, schedules, workers, runs: {status: count}}``."""
-        self.reply(await self.runs.stats())
+        """200 ``{jobs, apps, schedules, batches: {status: count}, workers, runs: {status:
+        count}}``."""
+        stats = await self.runs.stats()
+        stats["apps"] = await self.extensionapp.apps.count()  # type: ignore[attr-defined]
+        self.reply(stats)
 
 
 class OpenAPIHandler(JobExtHandler):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobext import __version__
+from jobext.apps.openapi import app_paths, app_schemas
 from jobext.batches.openapi import batch_paths, batch_schemas
 from jobext.http.spec import json_reply, op, ref, sse_event, sse_stream
 from jobext.jobs.openapi import job_paths, job_schemas
@@ -117,7 +118,7 @@ def _server_paths() -> dict[str, Any]:
         },
         "/stats": {
             "get": op(
-                "Counts of jobs, schedules, workers, and of batches and runs by status",
+                "Counts of jobs, apps, schedules, workers, and of batches and runs by status",
                 {"200": json_reply({"type": "object"}, "stats")},
                 operationId="getStats",
             ),
@@ -168,6 +169,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
             **schedule_paths(),
             **batch_paths(),
             **worker_paths(),
+            **app_paths(),
             **_server_paths(),
         },
         "components": {
@@ -178,6 +180,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
                 **schedule_schemas(),
                 **batch_schemas(),
                 **worker_schemas(),
+                **app_schemas(),
             }
         },
     }

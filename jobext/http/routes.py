@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobext.apps.handlers import AppHandler, AppsHandler, AppStatsHandler
 from jobext.batches.handlers import (
     BatchesHandler,
     BatchHandler,
@@ -57,6 +58,9 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"/{API}/batches/{_NAME}", BatchHandler),
     (rf"/{API}/batches/{_NAME}/(start|unpause)", BatchStartHandler),
     (rf"/{API}/batches/{_NAME}/(stop|pause)", BatchSteerHandler),
+    (rf"/{API}/apps", AppsHandler),
+    (rf"/{API}/apps/{_NAME}", AppHandler),
+    (rf"/{API}/apps/{_NAME}/stats", AppStatsHandler),
     (rf"/{API}/workers", WorkersHandler),
     (rf"/{API}/workers/{_NAME}", WorkerHandler),
     (rf"/{API}/workers/{_NAME}/(drain|resume)", WorkerActionHandler),
