@@ -216,8 +216,14 @@ export class JobextAPI {
     return this.request('DELETE', `runs/${id}`);
   }
 
+  /** A page of a run's log: the lines after sequence number `after`, at most `limit`. */
   logs(id: number, after = 0, limit = 1000): Promise<ILogPage> {
     return this.request('GET', `runs/${id}/logs`, undefined, { after, limit });
+  }
+
+  /** The last `lines` lines of a run's log (`next_after` is where to follow on from). */
+  logTail(id: number, lines: number): Promise<ILogPage> {
+    return this.request('GET', `runs/${id}/logs`, undefined, { tail: lines });
   }
 
   /** Download a run's result with the user's authentication (`format: 'html'` for the HTML

@@ -122,6 +122,18 @@ describe('JobextAPI', () => {
     expect(seen[0].headers.get('Range')).toBe('bytes=0-1023');
   });
 
+  it('reads the tail of a log, and pages of it', async () => {
+    const { api, seen } = fake(() =>
+      json({ items: [], after: 0, limit: 500, next_after: 0, more: false })
+    );
+    await api.logTail(5, 500);
+    await api.logs(5, 1200, 2000);
+    expect(seen.map(s => s.url.replace(/^.*\/v1\//, ''))).toEqual([
+      'runs/5/logs?tail=500',
+      'runs/5/logs?after=1200&limit=2000'
+    ]);
+  });
+
   it('reads an event stream with Last-Event-ID and returns where to resume', async () => {
     const { api, seen } = fake(
       () =>

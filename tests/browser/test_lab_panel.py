@@ -118,6 +118,33 @@ def test_running_a_job_shows_its_log_live(page: Any, lab: Lab) -> None:
     shot(page, "run-detail-succeeded")
 
 
+def test_log_opens_at_its_tail_and_loads_earlier_lines(page: Any, lab: Lab) -> None:
+    lab.register("panel-lines", "panel_jobs:chatty", default_args={"n": 3_000})
+    run = lab.api("POST", "jobs/panel-lines/runs", {})
+    lab.wait_run(run["id"], FINAL)
+    panel = open_panel(page)
+    section(panel, "runs").locator(f'[data-run="{run["id"]}"]').click()
+    view = detail(page, run["id"])
+    lines = view.locator(".jp-jobext-log-text")
+    # The last 500 lines, not the first: the end of the log is what a user opens it for.
+    view.locator(".jp-jobext-log-text", has_text="line 2999").wait_for()
+    assert lines.count() == 500
+    assert lines.first.inner_text() == "line 2500"
+    earlier = view.locator(".jp-jobext-load-earlier")
+    earlier.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-jobext-detail .jp-jobext-log-line').length === 2500"
+    )
+    assert lines.first.inner_text() == "line 500"
+    shot(page, "run-detail-load-earlier")
+    earlier.click()
+    view.locator(".jp-jobext-log-text", has_text=re.compile("^line 0$")).wait_for()
+    assert lines.count() == 3_000
+    assert earlier.count() == 0
+    texts = lines.all_inner_texts()
+    assert texts == [f"line {i}" for i in range(3_000)]
+
+
 def test_stopping_a_long_run(page: Any, lab: Lab) -> None:
     lab.register("panel-slow", "panel_jobs:slow")
     run = lab.api("POST", "jobs/panel-slow/runs", {})

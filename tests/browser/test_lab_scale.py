@@ -82,19 +82,19 @@ def test_run_detail_on_a_100000_line_log(page: Any, lab: Lab) -> None:
     view = page.locator(f'.jp-jobext-detail[data-run="{run["id"]}"]')
     view.locator(".jp-jobext-log-text", has_text=f"line {LOG_LINES - 1}").wait_for(timeout=120_000)
     print(
-        f"\n  run detail with all {LOG_LINES:,} lines received: {time.perf_counter() - began:.2f} s"
+        f"\n  run detail open at the last lines of {LOG_LINES:,}: {time.perf_counter() - began:.2f} s"
     )
-    # Windowed: the page holds the last lines only, the rest one click away.
+    # It reads the log's tail, not the whole log; earlier lines are one click away.
     shown = view.locator(".jp-jobext-log-line").count()
-    assert shown == 1000
+    assert shown == 500
+    assert view.locator(".jp-jobext-log-text").first.inner_text() == f"line {LOG_LINES - 500}"
     earlier = view.locator(".jp-jobext-load-earlier")
-    assert earlier.inner_text() == f"Load earlier ({LOG_LINES - 1000} more lines)"
     began = time.perf_counter()
     earlier.click()
     page.wait_for_function(
-        "() => document.querySelectorAll('.jp-jobext-detail .jp-jobext-log-line').length === 6000"
+        "() => document.querySelectorAll('.jp-jobext-detail .jp-jobext-log-line').length === 2500"
     )
-    print(f"  load earlier (5,000 more lines): {time.perf_counter() - began:.2f} s")
+    print(f"  load earlier (2,000 more lines): {time.perf_counter() - began:.2f} s")
     # Still responsive: a control answers at once.
     began = time.perf_counter()
     view.locator(".jp-jobext-args summary").click()

@@ -1,7 +1,8 @@
 /**
  * A run in the main area: state, progress, steps, args, times, the error's last lines, the
- * live log (its own event stream, resumed with Last-Event-ID), the controls the actions table
- * allows, and the result (download, CSV preview, executed notebook).
+ * log (its last lines, then live from the run's own event stream, resumed with
+ * Last-Event-ID; earlier pages on demand), the controls the actions table allows, and the
+ * result (download, CSV preview, executed notebook).
  */
 import { Notification } from '@jupyterlab/apputils';
 import * as React from 'react';
@@ -9,13 +10,11 @@ import * as React from 'react';
 import { allowed } from '../actions';
 import { errorMessage, IDownload, JobextAPI } from '../api';
 import { formatBytes, formatDuration, formatTime, parseCsv, tail } from '../format';
+import { LOG_PAGE, LOG_TAIL, LogWindow } from '../logs';
 import { JobextModel, mergeRun } from '../model';
 import { ISSEvent } from '../sse';
 import { FINAL_STATUSES, ILogLine, IRun } from '../types';
 import { ActionButton, ErrorLine, ProgressBar, StatusBadge } from './common';
-
-/** Lines shown at first; "load earlier" shows this many more each time. */
-export const LOG_WINDOW = 1000;
 
 /** Save a downloaded file through the browser (the user's authentication was on the request). */
 export function saveDownload(download: IDownload): void {
@@ -38,15 +37,16 @@ export interface IRunDetailProps {
   onTitle: (run: IRun) => void;
 }
 
-/** A run's log lines and state, fed by its event stream. */
+/** A run's log (its last lines, then what its event stream adds) and its state. */
 function useRunStream(api: JobextAPI, runId: number, onRun: (run: IRun) => void) {
-  const lines = React.useRef<ILogLine[]>([]);
+  const log = React.useRef(new LogWindow());
   const [version, setVersion] = React.useState(0);
   const [connected, setConnected] = React.useState(false);
   const [error, setError] = React.useState<string | null>(null);
   React.useEffect(() => {
     const abort = new AbortController();
-    let lastId = '';
+    const lines = new LogWindow();
+    log.current = lines;
     let closed = false;
     let pending = false;
     const flush = () => {
@@ -65,9 +65,12 @@ function useRunStream(api: JobextAPI, runId: number, onRun: (run: IRun) => void)
       } catch {
         return;
       }
+      if (/^\d+$/.test(event.id)) {
+        lines.seen(Number(event.id));
+      }
       switch (event.event) {
         case 'log':
-          lines.current.push(data as ILogLine);
+          lines.append(data as ILogLine);
           flush();
           break;
         case 'state':
@@ -83,10 +86,22 @@ function useRunStream(api: JobextAPI, runId: number, onRun: (run: IRun) => void)
       }
     };
     (async () => {
+      try {
+        lines.setTail(await api.logTail(runId, LOG_TAIL), LOG_TAIL);
+        flush();
+      } catch (e) {
+        if (abort.signal.aborted) {
+          return;
+        }
+        setError(`log: ${errorMessage(e)}`);
+        if ((e as { status?: number }).status === 404) {
+          return;
+        }
+      }
       let failures = 0;
       while (!abort.signal.aborted && !closed) {
         try {
-          lastId = await api.stream(
+          await api.stream(
             `runs/${runId}/events`,
             {
               onOpen: () => {
@@ -96,7 +111,8 @@ function useRunStream(api: JobextAPI, runId: number, onRun: (run: IRun) => void)
               },
               onEvent
             },
-            { lastEventId: lastId, signal: abort.signal }
+            // From the last line of the tail: no line twice, none missed.
+            { lastEventId: lines.lastSeq ? String(lines.lastSeq) : '', signal: abort.signal }
           );
         } catch (e) {
           if (abort.signal.aborted) {
@@ -116,30 +132,64 @@ function useRunStream(api: JobextAPI, runId: number, onRun: (run: IRun) => void)
     })();
     return () => abort.abort();
   }, [api, runId]);
-  return { lines: lines.current, version, connected, error };
+  const loadEarlier = React.useCallback(async () => {
+    const lines = log.current;
+    try {
+      await lines.loadEarlier((after, limit) => api.logs(runId, after, limit));
+      setError(null);
+    } catch (e) {
+      setError(`log: ${errorMessage(e)}`);
+    }
+    setVersion(v => v + 1);
+  }, [api, runId]);
+  return { log: log.current, version, connected, error, loadEarlier };
 }
 
-function LogView(props: { lines: ILogLine[]; version: number; live: boolean }) {
-  const { lines } = props;
-  const [shown, setShown] = React.useState(LOG_WINDOW);
+function LogView(props: {
+  log: LogWindow;
+  version: number;
+  live: boolean;
+  loadEarlier: () => Promise<void>;
+}) {
+  const { lines } = props.log;
+  const [loading, setLoading] = React.useState(false);
   const box = React.useRef<HTMLDivElement>(null);
   const stick = React.useRef(true);
+  // Distance from the bottom to keep while earlier lines are added above.
+  const anchor = React.useRef<number | null>(null);
   React.useLayoutEffect(() => {
-    if (stick.current && box.current) {
-      box.current.scrollTop = box.current.scrollHeight;
+    const el = box.current;
+    if (!el) {
+      return;
+    }
+    if (anchor.current !== null) {
+      el.scrollTop = el.scrollHeight - anchor.current;
+      anchor.current = null;
+    } else if (stick.current) {
+      el.scrollTop = el.scrollHeight;
     }
   }, [props.version]);
-  const start = Math.max(0, lines.length - shown);
-  const visible = lines.slice(start);
+  const loadEarlier = async () => {
+    const el = box.current;
+    anchor.current = el ? el.scrollHeight - el.scrollTop : null;
+    setLoading(true);
+    try {
+      await props.loadEarlier();
+    } finally {
+      setLoading(false);
+    }
+  };
   return (
     <div className="jp-jobext-log-wrap">
-      {start > 0 && (
+      {props.log.earlier && (
         <button
           type="button"
           className="jp-Button jp-mod-styled jp-jobext-load-earlier"
-          onClick={() => setShown(shown + LOG_WINDOW * 5)}
+          disabled={loading}
+          title={`The log goes back further: show up to ${LOG_PAGE} lines before these`}
+          onClick={() => void loadEarlier()}
         >
-          Load earlier ({start} more lines)
+          {loading ? 'Loading earlier lines…' : 'Load earlier lines'}
         </button>
       )}
       <div
@@ -152,7 +202,7 @@ function LogView(props: { lines: ILogLine[]; version: number; live: boolean }) {
           }
         }}
       >
-        {visible.map(line => (
+        {lines.map(line => (
           <div
             key={line.seq}
             className={`jp-jobext-log-line jp-jobext-log-${line.stream ?? 'log'} jp-jobext-level-${line.level ?? ''}`}
@@ -456,7 +506,12 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       )}
       <h3 className="jp-jobext-log-title">Log</h3>
       <ErrorLine error={stream.error} />
-      <LogView lines={stream.lines} version={stream.version} live={!final} />
+      <LogView
+        log={stream.log}
+        version={stream.version}
+        live={!final}
+        loadEarlier={stream.loadEarlier}
+      />
     </div>
   );
 }
