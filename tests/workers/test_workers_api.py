@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from conftest import API, Api
 from sqlalchemy import update
+from traitlets.config import Config
 from waiting import eventually_async
 
+from jobext.app import JobExtApp
 from jobext.db.tables import Run
 from jobext.errors import NotFound
 from jobext.states import WorkerKind
@@ -258,3 +260,12 @@ async def test_actions_on_unknown_workers_and_the_actions_table(api: Api) -> Non
         "drain": {"ready": "draining", "draining": "draining"},
         "resume": {"draining": "ready", "ready": "ready"},
     }
+
+
+def test_the_old_name_of_the_offline_timeout_is_still_read() -> None:
+    old = Config()
+    old.JobExtApp.dead_server_after_s = 7.0
+    assert JobExtApp(config=old).worker_offline_after_s == 7.0
+    new = Config()
+    new.JobExtApp.worker_offline_after_s = 9.0
+    assert JobExtApp(config=new).worker_offline_after_s == 9.0
