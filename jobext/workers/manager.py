@@ -81,7 +81,7 @@ class WorkerManager:
         #: supervisor looks for runs when its own worker is resumed).
         self.on_change: Callable[[str], None] = lambda _worker_id: None
         self._published_until: dt.datetime | None = None
-        self._forgot_at = 0.0
+        self._forgot_at: float | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -162,7 +162,7 @@ class WorkerManager:
             for view in views:
                 self.feed.publish("worker", view)
         clock = time.monotonic()
-        if clock - self._forgot_at >= _FORGET_EVERY_S:
+        if self._forgot_at is None or clock - self._forgot_at >= _FORGET_EVERY_S:
             self._forgot_at = clock
             for worker_id in await self.forget_offline(now - FORGET_OFFLINE_AFTER):
                 self.feed.publish("worker", {"id": worker_id, "deleted": True})

@@ -6,6 +6,7 @@ offline when its heartbeat stops and has its runs settled, the feed, and every b
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -20,6 +21,7 @@ from jobext.app import JobExtApp
 from jobext.db.tables import Run
 from jobext.errors import NotFound
 from jobext.states import WorkerKind
+from jobext.times import utcnow
 from jobext.workers.host import Host
 from jobext.workers.registry import (
     WorkerSpec,
@@ -269,3 +271,15 @@ def test_the_old_name_of_the_offline_timeout_is_still_read() -> None:
     new = Config()
     new.JobExtApp.worker_offline_after_s = 9.0
     assert JobExtApp(config=new).worker_offline_after_s == 9.0
+
+
+async def test_workers_offline_long_enough_are_forgotten(api: Api, jobext_app: Any) -> None:
+    db = jobext_app.db
+    me = jobext_app.supervisor.server_id
+    gone = await register_worker(db, dask_spec("tcp://10.0.0.8:1"))
+    await sign_off_worker(db, gone)
+    live = await register_worker(db, dask_spec("tcp://10.0.0.9:1"))
+    assert await jobext_app.workers.forget_offline(utcnow() - dt.timedelta(days=1)) == []
+    assert await jobext_app.workers.forget_offline(utcnow() + dt.timedelta(seconds=1)) == [gone]
+    assert (await api.get(f"workers/{gone}")).code == 404
+    assert {w["id"] for w in (await workers(api))["items"]} == {me, live}
