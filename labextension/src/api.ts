@@ -10,6 +10,7 @@ import { consumeStream, IStreamHandlers, SSEParser } from './sse';
 import {
   IBatch,
   IConnection,
+  IDeleteRunsResult,
   IFire,
   IJob,
   IJobStats,
@@ -214,6 +215,12 @@ export class JobextAPI {
 
   removeRun(id: number): Promise<void> {
     return this.request('DELETE', `runs/${id}`);
+  }
+
+  /** Remove every ended run `filter` matches (the server refuses an empty filter); runs in
+   * progress and runs of batches stay, counted. */
+  deleteRuns(filter: IRunFilter): Promise<IDeleteRunsResult> {
+    return this.request('DELETE', 'runs', undefined, { ...filter });
   }
 
   /** A page of a run's log: the lines after sequence number `after`, at most `limit`. */

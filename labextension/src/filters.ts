@@ -3,7 +3,7 @@
  * than by a list request (a run that changed, a job registered in another tab), and the
  * filters of "clear finished". Pure functions, unit tested.
  */
-import { IJob, IRun, IRunFilter, RUN_STATUSES } from './types';
+import { IDeleteRunsResult, IJob, IRun, IRunFilter, RUN_STATUSES } from './types';
 
 /** Status group names the server accepts in filters (OpenSpecimen's spelling). */
 export const STATUS_GROUPS: { [group: string]: string[] } = {
@@ -126,6 +126,27 @@ export function describeRunFilter(filter: IRunFilter): string {
     what += ` created until ${filter.to}`;
   }
   return what;
+}
+
+/** What `DELETE /runs` did, in words. */
+export function clearedMessage(result: IDeleteRunsResult): string {
+  const parts = [`Removed ${plural(result.deleted, 'finished run')}.`];
+  const stay = (n: number) => (n === 1 ? 'stays' : 'stay');
+  if (result.in_progress) {
+    parts.push(`${plural(result.in_progress, 'run')} in progress ${stay(result.in_progress)}.`);
+  }
+  if (result.in_batches) {
+    parts.push(
+      `${plural(result.in_batches, 'run')} of batches ${stay(result.in_batches)} ` +
+        '(they go with their batch).'
+    );
+  }
+  return parts.join(' ');
+}
+
+/** `1 run`, `2 runs`. */
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** `a`, `a or b`, `a, b or c`. */

@@ -99,11 +99,6 @@ export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
   return { ...run, ...data };
 }
 
-/** The run ids of a page that are finished (what "clear finished" removes). */
-export function finishedRuns(runs: readonly IRun[]): IRun[] {
-  return runs.filter(r => FINAL_STATUSES.has(r.status));
-}
-
 // ---------------------------------------------------------------------------- the model
 
 /** One section's list as shown. */

@@ -223,6 +223,13 @@ export interface IConnection {
   database: string | null;
 }
 
+/** What `DELETE /runs` did: how many went, and how many matched but stayed. */
+export interface IDeleteRunsResult {
+  deleted: number;
+  in_progress: number;
+  in_batches: number;
+}
+
 /** Filters of `GET /runs`. */
 export interface IRunFilter {
   job?: string;

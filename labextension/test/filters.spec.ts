@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  clearedMessage,
   clearFinishedFilter,
   describeRunFilter,
   filterInstant,
@@ -81,5 +82,16 @@ describe('job search', () => {
     expect(jobMatches('finance', j)).toBe(true);
     expect(jobMatches('etl:', j)).toBe(true);
     expect(jobMatches('import', j)).toBe(false);
+  });
+});
+
+describe('what clear finished says afterwards', () => {
+  it('counts what went and what stayed', () => {
+    expect(clearedMessage({ deleted: 1, in_progress: 0, in_batches: 0 })).toBe(
+      'Removed 1 finished run.'
+    );
+    expect(clearedMessage({ deleted: 1200, in_progress: 2, in_batches: 1 })).toBe(
+      'Removed 1,200 finished runs. 2 runs in progress stay. 1 run of batches stays (they go with their batch).'
+    );
   });
 });

@@ -145,6 +145,37 @@ def test_log_opens_at_its_tail_and_loads_earlier_lines(page: Any, lab: Lab) -> N
     assert texts == [f"line {i}" for i in range(3_000)]
 
 
+def test_clear_finished_runs_of_a_job(page: Any, lab: Lab) -> None:
+    fast = {"n": 1, "pause": 0}
+    lab.register("panel-clear", "panel_jobs:tick", default_args=fast, max_concurrent=3)
+    lab.register("panel-keep", "panel_jobs:tick", default_args=fast)
+    cleared = [lab.api("POST", "jobs/panel-clear/runs", {})["id"] for _ in range(3)]
+    kept = lab.api("POST", "jobs/panel-keep/runs", {})["id"]
+    for run_id in [*cleared, kept]:
+        lab.wait_run(run_id, FINAL)
+    runs = section(open_panel(page), "runs")
+    runs.locator('input[name="grouped"]').check()
+    group = runs.locator('[data-group="panel-clear"]')
+    group.locator(f'[data-run="{cleared[0]}"]').wait_for()
+    group.locator('[data-action="clear-finished-job"]').click()
+    dialog = page.locator(".jp-Dialog")
+    # The confirmation names what goes, counted by the server (not only the rows shown).
+    from playwright.sync_api import expect
+
+    expect(dialog.locator(".jp-Dialog-content")).to_contain_text(
+        "3 runs go with their logs and results: the succeeded, failed or stopped runs of job "
+        '"panel-clear" (all of them'
+    )
+    shot(page, "clear-finished-confirm", dialog.locator(".jp-Dialog-content"))
+    dialog.locator(".jp-mod-warn").click()
+    page.locator(".Toastify__toast", has_text="Removed 3 finished runs.").wait_for()
+    group.wait_for(state="detached")
+    runs.locator(f'[data-group="panel-keep"] [data-run="{kept}"]').wait_for()
+    assert lab.api("GET", "runs", job="panel-clear")["total"] == 0
+    assert lab.api("GET", f"runs/{kept}")["id"] == kept
+    runs.locator('input[name="grouped"]').uncheck()
+
+
 def test_stopping_a_long_run(page: Any, lab: Lab) -> None:
     lab.register("panel-slow", "panel_jobs:slow")
     run = lab.api("POST", "jobs/panel-slow/runs", {})

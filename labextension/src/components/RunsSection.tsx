@@ -1,11 +1,13 @@
-/** The Runs section: filters, live status and progress, grouped or flat, bulk stop / remove. */
+/** The Runs section: filters, live status and progress, grouped or flat, bulk stop / remove,
+ * and "clear finished" (the server removes what the filter matches, not just the page shown). */
 import { Notification } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import { allowed } from '../actions';
 import { errorMessage } from '../api';
 import { confirm } from '../dialogs';
-import { finishedRuns, groupByJob } from '../model';
+import { clearedMessage, clearFinishedFilter, describeRunFilter, plural } from '../filters';
+import { groupByJob } from '../model';
 import { formatDuration, formatShortTime } from '../format';
 import { FINAL_STATUSES, IRun, IRunFilter } from '../types';
 import { ActionButton, Empty, ErrorLine, ProgressBar, StatusBadge } from './common';
@@ -22,6 +24,45 @@ const STATUS_CHOICES: Array<[string, string]> = [
   ['stopped', 'stopped'],
   ['FINISHED', 'finished']
 ];
+
+/**
+ * Remove the finished runs that the current filter matches (of `job` only, when given) with
+ * `DELETE /runs`, after a confirmation that says which and how many; then say what went and
+ * what stayed.
+ */
+export async function clearFinished(ctx: IPanelContext, job?: string): Promise<void> {
+  const filter = clearFinishedFilter(ctx.model.runFilter, job);
+  if (!filter) {
+    return;
+  }
+  const what = describeRunFilter(filter);
+  let matching: number | null = null;
+  try {
+    matching = (await ctx.api.listRuns(filter, { per_page: 1 })).total;
+  } catch {
+    // ask without the count
+  }
+  if (matching === 0) {
+    Notification.info(`There are no ${what} to remove.`, { autoClose: 5000 });
+    return;
+  }
+  const count = matching === null ? 'These runs' : plural(matching, 'run');
+  const confirmed = await confirm(
+    job ? `Clear the finished runs of ${job}?` : 'Clear the finished runs?',
+    `${count} go with their logs and results: the ${what} (all of them, not only those ` +
+      'shown here). Runs in progress stay, and so do runs of batches (they go with their batch).',
+    'Remove'
+  );
+  if (!confirmed) {
+    return;
+  }
+  try {
+    Notification.success(clearedMessage(await ctx.api.deleteRuns(filter)), { autoClose: 8000 });
+  } catch (e) {
+    Notification.error(`Clear finished: ${errorMessage(e)}`, { autoClose: 10000 });
+  }
+  await ctx.model.refresh(['runs']);
+}
 
 function RunRow(props: {
   ctx: IPanelContext;
@@ -143,7 +184,8 @@ export function RunsSection(props: { ctx: IPanelContext }): JSX.Element {
   const table = model.actions;
   const stoppable = chosen.filter(r => allowed(table, 'run', 'stop', r.status));
   const removable = chosen.filter(r => allowed(table, 'run', 'remove', r.status));
-  const finished = finishedRuns(runs).filter(r => allowed(table, 'run', 'remove', r.status));
+  // Nothing finished can match a filter of runs in progress, nor an empty list.
+  const clearable = clearFinishedFilter(model.runFilter) !== null && list.total > 0;
 
   const select = (id: number, on: boolean) => {
     const next = new Set(selected);
@@ -199,19 +241,9 @@ export function RunsSection(props: { ctx: IPanelContext }): JSX.Element {
         <ActionButton
           label="Clear finished"
           name="clear-finished"
-          disabled={finished.length === 0}
-          title="Remove the finished runs shown here, with their logs and results"
-          onClick={async () => {
-            if (
-              await confirm(
-                `Remove ${finished.length} finished run(s)?`,
-                `The finished runs shown (${finished.map(r => '#' + r.id).join(', ')}) go with their logs and results.`,
-                'Remove'
-              )
-            ) {
-              await apply('Remove', finished, r => api.removeRun(r.id));
-            }
-          }}
+          disabled={!clearable}
+          title="Remove every finished run this filter matches, with their logs and results"
+          onClick={() => void clearFinished(ctx)}
         />
       </div>
       {chosen.length > 0 && (
@@ -255,6 +287,14 @@ export function RunsSection(props: { ctx: IPanelContext }): JSX.Element {
           <div key={job} className="jp-jobext-group" data-group={job}>
             <div className="jp-jobext-group-head">
               {job} <span className="jp-jobext-count">{group.length}</span>
+              <span className="jp-jobext-spacer" />
+              <ActionButton
+                label="Clear finished"
+                name="clear-finished-job"
+                disabled={!clearable}
+                title={`Remove every finished run of ${job} this filter matches`}
+                onClick={() => void clearFinished(ctx, job)}
+              />
             </div>
             <ul className="jp-jobext-list">{group.map(r => row(r, false))}</ul>
           </div>
