@@ -144,6 +144,7 @@ class AppDeployer(AppReader):
         if delete_runs and synced.run_ids:
             await remove_runs(self.db, self.jobs.results_dir, synced.run_ids)
         detail = await self.detail(name)
+        self.jobs.publish("app", detail)
         detail["changes"] = synced.changes
         return detail
 
@@ -279,6 +280,7 @@ class AppDeployer(AppReader):
 
         synced = await self.db.run(drop)
         self._announce(synced)
+        self.jobs.publish("app", {"name": name, "deleted": True})
         if delete_runs and synced.run_ids:
             await remove_runs(self.db, self.jobs.results_dir, synced.run_ids)
 

@@ -70,6 +70,34 @@ FEED_EVENTS = [
         "a worker heartbeat or changed (or `{id, deleted: true}` when it was forgotten)",
     ),
     sse_event(
+        "schedule",
+        {
+            "anyOf": [
+                ref("Schedule"),
+                {
+                    "type": "object",
+                    "required": ["id", "deleted"],
+                    "properties": {"id": {"type": "integer"}, "deleted": {"const": True}},
+                },
+            ]
+        },
+        "a schedule was made or changed (or `{id, deleted: true}` when it went)",
+    ),
+    sse_event(
+        "app",
+        {
+            "anyOf": [
+                ref("App"),
+                {
+                    "type": "object",
+                    "required": ["name", "deleted"],
+                    "properties": {"name": {"type": "string"}, "deleted": {"const": True}},
+                },
+            ]
+        },
+        "an app was deployed or redeployed (or `{name, deleted: true}` when it went)",
+    ),
+    sse_event(
         "reset",
         {"type": "object"},
         "events the client missed are no longer kept: reload the lists",

@@ -6,6 +6,7 @@ the jobs and schedules an app owns refusing direct edits, and deleting an app.""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import textwrap
 import time
@@ -107,9 +108,14 @@ async def job_names(api: Api, app: str) -> list[str]:
     return [j["name"] for j in reply.json()["items"]]
 
 
-async def test_deploy_then_redeploy_a_changed_module(api: Api, jp_root_dir: Path) -> None:
+async def test_deploy_then_redeploy_a_changed_module(
+    api: Api, jp_root_dir: Path, jobext_app: Any
+) -> None:
     write(jp_root_dir / "shop_app.py", SHOP_V1)
     app = await deploy(api, name="shop", module="shop_app")
+    # GET /events hears of the app, its jobs and its schedule.
+    events = {(c.kind, json.loads(c.data).get("name")) for c in jobext_app.hub.feed.since(0)}
+    assert {("app", "shop"), ("job", "shop.extract"), ("schedule", None)} <= events
     assert app["changes"] == {
         "added": ["shop-load", "shop.extract", "shop.transform"],
         "updated": [],
