@@ -22,7 +22,7 @@ export interface IActionsTable {
 
 /**
  * FALLBACK, for servers whose OpenAPI document has no `x-jobext-actions`. Written from
- * jobext/states.py (RUN_ACTIONS and TRANSITIONS) as of November 2026; it is the ONLY copy of
+ * jobext/states.py (RUN_ACTIONS, TRANSITIONS, BATCH_ACTIONS) as of December 2026; it is the ONLY copy of
  * those rules in the panel, used only when the server publishes none. Remove it once every
  * supported server publishes the table.
  */
@@ -36,8 +36,19 @@ export const FALLBACK_ACTIONS: IActionsTable = {
     remove: ['succeeded', 'failed', 'stopped']
   },
   batch: {
-    // DESIGN.md "Batches" (seed 000's directives).
-    start: ['created', 'stopped', 'completed', 'failed', 'paused'],
+    // BATCH_ACTIONS: start begins again from any status (re-starting: runs stopped first).
+    start: [
+      'created',
+      'starting',
+      'running',
+      'pausing',
+      'paused',
+      'stopping',
+      'stopped',
+      'completed',
+      'failed',
+      'invalid'
+    ],
     stop: ['starting', 're-starting', 'running', 'pausing', 'paused'],
     pause: ['starting', 'running'],
     unpause: ['pausing', 'paused']

@@ -9,6 +9,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { consumeStream, IStreamHandlers, SSEParser } from './sse';
 import {
   IBatch,
+  IBatchDetail,
   IConnection,
   IDeleteRunsResult,
   IFire,
@@ -306,11 +307,20 @@ export class JobextAPI {
     return this.request('GET', path, undefined, { ...rest });
   }
 
+  /** One batch with its sub-job `counts`, `concurrent_jobs`, `lag_s` and a page of its
+   * sub-jobs (`subJobsPerPage` of them). */
+  getBatch(id: number, subJobsPerPage?: number): Promise<IBatchDetail> {
+    return this.request('GET', `batches/${id}`, undefined, {
+      sub_jobs_per_page: subJobsPerPage
+    });
+  }
+
+  /** A directive; the batch after it, as `getBatch` has it. */
   batchDirective(
     id: number,
     directive: 'start' | 'stop' | 'pause' | 'unpause',
     jobsPerSecond?: number
-  ): Promise<IBatch> {
+  ): Promise<IBatchDetail> {
     return this.request('POST', `batches/${id}/${directive}`, undefined, {
       jobs_per_second: jobsPerSecond
     });

@@ -162,3 +162,29 @@ export function parseJsonInput(text: string): unknown {
     throw new Error(`not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/** The order sub-job statuses are shown in: waiting, busy, done; others after, by name. */
+const COUNT_ORDER = [
+  'pending',
+  'queued',
+  'running',
+  'pausing',
+  'paused',
+  'held',
+  'stopping',
+  'succeeded',
+  'completed',
+  'failed',
+  'stopped'
+];
+
+/** `{status: count}` as shown: the statuses with sub-jobs in them, in COUNT_ORDER. */
+export function orderedCounts(counts: { [status: string]: number }): Array<[string, number]> {
+  const rank = (status: string) => {
+    const i = COUNT_ORDER.indexOf(status);
+    return i === -1 ? COUNT_ORDER.length : i;
+  };
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}

@@ -9,9 +9,20 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { actionsFromOpenAPI, FALLBACK_ACTIONS, IActionsTable } from './actions';
 import { errorMessage, JobextAPI, JobextError } from './api';
+import { DetailCache } from './details';
 import { jobMatches, runMatches } from './filters';
 import { ISSEvent, StreamRefused } from './sse';
-import { FINAL_STATUSES, IBatch, IJob, IPage, IRun, IRunFilter, ISchedule, IWorker } from './types';
+import {
+  FINAL_STATUSES,
+  IBatch,
+  IBatchDetail,
+  IJob,
+  IPage,
+  IRun,
+  IRunFilter,
+  ISchedule,
+  IWorker
+} from './types';
 
 // ---------------------------------------------------------------------------- pure state logic
 
@@ -101,6 +112,15 @@ export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
 
 // ---------------------------------------------------------------------------- the model
 
+/** Batch statuses in which nothing runs or starts: their sub-job counts stay as they are. */
+const BATCH_SETTLED: ReadonlySet<string> = new Set([
+  'created',
+  'completed',
+  'failed',
+  'stopped',
+  'invalid'
+]);
+
 /** One section's list as shown. */
 export interface IListState<T> {
   items: T[];
@@ -149,6 +169,11 @@ export class JobextModel {
   runs: IListState<IRun> = emptyList();
   schedules: IListState<ISchedule> = emptyList();
   batches: IListState<IBatch> = emptyList();
+  /** The listed batches' sub-job counts (`GET /batches/{id}`), read again as they change. */
+  readonly batchDetails = new DetailCache<number, IBatchDetail>(
+    id => this.api.getBatch(id, 1),
+    () => this._changed.emit()
+  );
   workers: IListState<IWorker> = emptyList();
 
   jobSearch = '';
@@ -184,6 +209,7 @@ export class JobextModel {
     this._disposed = true;
     this._abort.abort();
     this._poll?.dispose();
+    this.batchDetails.dispose();
     Signal.clearData(this);
   }
 
@@ -259,9 +285,12 @@ export class JobextModel {
         break;
       }
       case 'batch':
-        this.batches = deleted
-          ? this._without(this.batches, b => b.id === id)
-          : this._upsertList(this.batches, data as IBatch, b => b.id);
+        if (deleted) {
+          this.batches = this._without(this.batches, b => b.id === id);
+          this.batchDetails.forget(id as number);
+        } else {
+          this.applyBatch(data as IBatch);
+        }
         break;
       case 'schedule':
         this.schedules = deleted
@@ -286,6 +315,17 @@ export class JobextModel {
         return;
       default:
         return;
+    }
+    this._changed.emit();
+  }
+
+  /** A batch changed (an event, or a directive's answer: then with its counts). */
+  applyBatch(batch: IBatch | IBatchDetail): void {
+    this.batches = this._upsertList(this.batches, batch, b => b.id);
+    if ('counts' in batch) {
+      this.batchDetails.set(batch.id, batch);
+    } else if (this.batches.items.some(b => b.id === batch.id)) {
+      this.batchDetails.request(batch.id);
     }
     this._changed.emit();
   }
@@ -347,6 +387,10 @@ export class JobextModel {
       // jump away under the user's pointer.
       this.runs = this._upsertList(this.runs, run, r => r.id, matches);
     }
+    // A run of a listed batch changes its sub-job counts.
+    if (run.batch_id !== null && this.batches.items.some(b => b.id === run.batch_id)) {
+      this.batchDetails.request(run.batch_id);
+    }
     this._runUpdated.emit(run);
     const before = this._mine.get(run.id);
     if (before !== undefined && !FINAL_STATUSES.has(before) && FINAL_STATUSES.has(run.status)) {
@@ -378,6 +422,14 @@ export class JobextModel {
           break;
         case 'batches':
           this.batches = this._loaded(await this.api.listBatches(page));
+          this.batchDetails.retain(this.batches.items.map(b => b.id));
+          for (const batch of this.batches.items) {
+            // A batch that is done changes no more: its counts are read once.
+            const held = this.batchDetails.get(batch.id);
+            if (!held || held.status !== batch.status || !BATCH_SETTLED.has(batch.status)) {
+              this.batchDetails.request(batch.id);
+            }
+          }
           break;
         case 'workers':
           this.workers = this._loaded(await this.api.listWorkers(page));

@@ -171,27 +171,46 @@ export interface ISubJob {
   id: number;
   status: string;
   iteration: number | null;
+  done?: number;
   failures: number;
   run_id: number | null;
 }
 
+/** A batch as lists and `batch` events have it. */
 export interface IBatch {
   id: number;
   job: string;
   status: string;
   error: string | null;
+  args?: JSONValue;
   start_time: string | null;
   stop_time: string | null;
+  created_at?: string;
+  updated_at?: string;
+  created_by?: string | null;
   concurrent: number;
-  concurrent_jobs?: number;
   jobs_per_second: number | null;
   iterations: number | null;
   failures: number;
   failures_to_ignore: number;
-  percent_complete: number | null;
-  lag_s?: number | null;
+  /** Absent when iterations is null (sub-jobs run until stopped). */
+  percent_complete?: number | null;
   worker: string | null;
+  driven_by?: string | null;
+}
+
+/** One batch as `GET /batches/{id}` (and the directives) answer it. */
+export interface IBatchDetail extends IBatch {
+  /** Sub-jobs by status (a sub-job in an iteration has its run's status). */
+  counts: { [status: string]: number };
+  /** Runs running now. */
+  concurrent_jobs: number;
+  /** How far behind its pace the longest-waiting sub-job is. */
+  lag_s: number;
   sub_jobs: ISubJob[];
+  sub_jobs_page?: number;
+  sub_jobs_per_page?: number;
+  sub_jobs_total?: number;
 }
 
 export interface IWorker {
@@ -208,11 +227,14 @@ export interface IWorker {
   [key: string]: JSONValue | undefined;
 }
 
+/** `GET /stats`. */
 export interface IStats {
   jobs: number;
+  /** Active schedules. */
   schedules: number;
-  batches?: number;
-  workers?: number;
+  batches: { [status: string]: number };
+  workers: number;
+  apps?: number;
   runs: { [status: string]: number };
 }
 

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { jobForm, jobInput, runArgs, runForm, scheduleForm, scheduleInput } from '../src/forms';
-import { formatDuration, formatShortTime, formatTime, parseCsv, tail } from '../src/format';
+import {
+  formatDuration,
+  formatShortTime,
+  formatTime,
+  orderedCounts,
+  parseCsv,
+  tail
+} from '../src/format';
 import { IJob } from '../src/types';
 
 const job = (changes: Partial<IJob> = {}): IJob =>
@@ -115,5 +122,17 @@ describe('format', () => {
 
   it('the end of a traceback', () => {
     expect(tail('a\nb\nc\n', 2)).toBe('b\nc');
+  });
+
+  it('sub-job counts: waiting, busy, done, then any other status; none of zero', () => {
+    expect(
+      orderedCounts({ completed: 3, zzz: 1, running: 2, pending: 0, failed: 1, aaa: 1 })
+    ).toEqual([
+      ['running', 2],
+      ['completed', 3],
+      ['failed', 1],
+      ['aaa', 1],
+      ['zzz', 1]
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { ServerConnection } from '@jupyterlab/services';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { JobextAPI } from '../src/api';
 import { groupByJob, insertSorted, JobextModel, mergeRun, upsert } from '../src/model';
@@ -137,6 +137,42 @@ describe('JobextModel', () => {
     event(job('a'));
     event(job('nightly-export'));
     expect(model.jobs.items.map(j => j.name)).toEqual(['b', 'c', 'nightly-export']);
+  });
+
+  it('keeps the sub-job counts of listed batches, read again when their runs change', async () => {
+    const asked: string[] = [];
+    const settings = ServerConnection.makeSettings({
+      baseUrl: 'http://lab.test/',
+      init: { cache: 'default', credentials: 'same-origin' },
+      fetch: async (input: RequestInfo | URL) => {
+        const url = (input as Request).url;
+        asked.push(url.replace(/^.*\/v1\//, ''));
+        const id = Number(/batches\/(\d+)/.exec(url)?.[1]);
+        return new Response(
+          JSON.stringify({ id, job: 'etl', status: 'running', counts: { running: asked.length } }),
+          { headers: { 'Content-Type': 'application/json' } }
+        );
+      }
+    });
+    const model = new JobextModel(new JobextAPI(settings));
+    const batch = { id: 7, job: 'etl', status: 'running' };
+    model.applyEvent({ id: '1', event: 'batch', data: JSON.stringify(batch) });
+    await vi.waitFor(() => expect(model.batchDetails.get(7)?.counts).toEqual({ running: 1 }));
+    expect(asked).toEqual(['batches/7?sub_jobs_per_page=1']);
+    // a run of the batch changed: its counts are read again (at most once a second)
+    model.applyRun(run(1, { batch_id: 7, status: 'succeeded' }));
+    model.applyRun(run(2, { batch_id: 7, status: 'succeeded' }));
+    model.applyRun(run(3, { batch_id: 8, status: 'succeeded' }));
+    await vi.waitFor(() => expect(model.batchDetails.get(7)?.counts).toEqual({ running: 2 }), {
+      timeout: 3000
+    });
+    expect(asked).toHaveLength(2);
+    // a directive's answer carries the counts: no read
+    model.applyBatch({ ...batch, status: 'paused', counts: { held: 3 } } as never);
+    expect(model.batchDetails.get(7)?.counts).toEqual({ held: 3 });
+    model.applyEvent({ id: '2', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
+    expect(model.batchDetails.get(7)).toBeUndefined();
+    model.dispose();
   });
 
   it('merges progress events into the runs it shows', () => {

@@ -309,38 +309,52 @@ def test_file_browser_context_menu_runs_a_notebook(page: Any, lab: Lab) -> None:
     shot(page, "executed-notebook")
 
 
-def test_batch_directives(page: Any, lab: Lab) -> None:
+def test_batch_counts_and_directives(page: Any, lab: Lab) -> None:
     if lab.status("batches") == 404:
         pytest.skip("this server has no /batches yet (DESIGN.md 'Batches'): nothing to direct")
-    lab.register("panel-batch", "panel_jobs:slow", default_args={"seconds": 600})
+    lab.register("panel-batch", "panel_jobs:slow", default_args={"seconds": 600}, max_concurrent=2)
     batch = lab.api(
         "POST", "jobs/panel-batch/batches", {"concurrent": 2, "iterations": 1, "start": True}
     )
+    from playwright.sync_api import expect
+
     panel = open_panel(page)
     row = section(panel, "batches").locator(f'[data-batch="{batch["id"]}"]')
     row.wait_for()
-    page.wait_for_function(
-        f"""() => {{ const b = document.querySelector('[data-batch="{batch["id"]}"]');
-                    return b && b.querySelector('[data-action="pause"]:not([disabled])'); }}""",
-        timeout=30_000,
+    # The sub-jobs counted by status, as GET /batches/{id} counts them, kept live.
+    expect(row.locator('.jp-jobext-count[data-status="running"]')).to_have_text(
+        "running 2", timeout=30_000
     )
+    assert row.get_attribute("data-status") == "running"
+    buttons = {
+        d: row.locator(f'[data-action="{d}"]') for d in ("start", "stop", "pause", "unpause")
+    }
+    # Enabled as the server's actions table says for a running batch.
+    assert [d for d, b in buttons.items() if b.is_enabled()] == ["start", "stop", "pause"]
     shot(page, "batches", panel)
-    row.locator('[data-action="pause"]').click()
+    buttons["pause"].click()
     page.wait_for_function(
         f"""() => ['pausing', 'paused'].includes(
                 document.querySelector('[data-batch="{batch["id"]}"]').dataset.status)"""
     )
-    row.locator('[data-action="unpause"]').wait_for(state="visible")
-    page.wait_for_function(
-        f"""() => !document.querySelector('[data-batch="{batch["id"]}"] [data-action="unpause"]')
-                .disabled"""
-    )
-    row.locator('[data-action="unpause"]').click()
-    row.locator('[data-action="stop"]').click()
+    expect(buttons["unpause"]).to_be_enabled()
+    expect(buttons["pause"]).to_be_disabled()
+    buttons["unpause"].click()
+    expect(buttons["pause"]).to_be_enabled()
+    buttons["stop"].click()
     deadline = time.monotonic() + 30
     while lab.api("GET", f"batches/{batch['id']}")["status"] not in {"stopped", "completed"}:
         assert time.monotonic() < deadline, "the batch did not stop"
         time.sleep(0.3)
+    # The counts follow: what the server counts now, and nothing else.
+    counts = lab.api("GET", f"batches/{batch['id']}")["counts"]
+    wanted = {f"{status} {n}" for status, n in counts.items() if n}
+    shown: set[str] = set()
+    deadline = time.monotonic() + 10
+    while shown != wanted:
+        assert time.monotonic() < deadline, f"counts shown {shown}, not {wanted}"
+        time.sleep(0.2)
+        shown = set(row.locator(".jp-jobext-count[data-status]").all_inner_texts())
 
 
 def test_sections_of_a_server_without_batches_or_workers_say_so(page: Any, lab: Lab) -> None:

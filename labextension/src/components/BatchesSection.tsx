@@ -1,26 +1,20 @@
-/** The Batches section: status, percent complete, per-status counts, the four directives. */
+/** The Batches section: status, percent complete, sub-jobs counted by status, failures, lag,
+ * and the four directives the server's actions table allows. */
 import { Notification } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import { allowed } from '../actions';
 import { errorMessage } from '../api';
+import { formatDuration, orderedCounts } from '../format';
 import { IBatch } from '../types';
 import { ActionButton, Empty, ErrorLine, NotAvailable, ProgressBar, StatusBadge } from './common';
 import { IPanelContext } from './context';
 
 const DIRECTIVES = ['start', 'stop', 'pause', 'unpause'] as const;
 
-/** `{status: count}` of a batch's sub-jobs. */
-export function subJobCounts(batch: IBatch): Array<[string, number]> {
-  const counts = new Map<string, number>();
-  for (const sub of batch.sub_jobs ?? []) {
-    counts.set(sub.status, (counts.get(sub.status) ?? 0) + 1);
-  }
-  return [...counts.entries()];
-}
-
 function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
   const { ctx, batch } = props;
+  const detail = ctx.model.batchDetails.get(batch.id);
   const percent = batch.percent_complete;
   return (
     <li className="jp-jobext-item jp-jobext-batch" data-batch={batch.id} data-status={batch.status}>
@@ -35,15 +29,21 @@ function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
         )}
       </div>
       <ProgressBar value={percent === null || percent === undefined ? null : percent / 100} />
-      <div className="jp-jobext-counts">
-        {subJobCounts(batch).map(([status, count]) => (
-          <span key={status} className="jp-jobext-count" data-status={status}>
-            {status} {count}
-          </span>
-        ))}
-        <span className="jp-jobext-count">
+      <div className="jp-jobext-counts" title={`${batch.concurrent} sub-jobs, by status`}>
+        {detail &&
+          orderedCounts(detail.counts).map(([status, count]) => (
+            <span key={status} className="jp-jobext-count" data-status={status}>
+              {status} <b>{count}</b>
+            </span>
+          ))}
+        <span className="jp-jobext-count" data-count="failures">
           failures {batch.failures}/{batch.failures_to_ignore}
         </span>
+        {detail && detail.lag_s >= 1 && (
+          <span className="jp-jobext-count" data-count="lag" title="behind its pace by">
+            lag {formatDuration(detail.lag_s)}
+          </span>
+        )}
       </div>
       {batch.error && <div className="jp-jobext-error">{batch.error}</div>}
       <div className="jp-jobext-buttons">
@@ -55,11 +55,7 @@ function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
             disabled={!allowed(ctx.model.actions, 'batch', d, batch.status)}
             onClick={async () => {
               try {
-                ctx.model.applyEvent({
-                  id: '',
-                  event: 'batch',
-                  data: JSON.stringify(await ctx.api.batchDirective(batch.id, d))
-                });
+                ctx.model.applyBatch(await ctx.api.batchDirective(batch.id, d));
               } catch (e) {
                 Notification.error(`${d} batch ${batch.id}: ${errorMessage(e)}`, {
                   autoClose: 8000
