@@ -314,6 +314,8 @@ class JobExtApp(ExtensionApp):
             cluster_factory=cluster_factory(self.dask_cluster_factory),
             max_log_bytes=self.max_log_bytes or None,
             slot_resource=self.dask_slot_resource,
+            db=self.db,
+            heartbeat_s=self.heartbeat_s,
         )
 
     def _default_worker_name(self) -> str | None:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session, create_engine
 
 #: Version of the schema this jobext writes; see ``jobext/db/migrations/versions``.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 
 def make_engine(db_url: str, *, busy_timeout_ms: int = 30_000) -> Engine:

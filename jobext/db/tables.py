@@ -54,6 +54,7 @@ class Run(SQLModel, table=True):
         Index("ix_jobext_run_status_id", "status", "id"),
         Index("ix_jobext_run_created_at", "created_at"),
         Index("ix_jobext_run_worker_status", "worker", "status"),
+        Index("ix_jobext_run_server_status", "server", "status"),
         # An id names one run for ever, also after the newest run is removed.
         {"sqlite_autoincrement": True},
     )
@@ -88,7 +89,12 @@ class Run(SQLModel, table=True):
     #: The batch's sub-job (0-based) and its iteration (1-based) this run is.
     sub_job: int | None = None
     iteration: int | None = None
+    #: Where it executes: a server's worker id, or the Dask worker's once its relay was granted
+    #: there (while queued: the worker a batch pinned it to).
     worker: str | None = Field(default=None, max_length=255)
+    #: The Jupyter server (its worker id) that claimed it and owns its process, which it runs or
+    #: relays; its runs in progress are settled when it is gone.
+    server: str | None = Field(default=None, max_length=255)
     #: A retry waits in ``queued`` until then (its backoff).
     not_before: dt.datetime | None = None
     result_file: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

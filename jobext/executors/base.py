@@ -94,7 +94,8 @@ class RunSpec:
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: ``{batch_id, sub_job, iteration}`` of a batch's run (``jobext.batch_info()``).
     batch: dict[str, Any] | None = None
-    #: The worker the run must execute on (a batch pinned to a worker); None: any.
+    #: The worker (its id) the run must execute on, when a batch pinned it to a worker other
+    #: than this server (a Dask worker); None: any.
     worker: str | None = None
 
     def payload(self) -> dict[str, Any]:
@@ -166,6 +167,16 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     async def wait_all(self, timeout: float) -> None:
         """Wait until every process has ended and been reported, or ``timeout`` passes."""
+
+    def open(self) -> None:
+        """The server started: begin what the executor keeps up besides runs (the Dask one
+        connects and registers the cluster's workers). Returns at once."""
+        return None
+
+    def placeable_workers(self) -> set[str]:
+        """Ids of workers other than this server that this executor may place runs on now (a
+        run pinned to one of them is this server's to claim); none for the local executor."""
+        return set()
 
     @abc.abstractmethod
     async def close(self) -> None:

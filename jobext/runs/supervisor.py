@@ -100,6 +100,7 @@ class Supervisor:
         """Register this server's worker, settle what dead workers left, and start the loops."""
         await self.registry.register()
         await self.registry.settle_dead_workers()
+        self.executor.open()
         self.hub.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._heartbeat_loop()))
@@ -205,13 +206,15 @@ class Supervisor:
         """
         if not accepts_runs(session, self.server_id):
             return []
+        # A run pinned to a worker (a batch's ``worker``) waits for that one: this server, or a
+        # worker its executor places runs on (a Dask worker, which is not draining).
+        pinned = self.executor.placeable_workers()
         candidates = session.exec(
             select(Run)
             .where(
                 Run.status == RunStatus.QUEUED.value,
                 or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
-                # A run pinned to a worker (a batch's ``worker``) waits for that one.
-                or_(Run.worker.is_(None), Run.worker == self.server_id),
+                or_(Run.worker.is_(None), Run.worker.in_([self.server_id, *pinned])),
             )
             .order_by(Run.id)
             .limit(slots * 4 + 20)
@@ -246,12 +249,18 @@ class Supervisor:
             own = run.batch_id is None
             if job is None or (own and active.get(run.job, 0) >= job.max_concurrent):
                 continue
+            if run.worker in pinned and not accepts_runs(session, run.worker):
+                continue
+            # Pinned to another worker: it stays that run's worker; else this server's, until
+            # a remote executor's claim names where the run executes.
+            worker = run.worker if run.worker in pinned else self.server_id
             claimed = session.execute(
                 update(Run)
                 .where(Run.id == run.id, Run.status == RunStatus.QUEUED.value)
                 .values(
                     status=RunStatus.RUNNING.value,
-                    worker=self.server_id,
+                    worker=worker,
+                    server=self.server_id,
                     started_at=now,
                     updated_at=now,
                 )
@@ -259,7 +268,8 @@ class Supervisor:
             ).first()
             if claimed is not None:
                 active[run.job] = active.get(run.job, 0) + own
-                run.status, run.worker = RunStatus.RUNNING.value, self.server_id
+                run.status, run.worker = RunStatus.RUNNING.value, worker
+                run.server = self.server_id
                 run.started_at = run.updated_at = now
                 chosen.append((run, job))
         return chosen
@@ -293,6 +303,7 @@ class Supervisor:
                     if run.batch_id is not None
                     else None
                 ),
+                worker=run.worker if run.worker != self.server_id else None,
             )
             await self.executor.start(spec, self)
         except Exception as exc:
@@ -333,24 +344,30 @@ class Supervisor:
     # ------------------------------------------------------------------ executor events
 
     async def claim_attempt(self, run_id: int, worker: str) -> bool:
-        """Claim in the database the attempt of ``run_id`` that ``worker`` (a Dask worker) is
-        about to start: granted only while the run is running and this server owns it, so an
-        attempt Dask makes again after this server was replaced never starts a second process."""
+        """Claim in the database the attempt of ``run_id`` that ``worker`` (a Dask worker's id)
+        is about to start, and make it the run's ``worker``: granted only while the run is
+        running, this server owns it, and the worker takes runs (not draining, not offline), so
+        an attempt Dask makes again after this server was replaced never starts a second
+        process, and a drained worker starts nothing."""
         if run_id not in self.live:
             return False
-        claimed = await self.db.run(
-            lambda s: s.execute(
+
+        def claim(session: Session) -> bool:
+            if not accepts_runs(session, worker):
+                return False
+            claimed = session.execute(
                 update(Run)
                 .where(
                     Run.id == run_id,
                     Run.status == RunStatus.RUNNING.value,
-                    Run.worker == self.server_id,
+                    Run.server == self.server_id,
                 )
-                .values(updated_at=utcnow())
+                .values(worker=worker, updated_at=utcnow())
                 .returning(Run.id)
             ).first()
-        )
-        return claimed is not None
+            return claimed is not None
+
+        return await self.db.run(claim)
 
     def on_logs(self, run_id: int, lines: list[LogLine]) -> None:
         self.hub.emit_logs(run_id, lines, None)
@@ -550,7 +567,7 @@ class Supervisor:
         rows = await self.db.read(
             lambda s: s.exec(
                 select(Run).where(
-                    Run.worker == self.server_id,
+                    Run.server == self.server_id,
                     # Not queued: a queued run pinned here (a batch's worker) is not claimed yet.
                     Run.status.in_([st.value for st in ACTIVE]),
                     Run.updated_at < cutoff,

@@ -23,11 +23,19 @@ knows such a worker makes its row and keeps it alive with these functions::
     await heartbeat_worker(db, worker_id, stats=..., slots=...)  # every heartbeat_s
     await sign_off_worker(db, worker_id)                     # it left: ``offline`` at once
 
-and asks, inside the transaction that gives the worker a run, :func:`accepts_runs` (not
-draining, not offline; PostgreSQL row-locks it so that a drain waits for the claim). Give such
-a worker no ``pid``: it is judged by its heartbeat alone, so ``offline_after_s`` after its last
-heartbeat it is ``offline`` and the runs whose ``worker`` it is are settled by any server.
-``drain`` and ``resume`` (:mod:`jobext.workers.manager`) act on every kind alike.
+or, when several servers know the same worker (a Dask cluster shared by the servers of one
+database), each calls :func:`upsert_worker` with an id they all derive from the worker itself:
+one row, made by the first, kept alive by all. Inside the transaction that gives the worker a
+run, ask :func:`accepts_runs` (not draining, not offline; PostgreSQL row-locks it so that a
+drain waits for the claim). Give such a worker no ``pid``: it is judged by its heartbeat alone,
+so ``offline_after_s`` after its last heartbeat it is ``offline``. ``drain`` and ``resume``
+(:mod:`jobext.workers.manager`) act on every kind alike.
+
+**Settling runs: one rule.** A run belongs to its ``server`` (the Jupyter server that claimed
+it; its ``worker`` is where it executes, the same server or a Dask worker). The registry settles
+the runs in progress of servers that are gone, wherever the runs execute; the runs of a Dask
+worker that is gone are ended by the executor of their server, which is alive (it notices
+first, and knows how far their events went), never here.
 """
 
 from __future__ import annotations
@@ -40,7 +48,8 @@ import os
 import uuid as uuid_mod
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from jobext.db.engine import Database
@@ -55,6 +64,8 @@ from jobext.workers.host import Host, HostSampler
 log = logging.getLogger(__name__)
 
 _ACTIVE = sorted(s.value for s in ACTIVE)
+#: Whose a run is: its server (runs from before servers were recorded: their worker).
+_run_owner = func.coalesce(col(Run.server), col(Run.worker))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +106,46 @@ async def register_worker(
     worker_id: str | None = None,
 ) -> str:
     """Make the row of a new worker (``ready``); return its id (a new UUID unless given)."""
+    row = _row(spec, worker_id or str(uuid_mod.uuid4()), stats)
+    await db.run(lambda s: s.add(row))
+    return row.id
+
+
+def _upsert(
+    session: Session, spec: WorkerSpec, worker_id: str, stats: dict[str, Any] | None
+) -> bool:
+    row = session.get(Worker, worker_id)
+    if row is None:
+        session.add(_row(spec, worker_id, stats))
+        session.flush()
+        return True
     now = utcnow()
-    row = Worker(
-        id=worker_id or str(uuid_mod.uuid4()),
+    values: dict[str, Any] = {"last_seen": now, "slots": spec.slots, "name": spec.name[:255]}
+    if stats is not None:
+        values["stats"] = stats
+    if row.offline_at is not None:
+        values.update(offline_at=None, updated_at=now)
+    session.execute(update(Worker).where(col(Worker.id) == worker_id).values(**values))
+    return False
+
+
+async def upsert_worker(
+    db: Database, spec: WorkerSpec, worker_id: str, *, stats: dict[str, Any] | None = None
+) -> bool:
+    """Make the row of worker ``worker_id`` (``ready``), or heartbeat it when it exists (with
+    ``stats`` and ``spec.slots``; an offline one is live again, as ready or draining as it was
+    left). For a worker that several servers know by the same id; True when this call made it."""
+    try:
+        return await db.run(functools.partial(_upsert, spec=spec, worker_id=worker_id, stats=stats))
+    except IntegrityError:
+        # Another server made it meanwhile: heartbeat it.
+        return await db.run(functools.partial(_upsert, spec=spec, worker_id=worker_id, stats=stats))
+
+
+def _row(spec: WorkerSpec, worker_id: str, stats: dict[str, Any] | None) -> Worker:
+    now = utcnow()
+    return Worker(
+        id=worker_id,
         name=spec.name[:255],
         kind=spec.kind.value,
         host=spec.host.name[:255],
@@ -113,8 +161,6 @@ async def register_worker(
         cpu_cores=spec.host.cpu_cores,
         stats=stats,
     )
-    await db.run(lambda s: s.add(row))
-    return row.id
 
 
 def _beat(
@@ -297,13 +343,13 @@ class WorkerRegistry:
         return marked
 
     def _gone_owners(self, session: Session) -> dict[str, str]:
-        """Workers (not this one) that hold runs in progress but are offline or unknown, each
+        """Servers (not this one) that own runs in progress but are offline or unknown, each
         with the words that name it in the runs' error."""
         owners = [
             w
-            for w in session.exec(
-                select(Run.worker).where(col(Run.status).in_(_ACTIVE)).distinct()
-            ).all()
+            for w in session.execute(
+                select(_run_owner).where(col(Run.status).in_(_ACTIVE)).distinct()
+            ).scalars()
             if w and w != self.worker_id
         ]
         if not owners:
@@ -335,7 +381,7 @@ class WorkerRegistry:
         for worker, who in sorted(gone.items()):
             runs = await self.db.read(
                 lambda s, w=worker: s.exec(
-                    select(Run).where(Run.worker == w, col(Run.status).in_(_ACTIVE))
+                    select(Run).where(_run_owner == w, col(Run.status).in_(_ACTIVE))
                 ).all()
             )
             for run in runs:
@@ -350,7 +396,9 @@ class WorkerRegistry:
         stopped when a stop was under way; kill what it left on this machine. Returns 1 when
         this call settled it."""
         assert run.id is not None
-        if self.is_local(run.worker):
+        if self.is_local(run.worker) or (run.server or run.worker) != run.worker:
+            # Its process is here, or on a Dask worker (this executor's sweep reaches it there
+            # when it is the Dask executor; the local one finds nothing).
             self.executor.kill_leftovers(run.uuid)
         self.runs.note(run.id, reason, "ERROR")
         target = RunStatus.STOPPED if run.state is RunStatus.STOPPING else RunStatus.FAILED

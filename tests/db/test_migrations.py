@@ -398,3 +398,32 @@ def test_servers_become_workers_and_runs_keep_their_worker(fresh_url: str) -> No
         run = session.exec(select(Run).where(Run.uuid == "u-2")).one()
         assert run.worker == "host@ab-1:42:abcdef12"
         assert session.exec(select(Worker)).all() == []
+
+
+def test_runs_in_progress_get_their_worker_as_their_server(fresh_url: str) -> None:
+    """0009 adds ``jobext_run.server``: runs in progress get their ``worker`` (until then the
+    server that claimed them), so the server that owns them is still judged; ended runs none."""
+    from jobext.db.migrations import upgrade
+
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0008")
+        now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+        with engine.begin() as conn:
+            for uuid, status in (("u-run", "running"), ("u-done", "succeeded")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO jobext_run (uuid, job, kind, status, trigger, created_at,"
+                        " updated_at, attempt, worker) VALUES (:uuid, 'old', 'python', :status,"
+                        " 'manual', :now, :now, 1, 'w-1')"
+                    ),
+                    {"uuid": uuid, "status": status, "now": now},
+                )
+        upgrade(engine, "head")
+    finally:
+        engine.dispose()
+    with opened(fresh_url) as store, store.reading() as session:
+        running = session.exec(select(Run).where(Run.uuid == "u-run")).one()
+        done = session.exec(select(Run).where(Run.uuid == "u-done")).one()
+        assert (running.worker, running.server) == ("w-1", "w-1")
+        assert (done.worker, done.server) == ("w-1", None)

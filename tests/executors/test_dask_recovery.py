@@ -58,6 +58,14 @@ async def test_a_worker_killed_mid_run_fails_the_run_by_its_rules_and_leaves_not
 
     failed = await api.wait(run["id"], timeout=60)
     assert failed["status"] == "failed" and "Dask worker" in failed["error"], failed
+    # The killed worker's row is offline (its nanny's new worker is another one).
+    killed = (await api.get(f"workers/{failed['worker']}")).json()
+    assert killed["kind"] == "dask", killed
+
+    async def offline() -> bool:
+        return (await api.get(f"workers/{failed['worker']}")).json()["status"] == "offline"
+
+    await eventually_async(offline, message="the killed Dask worker to turn offline")
     wait_gone("the killed worker's job processes", procs, [])
 
     # Its job allows one retry: a new run, which runs on the cluster again.

@@ -157,3 +157,73 @@ async def test_a_schedule_and_a_batch_run_on_the_cluster(api: Api) -> None:
     assert ended["status"] == "completed", ended
     runs = (await api.get("runs", params={"batch": batch["id"]})).json()["items"]
     assert len(runs) == 6 and all(r["status"] == "succeeded" for r in runs)
+
+
+async def dask_workers(api: Api) -> dict[str, dict[str, Any]]:
+    """The cluster's two workers as GET /workers lists them, by name, once both are there."""
+
+    async def listed() -> dict[str, dict[str, Any]] | None:
+        items = (await api.get("workers", params={"kind": "dask"})).json()["items"]
+        ready = {w["name"]: w for w in items if w["status"] == "ready"}
+        return ready if len(ready) == 2 else None
+
+    return await eventually_async(listed, timeout=30, message="the two Dask workers listed")
+
+
+async def test_dask_workers_are_workers_and_name_the_runs_they_execute(api: Api) -> None:
+    workers = await dask_workers(api)
+    assert sorted(workers) == ["w0", "w1"]
+    for worker in workers.values():
+        assert worker["kind"] == "dask" and worker["slots"] == 2, worker
+        assert worker["stats"]["memory"]["physical"]["total"] > 0, worker
+        assert worker["stats"]["cpu"]["process"]["time_s"] > 0, worker
+        assert worker["cpu_cores"] and worker["os_name"], worker
+    assert (await api.get("workers", params={"kind": "local"})).json()["total"] == 1
+
+    await api.job("hi", "jobs_lib:hello")
+    run = await api.wait((await api.run("hi"))["id"], timeout=60)
+    assert run["status"] == "succeeded", run
+    ids = {w["id"] for w in workers.values()}
+    assert run["worker"] in ids, run
+    found = (await api.get("runs", params={"worker": run["worker"]})).json()["items"]
+    assert [r["id"] for r in found] == [run["id"]]
+    worker = (await api.get(f"workers/{run['worker']}")).json()
+    assert worker["totals"]["succeeded"] == 1 and worker["runs"] == [], worker
+
+
+async def test_a_drained_dask_worker_takes_no_new_runs_and_finishes_its_own(api: Api) -> None:
+    workers = await dask_workers(api)
+    await api.job("nap", "jobs_lib:sleep_no_checkpoint", max_concurrent=4)
+    first = await api.run("nap", {"seconds": 3})
+    await api.wait_log(first["id"], "sleeping", timeout=60)
+    drained = (await api.get(f"runs/{first['id']}")).json()["worker"]
+    other = next(w["id"] for w in workers.values() if w["id"] != drained)
+    held = (await api.get(f"workers/{drained}")).json()
+    assert held["running"] == 1 and held["runs"] == [first["id"]], held
+    assert (await api.post(f"workers/{drained}/drain")).json()["status"] == "draining"
+    try:
+        later = [await api.run("nap", {"seconds": 0}) for _ in range(3)]
+        ended = [await api.wait(r["id"], timeout=60) for r in later]
+        assert all(r["status"] == "succeeded" and r["worker"] == other for r in ended), ended
+        done = await api.wait(first["id"], timeout=60)
+        assert done["status"] == "succeeded" and done["worker"] == drained, done
+    finally:
+        await api.post(f"workers/{drained}/resume")
+
+
+async def test_a_batch_pinned_to_a_dask_worker_runs_only_there(api: Api) -> None:
+    workers = await dask_workers(api)
+    pinned = workers["w1"]["id"]
+    await api.job("pin", "jobs_lib:hello", max_concurrent=4)
+    reply = await api.post("jobs/pin/batches", {"concurrent": 3, "iterations": 2, "worker": pinned})
+    assert reply.code == 201, reply
+    batch = reply.json()
+
+    async def completed() -> dict[str, Any] | None:
+        got = (await api.get(f"batches/{batch['id']}")).json()
+        return got if got["status"] in ("completed", "failed", "invalid") else None
+
+    ended = await eventually_async(completed, timeout=120, message="the pinned batch to end")
+    assert ended["status"] == "completed", ended
+    runs = (await api.get("runs", params={"batch": batch["id"]})).json()["items"]
+    assert len(runs) == 6 and {r["worker"] for r in runs} == {pinned}, runs

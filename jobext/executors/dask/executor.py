@@ -14,6 +14,14 @@ lost on the way, the last ones included, are fetched), and notices workers that 
 cluster: their runs end as failed ("the Dask worker ... is gone"), and the supervisor retries
 them by their job's rules.
 
+**Workers.** Given the database, the executor keeps the cluster's workers as jobext's workers
+(:class:`~jobext.executors.dask.fleet.DaskFleet`): the watch loop polls the scheduler's list
+every ``poll_s`` from the server's start, registers the workers that joined, heartbeats them,
+signs off those that left. A run is placed only on workers that take runs (not draining), or on
+the one a batch pinned it to; while none does, it waits here. The claim names the Dask worker's
+id, which becomes the run's ``worker``; a claim refused because the worker was drained
+meanwhile sends the run to another worker (a new task, key ``jobext-<uuid>-<n>``).
+
 When a run's process ends, its result files are copied from the worker in chunks of
 ``chunk_bytes`` (``read_chunk``, written off the event loop) into the run's result directory on
 this server before the exit is reported; then the worker forgets the run (``release``).
@@ -31,8 +39,10 @@ from typing import Any, Protocol
 
 from distributed import Client
 
+from jobext.db.engine import Database
 from jobext.executors.base import Executor, ExecutorEvents, Outcome, RunSpec
 from jobext.executors.dask import relay as remote
+from jobext.executors.dask.fleet import DaskFleet
 from jobext.executors.dask.results import copy_result
 
 log = logging.getLogger(__name__)
@@ -43,7 +53,8 @@ CHUNK_BYTES = 4 * 1024 * 1024
 class AttemptClaims(Protocol):
     """What the relay's claim needs from the supervisor: the database's word."""
 
-    async def claim_attempt(self, run_id: int, worker: str) -> bool: ...
+    async def claim_attempt(self, run_id: int, worker: str) -> bool:
+        """``worker``: the Dask worker's id (its address when the executor has no database)."""
 
 
 class _Remote:
@@ -53,6 +64,7 @@ class _Remote:
         self.spec = spec
         self.events = events
         self.future: Any = None
+        self.payload: dict[str, Any] = {}
         #: The address of the worker whose attempt was granted (None until then).
         self.worker: str | None = None
         self.claiming = False
@@ -65,6 +77,10 @@ class _Remote:
         self.done = asyncio.Event()
         #: Commands sent before the attempt was granted, applied once it is.
         self.pending: list[str] = []
+        #: Relay tasks submitted so far (one, unless a drained worker sent it elsewhere).
+        self.attempts = 0
+        #: No worker takes it now: submitted once one does.
+        self.waiting = False
 
 
 class DaskExecutor(Executor):
@@ -85,6 +101,8 @@ class DaskExecutor(Executor):
         poll_s: float = 1.0,
         chunk_bytes: int = CHUNK_BYTES,
         claim_timeout_s: float = 120.0,
+        db: Database | None = None,
+        heartbeat_s: float = 5.0,
     ):
         if not address and cluster_factory is None:
             raise ValueError("the Dask executor needs a scheduler address or a cluster factory")
@@ -106,6 +124,13 @@ class DaskExecutor(Executor):
         self._comm: Any = None
         self._workers: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
+        #: The cluster's workers as rows of ``jobext_worker`` (with a database only).
+        self.fleet = (
+            DaskFleet(db, slot_resource=slot_resource, heartbeat_s=heartbeat_s)
+            if db is not None
+            else None
+        )
+        self._identity: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ the client
 
@@ -135,7 +160,18 @@ class DaskExecutor(Executor):
             self._subscribe(client)
             self.client = client
             self._watch = asyncio.get_running_loop().create_task(self._watch_loop())
+            if self.fleet is not None:
+                await self.fleet.sync(client, await self._read_identity(client))
         return client
+
+    def open(self) -> None:
+        """Connect to the scheduler now (not at the first run), so that its workers are listed
+        from the start; a cluster the factory makes is still made at the first run."""
+        if self.address and self.fleet is not None:
+            self._spawn(self.connect())
+
+    def placeable_workers(self) -> set[str]:
+        return self.fleet.open_ids() if self.fleet is not None else set()
 
     def _subscribe(self, client: Any) -> None:
         self._comm = client.scheduler_comm
@@ -143,15 +179,19 @@ class DaskExecutor(Executor):
 
     async def workers(self) -> dict[str, dict[str, Any]]:
         """The scheduler's workers: address → identity (name, resources, metrics, ...)."""
-        client = await self.connect()
-        identity = await client.scheduler.identity(n_workers=-1)
-        self._workers = dict(identity.get("workers", {}))
+        await self._read_identity(await self.connect())
         return self._workers
+
+    async def _read_identity(self, client: Any) -> dict[str, Any]:
+        identity: dict[str, Any] = await client.scheduler.identity(n_workers=-1)
+        self._identity = identity
+        self._workers = dict(identity.get("workers", {}))
+        return identity
 
     # ------------------------------------------------------------------ the interface
 
     async def start(self, spec: RunSpec, events: ExecutorEvents) -> int | None:
-        client = await self.connect()
+        await self.connect()
         payload = spec.payload()
         payload["cwd"] = spec.cwd
         if spec.kind == "notebook" and spec.options.get("path"):
@@ -163,26 +203,52 @@ class DaskExecutor(Executor):
             payload["options"] = options
         if not self._workers:
             await self.workers()
+        run = _Remote(spec, events)
+        run.payload = payload
+        self._runs[spec.run_id] = run
+        self._by_uuid[spec.uuid] = run
+        await self._submit(run)
+        self._wake_watch.set()
+        return None
+
+    async def _submit(self, run: _Remote) -> None:
+        """Submit the run's relay task to the workers that take runs (the one it is pinned
+        to); while none does, it waits (the watch submits it)."""
+        spec = run.spec
+        workers: list[str] | None = [spec.worker] if spec.worker else None
+        if self.fleet is not None:
+            closed = await self.fleet.read_closed()
+            if spec.worker:
+                address = self.fleet.address_of(spec.worker)
+                if address is None:
+                    error = f"its Dask worker {spec.worker} is not in the cluster"
+                    self._end(run, Outcome(None, {"t": "end", "status": "failed", "error": error}))
+                    return
+                workers = [address] if spec.worker not in closed else []
+            else:
+                # Unrestricted while every worker takes runs: workers that join may take it.
+                workers = self.fleet.open_addresses() if closed else None
+            if workers == []:
+                run.waiting = True
+                return
         declared = any(
             self.slot_resource in (w.get("resources") or {}) for w in self._workers.values()
         )
-        run = _Remote(spec, events)
-        self._runs[spec.run_id] = run
-        self._by_uuid[spec.uuid] = run
-        run.future = client.submit(
+        run.waiting = False
+        run.attempts += 1
+        key = f"jobext-{spec.uuid}" + (f"-{run.attempts}" if run.attempts > 1 else "")
+        run.future = self.client.submit(
             remote.relay,
-            payload,
+            run.payload,
             self.topic,
             self.settings,
-            key=f"jobext-{spec.uuid}",
+            key=key,
             pure=False,
             resources={self.slot_resource: 1} if declared else None,
-            workers=[spec.worker] if spec.worker else None,
+            workers=workers,
             allow_other_workers=False,
         )
-        self._spawn(self._follow_task(run))
-        self._wake_watch.set()
-        return None
+        self._spawn(self._follow_task(run, run.future))
 
     def pause(self, run_id: int) -> None:
         self._steer(run_id, "pause")
@@ -278,9 +344,17 @@ class DaskExecutor(Executor):
 
     async def _claim(self, run: _Remote, worker: str) -> None:
         claims = getattr(run.events, "claim_attempt", None)
-        granted = True if claims is None else await claims(run.spec.run_id, worker)
+        worker_id = await self._worker_id(worker)
+        granted = True if claims is None else await claims(run.spec.run_id, worker_id)
         if run.done.is_set():
             granted = False
+        if not granted and self.fleet is not None and worker_id in await self.fleet.read_closed():
+            # Drained (or gone) since the task was submitted: another worker starts it.
+            run.claiming = False
+            await self._answer(worker, run.spec.uuid, "refuse", "the worker takes no new runs")
+            if not run.done.is_set():
+                await self._submit(run)
+            return
         if granted:
             run.worker = worker
             run.claiming = False
@@ -294,6 +368,15 @@ class DaskExecutor(Executor):
         if run.worker is None:
             end = {"t": "end", "status": "failed", "error": "the run was not started"}
             self._end(run, Outcome(None, end))
+
+    async def _worker_id(self, address: str) -> str:
+        """The id of the Dask worker at ``address`` (registered now if it was not yet); its
+        address when there is no database."""
+        if self.fleet is None:
+            return address
+        if self.fleet.id_of(address) is None:
+            await self.fleet.sync(self.client, await self._read_identity(self.client))
+        return self.fleet.id_of(address) or address
 
     async def _answer(
         self, worker: str, uuid: str, command: str, argument: str | None = None
@@ -392,20 +475,21 @@ class DaskExecutor(Executor):
         self._by_uuid.pop(run.spec.uuid, None)
         run.events.on_exit(run.spec.run_id, outcome)
 
-    async def _follow_task(self, run: _Remote) -> None:
-        """Await the relay task: a refused or failed attempt of a run never granted ends it.
+    async def _follow_task(self, run: _Remote, future: Any) -> None:
+        """Await the relay task: a refused or failed attempt of a run never granted ends it
+        (unless the run was sent elsewhere meanwhile: a task of its own follows that).
 
         Once an attempt was granted, the run's end comes from its events or the watch: the task
         may be cancelled meanwhile (the client reconnected) while the process goes on."""
         from distributed.client import FutureCancelledError
 
         try:
-            result = await run.future
+            result = await future
         except FutureCancelledError:
             result = {"cancelled": True}
         except Exception as exc:
             result = {"refused": f"the Dask cluster could not run it: {type(exc).__name__}: {exc}"}
-        if run.done.is_set() or run.worker is not None or run.claiming:
+        if run.done.is_set() or run.worker is not None or run.claiming or run.future is not future:
             return
         if result.get("cancelled"):
             if self.client is not None and self.client.status == "running":
@@ -431,7 +515,7 @@ class DaskExecutor(Executor):
 
     async def _watch_loop(self) -> None:
         while True:
-            if not self._runs:
+            if not self._runs and self.fleet is None:
                 self._wake_watch.clear()
                 await self._wake_watch.wait()
             await asyncio.sleep(self.poll_s)
@@ -448,6 +532,10 @@ class DaskExecutor(Executor):
             # Reconnected: topics are not re-subscribed by distributed itself.
             self._subscribe(client)
         workers = await self.workers()
+        if self.fleet is not None:
+            await self.fleet.sync(client, self._identity)
+            for waiting in [r for r in self._runs.values() if r.waiting]:
+                await self._submit(waiting)
         by_worker: dict[str, list[_Remote]] = {}
         for run in list(self._runs.values()):
             if run.worker is None:

@@ -18,14 +18,16 @@ names and sizes of the result files left in the run's result directory.
 
 The server steers the process with ``Client.run`` on this worker: :func:`control` (grant, refuse,
 pause, resume, stop, kill, retarget), :func:`status`, :func:`replay`, :func:`read_chunk` (result
-files, in chunks) and :func:`release` (forget the run and delete its files). Nothing here touches
-the database.
+files, in chunks) and :func:`release` (forget the run and delete its files); :func:`describe`
+gives the worker's host and its stats (psutil, sampled off the worker's loop) for its row in
+``GET /workers``. Nothing here touches the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -39,6 +41,7 @@ from distributed import WorkerPlugin, get_worker
 
 from jobext.executors.base import LogLine, Outcome, RunSpec
 from jobext.executors.local import LocalExecutor, kill_run_processes
+from jobext.workers.host import Host, HostSampler
 
 PLUGIN = "jobext"
 FLUSH_S = 0.05
@@ -140,6 +143,8 @@ class RelayPlugin(WorkerPlugin):
         self.worker: Any = None
         self.root = Path()
         self._ids = 0
+        self.sampler: HostSampler | None = None
+        self.host: Host | None = None
 
     def setup(self, worker: Any) -> None:
         self.worker = worker
@@ -333,3 +338,17 @@ def release(uuid: str, dask_worker: Any = None) -> bool:
 async def kill_leftovers(uuid: str) -> int:
     """SIGKILL every process on this worker's host that carries run ``uuid``."""
     return await asyncio.to_thread(kill_run_processes, uuid)
+
+
+async def describe(dask_worker: Any = None) -> dict[str, Any]:
+    """This worker's host (``Host`` fields) and its stats now (``HostSampler``: the machine,
+    and the worker's process tree with its runs' processes)."""
+    plugin = _plugin(dask_worker)
+
+    def sample() -> dict[str, Any]:
+        if plugin.sampler is None or plugin.host is None:
+            plugin.host = Host.this()
+            plugin.sampler = HostSampler()
+        return {"host": dataclasses.asdict(plugin.host), "stats": plugin.sampler.sample()}
+
+    return await asyncio.to_thread(sample)
