@@ -92,7 +92,7 @@ async def test_the_server_uses_postgres(jobext_app, api, pg_database):
     ):
         assert conn.execute("SELECT 1").fetchone() == (1,)
         tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables").fetchall()}
-    assert {"jobext_job", "jobext_run", "jobext_run_event", "jobext_server"} <= tables
+    assert {"jobext_job", "jobext_run", "jobext_run_event", "jobext_worker"} <= tables
     await api.job("noop", "jobs_lib:noop")
     run = await finish(api, "noop")
     assert run["status"] == "succeeded"
