@@ -12,10 +12,14 @@
 /** action -> the statuses it may be applied in. */
 export type ActionMap = { [action: string]: string[] };
 
-/** The table of every resource that has one (`run`, `batch`). */
+/** The resources that have an actions table. */
+export type ActionKind = 'run' | 'batch' | 'worker';
+
+/** The table of every resource that has one. */
 export interface IActionsTable {
   run: ActionMap;
   batch: ActionMap;
+  worker: ActionMap;
   /** Where the table came from: the server, or the fallback below. */
   source: 'server' | 'fallback';
 }
@@ -52,6 +56,11 @@ export const FALLBACK_ACTIONS: IActionsTable = {
     stop: ['starting', 're-starting', 'running', 'pausing', 'paused'],
     pause: ['starting', 'running'],
     unpause: ['pausing', 'paused']
+  },
+  worker: {
+    // WORKER_ACTIONS: JobStreamer's block / unblock; an offline worker takes neither.
+    drain: ['ready'],
+    resume: ['draining']
   },
   source: 'fallback'
 };
@@ -95,12 +104,14 @@ export function actionsFromOpenAPI(doc: unknown): IActionsTable {
   const table = raw as { [key: string]: unknown };
   const run = actionMap(table.run);
   const batch = actionMap(table.batch);
-  if (!run && !batch) {
+  const worker = actionMap(table.worker);
+  if (!run && !batch && !worker) {
     return FALLBACK_ACTIONS;
   }
   return {
     run: run ?? FALLBACK_ACTIONS.run,
     batch: batch ?? FALLBACK_ACTIONS.batch,
+    worker: worker ?? FALLBACK_ACTIONS.worker,
     source: 'server'
   };
 }
@@ -108,7 +119,7 @@ export function actionsFromOpenAPI(doc: unknown): IActionsTable {
 /** True when `action` may be applied to an object of `kind` that is in `status`. */
 export function allowed(
   table: IActionsTable,
-  kind: 'run' | 'batch',
+  kind: ActionKind,
   action: string,
   status: string
 ): boolean {
@@ -116,10 +127,6 @@ export function allowed(
 }
 
 /** The actions that `status` allows, in the table's order. */
-export function allowedActions(
-  table: IActionsTable,
-  kind: 'run' | 'batch',
-  status: string
-): string[] {
+export function allowedActions(table: IActionsTable, kind: ActionKind, status: string): string[] {
   return Object.keys(table[kind]).filter(action => table[kind][action].includes(status));
 }

@@ -1,4 +1,5 @@
-/** How times, durations, sizes and CSV text are shown. Pure functions, unit tested. */
+/** How times, durations, sizes, counts and CSV text are shown. Pure functions, unit tested. */
+import { IHostStats } from './types';
 
 /** `1.2 s`, `3 min 5 s`, `2 h 4 min`; '' for null. */
 export function formatDuration(seconds: number | null | undefined): string {
@@ -187,4 +188,25 @@ export function orderedCounts(counts: { [status: string]: number }): Array<[stri
   return Object.entries(counts)
     .filter(([, n]) => n > 0)
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** What a worker's host stats show: CPU busy (the system's, and the worker's own processes')
+ * as shares of all cores, physical memory in use; null where the stats say nothing. */
+export function hostMeters(stats: IHostStats | null | undefined): {
+  cpu: number | null;
+  cpuOwn: number | null;
+  memoryUsed: number | null;
+  memoryTotal: number | null;
+} {
+  const share = (value: unknown) =>
+    typeof value === 'number' && isFinite(value) ? Math.max(0, Math.min(1, value)) : null;
+  const physical = stats?.memory?.physical;
+  const total = typeof physical?.total === 'number' && physical.total > 0 ? physical.total : null;
+  const free = typeof physical?.free === 'number' ? physical.free : null;
+  return {
+    cpu: share(stats?.cpu?.system?.load),
+    cpuOwn: share(stats?.cpu?.process?.load),
+    memoryUsed: total !== null && free !== null ? Math.max(0, total - free) : null,
+    memoryTotal: total
+  };
 }

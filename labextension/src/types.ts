@@ -213,18 +213,43 @@ export interface IBatchDetail extends IBatch {
   sub_jobs_total?: number;
 }
 
+/** A host at a worker's last heartbeat (psutil): bytes; loads are shares of all cores. */
+export interface IHostStats {
+  memory?: {
+    physical?: { free?: number; total?: number };
+    swap?: { free?: number; total?: number };
+  };
+  cpu?: {
+    process?: { load?: number; time_s?: number };
+    system?: { load?: number; load_average?: number | null };
+  };
+}
+
+export type WorkerStatus = 'ready' | 'draining' | 'offline';
+
+/** Where runs execute: a server's local executor or a Dask worker (`GET /workers`). */
 export interface IWorker {
   id: string;
-  status: string;
-  slots?: number | null;
-  running?: number | null;
-  host?: string | null;
-  os?: string | null;
-  cpu_percent?: number | null;
-  memory_percent?: number | null;
-  memory_used?: number | null;
-  memory_total?: number | null;
-  [key: string]: JSONValue | undefined;
+  name: string;
+  kind: 'local' | 'dask' | string;
+  host: string;
+  pid: number | null;
+  status: WorkerStatus | string;
+  started_at: string;
+  /** Its last heartbeat. */
+  last_seen: string;
+  offline_at: string | null;
+  /** Runs it executes at once. */
+  slots: number;
+  /** Runs it holds now (`runs` are their ids). */
+  running: number;
+  runs: number[];
+  os_name: string;
+  os_version: string;
+  cpu_arch: string;
+  cpu_cores: number | null;
+  stats: IHostStats | null;
+  totals: { succeeded: number; failed: number };
 }
 
 /** `GET /stats`. */

@@ -49,6 +49,21 @@ describe('the actions table', () => {
     expect(allowed(table, 'run', 'stop', 'running')).toBe(true);
   });
 
+  it("reads the workers' table (drain, resume) as the server publishes it", () => {
+    const table = actionsFromOpenAPI({
+      'x-jobext-actions': {
+        worker: {
+          drain: { ready: 'draining', draining: 'draining' },
+          resume: { draining: 'ready' }
+        }
+      }
+    });
+    expect(allowedActions(table, 'worker', 'ready')).toEqual(['drain']);
+    expect(allowedActions(table, 'worker', 'draining')).toEqual(['resume']);
+    expect(allowedActions(table, 'worker', 'offline')).toEqual([]);
+    expect(table.run).toBe(FALLBACK_ACTIONS.run);
+  });
+
   it('keeps the fallback for a resource the server does not publish', () => {
     const table = actionsFromOpenAPI({ 'x-jobext-actions': { run: { stop: ['running'] } } });
     expect(table.batch).toBe(FALLBACK_ACTIONS.batch);

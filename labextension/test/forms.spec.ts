@@ -5,6 +5,7 @@ import {
   formatDuration,
   formatShortTime,
   formatTime,
+  hostMeters,
   orderedCounts,
   parseCsv,
   tail
@@ -122,6 +123,22 @@ describe('format', () => {
 
   it('the end of a traceback', () => {
     expect(tail('a\nb\nc\n', 2)).toBe('b\nc');
+  });
+
+  it("a worker's CPU and memory from its host stats", () => {
+    expect(
+      hostMeters({
+        memory: { physical: { free: 3e9, total: 8e9 } },
+        cpu: { process: { load: 0.05 }, system: { load: 0.25, load_average: 1.2 } }
+      })
+    ).toEqual({ cpu: 0.25, cpuOwn: 0.05, memoryUsed: 5e9, memoryTotal: 8e9 });
+    expect(hostMeters(null)).toEqual({
+      cpu: null,
+      cpuOwn: null,
+      memoryUsed: null,
+      memoryTotal: null
+    });
+    expect(hostMeters({ cpu: { system: { load: 1.7 } } }).cpu).toBe(1);
   });
 
   it('sub-job counts: waiting, busy, done, then any other status; none of zero', () => {

@@ -357,15 +357,42 @@ def test_batch_counts_and_directives(page: Any, lab: Lab) -> None:
         shown = set(row.locator(".jp-jobext-count[data-status]").all_inner_texts())
 
 
-def test_sections_of_a_server_without_batches_or_workers_say_so(page: Any, lab: Lab) -> None:
+def test_workers_drain_and_resume(page: Any, lab: Lab) -> None:
+    from playwright.sync_api import expect
+
+    (worker,) = lab.api("GET", "workers", status="ready")["items"]
     panel = open_panel(page)
-    for name, endpoint in (("batches", "batches"), ("workers", "workers")):
-        body = section(panel, name)
-        if lab.status(endpoint) == 404:
-            assert body.locator(".jp-jobext-unavailable").inner_text() == (
-                f"{name.capitalize()} are not available on this server."
-            )
-    shot(page, "panel-all-sections", panel)
+    row = section(panel, "workers").locator(f'[data-worker="{worker["id"]}"]')
+    row.wait_for()
+    assert row.locator(".jp-jobext-name").inner_text() == worker["name"]
+    assert row.locator('[data-field="kind"]').inner_text() == "local"
+    assert row.locator('[data-field="host"]').inner_text() == worker["host"]
+    assert row.locator(".jp-jobext-slots").inner_text() == f"0/{worker['slots']}"
+    expect(row.locator('[data-meter="cpu"]')).to_contain_text(re.compile(r"CPU \d+%"))
+    expect(row.locator('[data-meter="memory"]')).to_contain_text(re.compile(r"Mem \d+%"))
+    memory = row.locator('[data-meter="memory"] .jp-jobext-progress').get_attribute("title")
+    assert re.fullmatch(r"memory: [\d.]+ [kMGT]?B of [\d.]+ [kMGT]?B in use", memory or "")
+    drain, resume = row.locator('[data-action="drain"]'), row.locator('[data-action="resume"]')
+    try:
+        assert drain.is_enabled() and resume.is_disabled()
+        drain.click()
+        expect(row).to_have_attribute("data-status", "draining")
+        assert lab.api("GET", f"workers/{worker['id']}")["status"] == "draining"
+        expect(resume).to_be_enabled()
+        assert drain.is_disabled()
+        for other in ("Jobs", "Runs", "Schedules", "Batches"):
+            panel.locator(
+                ".jp-AccordionPanel-title", has_text=re.compile(f"^{other}$", re.I)
+            ).click()
+        shot(page, "workers", panel)
+        # Resumed elsewhere: the row follows, by the event stream.
+        listed = len([u for u in page.jobext_urls if "/api/v1/workers?" in u])
+        lab.api("POST", f"workers/{worker['id']}/resume")
+        expect(row).to_have_attribute("data-status", "ready")
+        expect(drain).to_be_enabled()
+        assert len([u for u in page.jobext_urls if "/api/v1/workers?" in u]) == listed
+    finally:
+        lab.api("POST", f"workers/{worker['id']}/resume")
 
 
 def test_notebook_toolbar_button(page: Any, lab: Lab) -> None:

@@ -1,24 +1,19 @@
-/** The Workers section: status, slots in use, CPU and memory, drain / resume. */
+/** The Workers section: where runs execute, with their status, slots in use, CPU and memory,
+ * last heartbeat, and drain / resume as the server's actions table allows. */
 import { Notification } from '@jupyterlab/apputils';
 import * as React from 'react';
 
+import { allowed } from '../actions';
 import { errorMessage } from '../api';
-import { formatBytes } from '../format';
+import { formatBytes, formatShortTime, formatTime, hostMeters } from '../format';
 import { IWorker } from '../types';
 import { ActionButton, Empty, ErrorLine, NotAvailable, ProgressBar, StatusBadge } from './common';
 import { IPanelContext } from './context';
 
-function num(value: unknown): number | null {
-  return typeof value === 'number' && isFinite(value) ? value : null;
-}
-
 function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
   const { ctx, worker } = props;
-  const slots = num(worker.slots);
-  const running =
-    num(worker.running) ?? (Array.isArray(worker.running_runs) ? worker.running_runs.length : null);
-  const cpu = num(worker.cpu_percent);
-  const memory = num(worker.memory_percent);
+  const { cpu, cpuOwn, memoryUsed, memoryTotal } = hostMeters(worker.stats);
+  const offline = worker.status === 'offline';
   const act = async (action: 'drain' | 'resume') => {
     try {
       ctx.model.applyEvent({
@@ -27,9 +22,11 @@ function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
         data: JSON.stringify(await ctx.api.workerAction(worker.id, action))
       });
     } catch (e) {
-      Notification.error(`${action} ${worker.id}: ${errorMessage(e)}`, { autoClose: 8000 });
+      Notification.error(`${action} ${worker.name}: ${errorMessage(e)}`, { autoClose: 8000 });
     }
   };
+  const system = [worker.os_name, worker.os_version, worker.cpu_arch].filter(Boolean).join(' ');
+  const cores = worker.cpu_cores ? `, ${worker.cpu_cores} cores` : '';
   return (
     <li
       className="jp-jobext-item jp-jobext-worker"
@@ -38,41 +35,73 @@ function WorkerRow(props: { ctx: IPanelContext; worker: IWorker }) {
     >
       <div className="jp-jobext-item-head">
         <StatusBadge status={worker.status} />
-        <span className="jp-jobext-name" title={String(worker.host ?? '')}>
-          {worker.id}
+        <span className="jp-jobext-name" title={`${worker.name} (${worker.id})`}>
+          {worker.name}
+        </span>
+        <span className="jp-jobext-kind" data-field="kind">
+          {worker.kind}
         </span>
         <span className="jp-jobext-spacer" />
-        {slots !== null && (
-          <span className="jp-jobext-slots" title="slots in use">
-            {running ?? 0}/{slots}
-          </span>
-        )}
+        <span
+          className="jp-jobext-slots"
+          title={`runs in progress of ${worker.slots} it runs at once${
+            worker.runs.length ? `: ${worker.runs.map(id => '#' + id).join(', ')}` : ''
+          }`}
+        >
+          {worker.running}/{worker.slots}
+        </span>
       </div>
-      <div className="jp-jobext-meters">
-        {cpu !== null && (
-          <div className="jp-jobext-meter">
-            CPU <ProgressBar value={cpu / 100} label={`CPU ${cpu.toFixed(0)}%`} />
-          </div>
-        )}
-        {memory !== null && (
-          <div className="jp-jobext-meter">
-            Memory{' '}
-            <ProgressBar
-              value={memory / 100}
-              label={`memory ${memory.toFixed(0)}% ${formatBytes(num(worker.memory_used))}`}
-            />
-          </div>
-        )}
+      <div className="jp-jobext-item-sub">
+        <span
+          data-field="host"
+          title={`${system}${cores}${worker.pid ? `, pid ${worker.pid}` : ''}`}
+        >
+          {worker.host}
+        </span>
+        {' · '}
+        <span data-field="last-seen" title={formatTime(worker.last_seen)}>
+          {offline && worker.offline_at
+            ? `offline since ${formatShortTime(worker.offline_at)}`
+            : `seen ${formatShortTime(worker.last_seen)}`}
+        </span>
       </div>
+      {!offline && (cpu !== null || memoryUsed !== null) && (
+        <div className="jp-jobext-meters">
+          {cpu !== null && (
+            <div className="jp-jobext-meter" data-meter="cpu">
+              <span className="jp-jobext-meter-label">CPU {Math.round(cpu * 100)}%</span>
+              <ProgressBar
+                value={cpu}
+                label={`CPU: ${Math.round(cpu * 100)}% of all cores busy${
+                  cpuOwn !== null ? `, ${Math.round(cpuOwn * 100)}% by this worker's processes` : ''
+                }`}
+              />
+            </div>
+          )}
+          {memoryUsed !== null && memoryTotal !== null && (
+            <div className="jp-jobext-meter" data-meter="memory">
+              <span className="jp-jobext-meter-label">
+                Mem {Math.round((memoryUsed / memoryTotal) * 100)}%
+              </span>
+              <ProgressBar
+                value={memoryUsed / memoryTotal}
+                label={`memory: ${formatBytes(memoryUsed)} of ${formatBytes(memoryTotal)} in use`}
+              />
+            </div>
+          )}
+        </div>
+      )}
       <div className="jp-jobext-buttons">
         <ActionButton
           label="Drain"
-          disabled={worker.status === 'draining' || worker.status === 'offline'}
+          title="Start no new run here; the runs in progress finish"
+          disabled={!allowed(ctx.model.actions, 'worker', 'drain', worker.status)}
           onClick={() => void act('drain')}
         />
         <ActionButton
           label="Resume"
-          disabled={worker.status !== 'draining'}
+          title="Take new runs again"
+          disabled={!allowed(ctx.model.actions, 'worker', 'resume', worker.status)}
           onClick={() => void act('resume')}
         />
       </div>
@@ -99,6 +128,11 @@ export function WorkersSection(props: { ctx: IPanelContext }): JSX.Element {
           <WorkerRow key={w.id} ctx={ctx} worker={w} />
         ))}
       </ul>
+      {list.total > list.items.length && (
+        <div className="jp-jobext-hint">
+          newest {list.items.length} of {list.total}
+        </div>
+      )}
     </div>
   );
 }
