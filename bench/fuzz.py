@@ -121,7 +121,9 @@ def _schemathesis(
         "--phases",
         phases,
         "--request-timeout",
-        "15",
+        # Generous: the fuzzer makes batches of up to 10,000 sub-jobs, and deleting a big
+        # batch that runs takes seconds on a loaded 2-core machine.
+        "60",
         "--workers",
         "2",
         "--no-color",
