@@ -8,6 +8,8 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { consumeStream, IStreamHandlers, SSEParser } from './sse';
 import {
+  IApp,
+  IAppDeployment,
   IBatch,
   IBatchDetail,
   IConnection,
@@ -332,6 +334,32 @@ export class JobextAPI {
 
   workerAction(id: string, action: 'drain' | 'resume'): Promise<IWorker> {
     return this.request('POST', `workers/${encodeURIComponent(id)}/${action}`);
+  }
+
+  // -- apps
+
+  listApps(options: IListOptions = {}): Promise<IPage<IApp>> {
+    return this.request('GET', 'apps', undefined, { ...options });
+  }
+
+  /** Import an app's code again and sync its jobs; the jobs that go keep their runs unless
+   * `deleteRuns`. */
+  redeployApp(name: string, deleteRuns = false): Promise<IAppDeployment> {
+    return this.request(
+      'PUT',
+      `apps/${encodeURIComponent(name)}`,
+      {},
+      {
+        delete_runs: deleteRuns || undefined
+      }
+    );
+  }
+
+  /** Delete an app and its jobs (their runs are kept unless `deleteRuns`). */
+  deleteApp(name: string, deleteRuns = false): Promise<void> {
+    return this.request('DELETE', `apps/${encodeURIComponent(name)}`, undefined, {
+      delete_runs: deleteRuns || undefined
+    });
   }
 
   // -- the rest

@@ -68,6 +68,8 @@ export async function formDialog<V, R>(options: {
   render: Render<V>;
   submit: (value: V) => Promise<R>;
   ok: string;
+  /** The OK button warns (something goes). */
+  warn?: boolean;
 }): Promise<R | null> {
   let value = options.initial;
   let error: { message: string; field: string | null } | null = null;
@@ -76,7 +78,12 @@ export async function formDialog<V, R>(options: {
     const result = await showDialog<V>({
       title: options.title,
       body,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: options.ok })],
+      buttons: [
+        Dialog.cancelButton(),
+        options.warn
+          ? Dialog.warnButton({ label: options.ok })
+          : Dialog.okButton({ label: options.ok })
+      ],
       focusNodeSelector: 'input:not([disabled]), textarea, select'
     });
     if (!result.button.accept || result.value === null) {

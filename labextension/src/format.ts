@@ -1,5 +1,5 @@
 /** How times, durations, sizes, counts and CSV text are shown. Pure functions, unit tested. */
-import { IHostStats } from './types';
+import { IAppDeployment, IHostStats } from './types';
 
 /** `1.2 s`, `3 min 5 s`, `2 h 4 min`; '' for null. */
 export function formatDuration(seconds: number | null | undefined): string {
@@ -209,4 +209,12 @@ export function hostMeters(stats: IHostStats | null | undefined): {
     memoryUsed: total !== null && free !== null ? Math.max(0, total - free) : null,
     memoryTotal: total
   };
+}
+
+/** What a redeployment did, in words: `2 updated, 1 added, 1 removed` (or `nothing changed`). */
+export function deploymentSummary(changes: IAppDeployment['changes']): string {
+  const parts = (['added', 'updated', 'removed'] as const)
+    .filter(what => changes[what].length)
+    .map(what => `${changes[what].length} ${what} (${changes[what].join(', ')})`);
+  return parts.length ? parts.join(', ') : 'nothing changed';
 }

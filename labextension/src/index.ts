@@ -60,7 +60,7 @@ async function ensureJob(api: JobextAPI, path: string): Promise<IJob | null> {
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'The jobext side panel: jobs, runs, schedules, batches and workers, live.',
+  description: 'The jobext side panel: jobs, runs, schedules, batches, workers and apps, live.',
   autoStart: true,
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IDefaultFileBrowser, ILauncher],
   activate: (
@@ -135,7 +135,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(CommandIDs.openPanel, {
       label: 'Open the Jobs panel',
-      caption: 'Jobs, runs, schedules, batches and workers',
+      caption: 'Jobs, runs, schedules, batches, workers and apps',
       icon: jobsIcon,
       execute: () => shell.activateById(panel.id)
     });

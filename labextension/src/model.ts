@@ -14,6 +14,7 @@ import { jobMatches, runMatches } from './filters';
 import { ISSEvent, StreamRefused } from './sse';
 import {
   FINAL_STATUSES,
+  IApp,
   IBatch,
   IBatchDetail,
   IJob,
@@ -138,7 +139,7 @@ function emptyList<T>(): IListState<T> {
 /** How the lists are kept live. */
 export type LiveMode = 'connecting' | 'events' | 'polling';
 
-export type Section = 'jobs' | 'runs' | 'schedules' | 'batches' | 'workers';
+export type Section = 'jobs' | 'runs' | 'schedules' | 'batches' | 'workers' | 'apps';
 
 export class JobextModel {
   constructor(
@@ -175,6 +176,7 @@ export class JobextModel {
     () => this._changed.emit()
   );
   workers: IListState<IWorker> = emptyList();
+  apps: IListState<IApp> = emptyList();
 
   jobSearch = '';
   runFilter: IRunFilter = {};
@@ -239,7 +241,7 @@ export class JobextModel {
     return this._mine.has(id);
   }
 
-  async refresh(sections: Section[] = ['jobs', 'runs', 'schedules', 'batches', 'workers']) {
+  async refresh(sections: Section[] = ['jobs', 'runs', 'schedules', 'batches', 'workers', 'apps']) {
     await Promise.all(sections.map(s => this._load(s)));
     this._changed.emit();
   }
@@ -302,6 +304,11 @@ export class JobextModel {
           ? this._without(this.workers, w => w.id === id)
           : this._upsertList(this.workers, data as IWorker, w => w.id);
         break;
+      case 'app':
+        this.apps = deleted
+          ? this._without(this.apps, a => a.name === (data as { name?: string }).name)
+          : this._sorted(this.apps, data as IApp);
+        break;
       case 'job':
         if (deleted) {
           this._jobDeleted((data as { name?: string }).name);
@@ -351,8 +358,13 @@ export class JobextModel {
     if (!held && !jobMatches(this.jobSearch, job)) {
       return;
     }
-    const { items, added } = insertSorted(this.jobs.items, job, j => j.name, this.perPage);
-    this.jobs = { ...this.jobs, items, total: this.jobs.total + (added ? 1 : 0) };
+    this.jobs = this._sorted(this.jobs, job);
+  }
+
+  /** The list (sorted by name) with `item` in its place. */
+  private _sorted<T extends { name: string }>(list: IListState<T>, item: T): IListState<T> {
+    const { items, added } = insertSorted(list.items, item, t => t.name, this.perPage);
+    return { ...list, items, total: list.total + (added ? 1 : 0) };
   }
 
   /** A job deleted: the server deleted its runs, schedules and batches with it. */
@@ -433,6 +445,9 @@ export class JobextModel {
           break;
         case 'workers':
           this.workers = this._loaded(await this.api.listWorkers(page));
+          break;
+        case 'apps':
+          this.apps = this._loaded(await this.api.listApps({ ...page, sort: 'name' }));
           break;
       }
     } catch (error) {

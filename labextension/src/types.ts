@@ -45,13 +45,15 @@ export interface IJob {
   restartable: boolean;
   keep_runs: number | null;
   keep_days: number | null;
+  /** The app whose code declares it (it changes only by redeploying the app), if any. */
+  app?: string | null;
   created_by: string | null;
   created_at: string;
   updated_at: string;
 }
 
 /** The fields of `POST /jobs` (and, less name and kind, of `PATCH /jobs/{name}`). */
-export type JobInput = Partial<Omit<IJob, 'created_by' | 'created_at' | 'updated_at'>>;
+export type JobInput = Partial<Omit<IJob, 'app' | 'created_by' | 'created_at' | 'updated_at'>>;
 
 export interface IJobStats {
   total: number;
@@ -250,6 +252,44 @@ export interface IWorker {
   cpu_cores: number | null;
   stats: IHostStats | null;
   totals: { succeeded: number; failed: number };
+}
+
+/** One job of an app, as the app shows it. */
+export interface IAppJob {
+  name: string;
+  kind: JobKind;
+  target: string;
+  description: string;
+  /** The schedule its code declares. */
+  schedule: {
+    id: number;
+    cron: string;
+    timezone: string;
+    active: boolean;
+    next_fire_at: string | null;
+  } | null;
+}
+
+/** Jobs deployed from code (`GET /apps`). */
+export interface IApp {
+  name: string;
+  module: string | null;
+  path: string | null;
+  digest: string;
+  files: string[];
+  jobs: IAppJob[];
+  created_by: string | null;
+  created_at: string;
+  deployed_by: string | null;
+  deployed_at: string;
+  /** Why the last redeployment failed (it changed nothing). */
+  error: string | null;
+  error_at: string | null;
+}
+
+/** What `PUT /apps/{name}` answers: the app, and its job names by what the deployment did. */
+export interface IAppDeployment extends IApp {
+  changes: { added: string[]; updated: string[]; removed: string[]; unchanged: string[] };
 }
 
 /** `GET /stats`. */

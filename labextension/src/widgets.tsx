@@ -4,6 +4,7 @@ import { LabIcon, ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-compo
 import { AccordionPanel } from '@lumino/widgets';
 import * as React from 'react';
 
+import { AppsSection } from './components/AppsSection';
 import { BatchesSection } from './components/BatchesSection';
 import { IPanelContext } from './components/context';
 import { JobsSection } from './components/JobsSection';
@@ -72,8 +73,9 @@ export class JobsPanel extends SidePanel {
     this.addWidget(section(ctx, 'schedules', 'Schedules', c => <SchedulesSection ctx={c} />));
     this.addWidget(section(ctx, 'batches', 'Batches', c => <BatchesSection ctx={c} />));
     this.addWidget(section(ctx, 'workers', 'Workers', c => <WorkersSection ctx={c} />));
-    // Runs get the most room, batches and workers the least.
-    (this.content as AccordionPanel).setRelativeSizes([3, 5, 2, 1, 1]);
+    this.addWidget(section(ctx, 'apps', 'Apps', c => <AppsSection ctx={c} />));
+    // Runs get the most room, batches, workers and apps the least.
+    (this.content as AccordionPanel).setRelativeSizes([3, 5, 2, 1, 1, 1]);
   }
 
   protected onAfterShow(): void {

@@ -134,6 +134,23 @@ describe('JobextAPI', () => {
     ]);
   });
 
+  it('redeploys and deletes apps, keeping their runs unless told', async () => {
+    const { api, seen } = fake(req =>
+      req.method === 'DELETE' ? new Response(null, { status: 204 }) : json({ name: 'shop' })
+    );
+    await api.redeployApp('shop');
+    await api.redeployApp('shop', true);
+    await api.deleteApp('shop');
+    await api.deleteApp('shop', true);
+    expect(seen.map(s => `${s.method} ${s.url.replace(/^.*\/v1\//, '')}`)).toEqual([
+      'PUT apps/shop',
+      'PUT apps/shop?delete_runs=true',
+      'DELETE apps/shop',
+      'DELETE apps/shop?delete_runs=true'
+    ]);
+    expect(seen[0].body).toBe('{}');
+  });
+
   it('reads an event stream with Last-Event-ID and returns where to resume', async () => {
     const { api, seen } = fake(
       () =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { jobForm, jobInput, runArgs, runForm, scheduleForm, scheduleInput } from '../src/forms';
 import {
+  deploymentSummary,
   formatDuration,
   formatShortTime,
   formatTime,
@@ -139,6 +140,15 @@ describe('format', () => {
       memoryTotal: null
     });
     expect(hostMeters({ cpu: { system: { load: 1.7 } } }).cpu).toBe(1);
+  });
+
+  it('what a redeployment did', () => {
+    expect(
+      deploymentSummary({ added: ['a'], updated: ['b', 'c'], removed: [], unchanged: ['d'] })
+    ).toBe('1 added (a), 2 updated (b, c)');
+    expect(deploymentSummary({ added: [], updated: [], removed: [], unchanged: ['d'] })).toBe(
+      'nothing changed'
+    );
   });
 
   it('sub-job counts: waiting, busy, done, then any other status; none of zero', () => {

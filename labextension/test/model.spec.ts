@@ -175,6 +175,18 @@ describe('JobextModel', () => {
     model.dispose();
   });
 
+  it('keeps apps live from app events, by name', () => {
+    const model = new JobextModel(api);
+    const app = (name: string) => ({ name, jobs: [], deployed_at: '2026-12-01T00:00:00Z' });
+    model.applyEvent({ id: '1', event: 'app', data: JSON.stringify(app('shop')) });
+    model.applyEvent({ id: '2', event: 'app', data: JSON.stringify(app('etl')) });
+    model.applyEvent({ id: '3', event: 'app', data: JSON.stringify(app('shop')) });
+    expect(model.apps.items.map(a => a.name)).toEqual(['etl', 'shop']);
+    expect(model.apps.total).toBe(2);
+    model.applyEvent({ id: '4', event: 'app', data: '{"name": "etl", "deleted": true}' });
+    expect(model.apps.items.map(a => a.name)).toEqual(['shop']);
+  });
+
   it('merges progress events into the runs it shows', () => {
     const model = new JobextModel(api);
     model.runs = { items: [run(1)], total: 1, available: true, error: null, loaded: true };

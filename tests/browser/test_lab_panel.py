@@ -395,6 +395,73 @@ def test_workers_drain_and_resume(page: Any, lab: Lab) -> None:
         lab.api("POST", f"workers/{worker['id']}/resume")
 
 
+APP_CODE = """
+import jobext
+
+
+@jobext.job
+def hello():
+    print("hello")
+
+
+@jobext.job(schedule="0 6 * * *", timezone="Europe/Berlin")
+def report():
+    print("report")
+"""
+
+
+def test_apps_redeploy_and_delete(page: Any, lab: Lab) -> None:
+    from playwright.sync_api import expect
+
+    if lab.status("apps/panel-app") == 200:
+        lab.api("DELETE", "apps/panel-app")
+    code = lab.root / "panel_app.py"
+    code.write_text(APP_CODE)
+    lab.api("POST", "apps", {"name": "panel-app", "path": "panel_app.py"})
+    panel = open_panel(page)
+    for other in ("Runs", "Schedules", "Batches", "Workers"):
+        panel.locator(".jp-AccordionPanel-title", has_text=re.compile(f"^{other}$", re.I)).click()
+    row = section(panel, "apps").locator('[data-app="panel-app"]')
+    row.wait_for()
+    assert row.locator('[data-field="source"]').inner_text() == "path panel_app.py"
+    jobs = row.locator(".jp-jobext-app-jobs [data-job]")
+    expect(jobs).to_have_count(2)
+    report = row.locator('[data-job="panel-app.report"] [data-field="schedule"]')
+    assert report.inner_text().strip() == "0 6 * * * Europe/Berlin"
+    # Its jobs are the code's: the Jobs section says whose, and offers no edit.
+    job = section(panel, "jobs").locator('[data-job="panel-app.hello"]')
+    assert job.locator('[data-field="app"]').inner_text() == "panel-app"
+    job.locator(".jp-jobext-item-head").click()
+    assert job.locator('[data-action="edit"]').is_disabled()
+    shot(page, "apps", panel.locator("#jp-jobext-section-apps"))
+    # Redeployed from changed code: one job added, one gone, said so.
+    code.write_text(APP_CODE.replace("def report", "def summary"))
+    row.locator('[data-action="redeploy"]').click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.locator(
+        ".Toastify__toast",
+        has_text="Redeployed panel-app: 1 added (panel-app.summary), 1 removed (panel-app.report)",
+    ).wait_for()
+    expect(jobs.locator("a")).to_have_text(["panel-app.hello", "panel-app.summary"])
+    # Code that no longer imports: the dialog shows the server's error, and so does the app.
+    code.write_text("import no_such_module_here\n")
+    row.locator('[data-action="redeploy"]').click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    expect(page.locator(".jp-Dialog .jp-jobext-form-error")).to_contain_text("no_such_module_here")
+    page.locator(".jp-Dialog .jp-mod-reject").click()
+    expect(row.locator('[data-field="error"]')).to_contain_text("no_such_module_here")
+    expect(jobs).to_have_count(2)
+    # Deleted, after a confirmation naming its jobs.
+    row.locator('[data-action="delete"]').click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("panel-app.hello, panel-app.summary")
+    dialog.locator(".jp-mod-warn").click()
+    row.wait_for(state="detached")
+    assert lab.status("apps/panel-app") == 404
+    assert lab.status("jobs/panel-app.hello") == 404
+    job.wait_for(state="detached")
+
+
 def test_notebook_toolbar_button(page: Any, lab: Lab) -> None:
     page.locator(".jp-DirListing-item", has_text="hello.ipynb").dblclick()
     button = page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="jobext-run"]')

@@ -43,6 +43,8 @@ export async function runJob(ctx: IPanelContext, job: IJob): Promise<void> {
 function JobRow(props: { ctx: IPanelContext; job: IJob }) {
   const { ctx, job } = props;
   const [open, setOpen] = React.useState(false);
+  // The server refuses to change or delete a job its app's code declares (409).
+  const fromApp = `Declared by app ${job.app}: change its code and redeploy the app`;
   return (
     <li className="jp-jobext-item jp-jobext-job" data-job={job.name}>
       <div className="jp-jobext-item-head" onClick={() => setOpen(!open)}>
@@ -50,6 +52,11 @@ function JobRow(props: { ctx: IPanelContext; job: IJob }) {
         <span className="jp-jobext-name" title={job.description || job.target}>
           {job.name}
         </span>
+        {job.app && (
+          <span className="jp-jobext-kind" data-field="app" title={`declared by app ${job.app}`}>
+            {job.app}
+          </span>
+        )}
         <span className="jp-jobext-spacer" />
         <ActionButton label="Run" accept onClick={() => void runJob(ctx, job)} />
       </div>
@@ -60,6 +67,8 @@ function JobRow(props: { ctx: IPanelContext; job: IJob }) {
           <div className="jp-jobext-buttons">
             <ActionButton
               label="Edit"
+              disabled={!!job.app}
+              title={job.app ? fromApp : 'Edit'}
               onClick={() =>
                 void editJobDialog(ctx.api, { editing: job }).then(
                   changed => changed && ctx.model.refresh(['jobs'])
@@ -88,7 +97,13 @@ function JobRow(props: { ctx: IPanelContext; job: IJob }) {
               title="Show this job's runs"
               onClick={() => void ctx.model.setRunFilter({ ...ctx.model.runFilter, job: job.name })}
             />
-            <ActionButton label="Delete" warn onClick={() => void deleteJob(ctx, job)} />
+            <ActionButton
+              label="Delete"
+              warn
+              disabled={!!job.app}
+              title={job.app ? fromApp : 'Delete'}
+              onClick={() => void deleteJob(ctx, job)}
+            />
           </div>
         </div>
       )}
