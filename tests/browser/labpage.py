@@ -74,6 +74,17 @@ def open_panel(page: Any) -> Any:
     return panel
 
 
+def open_dialog(page: Any, has_text: str | None = None) -> Any:
+    """The open dialog, once JupyterLab has put the focus in it. It focuses its first field
+    only after the form has rendered: text typed before that may land in the wrong field."""
+    found = (
+        page.locator(".jp-Dialog", has_text=has_text) if has_text else page.locator(".jp-Dialog")
+    )
+    found.wait_for()
+    page.wait_for_function("() => !!document.activeElement?.closest('.jp-Dialog')")
+    return found
+
+
 JOBS_MODULE = """
 import time
 

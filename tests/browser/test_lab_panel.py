@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .labpage import Lab, open_panel, shot
+from .labpage import Lab, open_dialog, open_panel, shot
 
 FINAL = {"succeeded", "failed", "stopped"}
 
@@ -85,7 +85,7 @@ def test_running_a_job_shows_its_log_live(page: Any, lab: Lab) -> None:
     panel = open_panel(page)
     job = section(panel, "jobs").locator('[data-job="panel-live"]')
     job.locator('[data-action="run"]').click()
-    dialog = page.locator(".jp-Dialog")
+    dialog = open_dialog(page)
     dialog.locator('input[name="arg-pause"]').fill("0.6")
     shot(page, "run-dialog", dialog.locator(".jp-Dialog-content"))
     dialog.locator(".jp-mod-accept").click()
@@ -158,7 +158,7 @@ def test_clear_finished_runs_of_a_job(page: Any, lab: Lab) -> None:
     group = runs.locator('[data-group="panel-clear"]')
     group.locator(f'[data-run="{cleared[0]}"]').wait_for()
     group.locator('[data-action="clear-finished-job"]').click()
-    dialog = page.locator(".jp-Dialog")
+    dialog = open_dialog(page)
     # The confirmation names what goes, counted by the server (not only the rows shown).
     from playwright.sync_api import expect
 
@@ -231,7 +231,7 @@ def test_creating_a_schedule_shows_its_preview(page: Any, lab: Lab) -> None:
     panel = open_panel(page)
     schedules = section(panel, "schedules")
     schedules.locator('[data-action="new-schedule"]').click()
-    dialog = page.locator(".jp-Dialog")
+    dialog = open_dialog(page)
     dialog.locator('select[name="job"]').select_option("panel-nightly")
     dialog.locator('input[name="cron"]').fill("30 2 * * *")
     dialog.locator('input[name="timezone"]').fill("Europe/Berlin")
@@ -276,13 +276,13 @@ def test_file_browser_context_menu_runs_a_notebook(page: Any, lab: Lab) -> None:
     assert menu.locator(".lm-Menu-item", has_text="Schedule…").count() == 1
     shot(page, "context-menu")
     entry.click()
-    dialog = page.locator(".jp-Dialog")
+    dialog = open_dialog(page)
     # Not registered yet: the registration form comes prefilled.
     assert dialog.locator('select[name="kind"]').input_value() == "notebook"
     assert dialog.locator('textarea[name="target"]').input_value() == "hello.ipynb"
     assert dialog.locator('input[name="name"]').input_value() == "hello"
     dialog.locator(".jp-mod-accept").click()
-    run_dialog = page.locator(".jp-Dialog", has_text="Run hello")
+    run_dialog = open_dialog(page, "Run hello")
     run_dialog.locator('textarea[name="args"]').fill('{"greeting": "bonjour"}')
     run_dialog.locator(".jp-mod-accept").click()
     view = page.locator(".jp-jobext-detail[data-run]")
@@ -453,7 +453,7 @@ def test_apps_redeploy_and_delete(page: Any, lab: Lab) -> None:
     expect(jobs).to_have_count(2)
     # Deleted, after a confirmation naming its jobs.
     row.locator('[data-action="delete"]').click()
-    dialog = page.locator(".jp-Dialog")
+    dialog = open_dialog(page)
     expect(dialog).to_contain_text("panel-app.hello, panel-app.summary")
     dialog.locator(".jp-mod-warn").click()
     row.wait_for(state="detached")
@@ -467,7 +467,7 @@ def test_notebook_toolbar_button(page: Any, lab: Lab) -> None:
     button = page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="jobext-run"]')
     button.wait_for()
     button.locator("button").click()
-    dialog = page.locator(".jp-Dialog")
+    dialog = open_dialog(page)
     # Registered already (by another test) or not: either way the dialog is about this notebook
     # (its title is filled in once the panel knows which).
     from playwright.sync_api import expect
