@@ -262,6 +262,11 @@ function CsvPreview(props: { api: JobextAPI; run: IRun }) {
   );
 }
 
+/** A worker's name where the Workers section knows it (runs name their worker by id). */
+function workerName(model: JobextModel, id: string): string {
+  return model.workers.items.find(w => w.id === id)?.name ?? id;
+}
+
 function isCsv(run: IRun): boolean {
   const result = run.result;
   return !!result && (/csv/.test(result.media_type ?? '') || result.filename.endsWith('.csv'));
@@ -354,7 +359,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           {run.kind} · {run.trigger}
           {run.user ? ` by ${run.user}` : ''}
           {run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}
-          {run.worker ? ` · on ${run.worker}` : ''}
+          {run.worker ? ` · on ${workerName(model, run.worker)}` : ''}
         </span>
         <span className="jp-jobext-spacer" />
         <span className={`jp-jobext-live ${stream.connected ? 'jp-mod-live' : ''}`}>
