@@ -331,7 +331,9 @@ def test_batch_counts_and_directives(page: Any, lab: Lab) -> None:
     }
     # Enabled as the server's actions table says for a running batch.
     assert [d for d, b in buttons.items() if b.is_enabled()] == ["start", "stop", "pause"]
-    shot(page, "batches", panel)
+    for other in ("Jobs", "Runs", "Schedules", "Workers", "Apps"):
+        panel.locator(".jp-AccordionPanel-title", has_text=re.compile(f"^{other}$", re.I)).click()
+    shot(page, "batches", panel.locator('[data-section="batches"]'))
     buttons["pause"].click()
     page.wait_for_function(
         f"""() => ['pausing', 'paused'].includes(
@@ -380,11 +382,11 @@ def test_workers_drain_and_resume(page: Any, lab: Lab) -> None:
         assert lab.api("GET", f"workers/{worker['id']}")["status"] == "draining"
         expect(resume).to_be_enabled()
         assert drain.is_disabled()
-        for other in ("Jobs", "Runs", "Schedules", "Batches"):
+        for other in ("Jobs", "Runs", "Schedules", "Batches", "Apps"):
             panel.locator(
                 ".jp-AccordionPanel-title", has_text=re.compile(f"^{other}$", re.I)
             ).click()
-        shot(page, "workers", panel)
+        shot(page, "workers", panel.locator('[data-section="workers"]'))
         # Resumed elsewhere: the row follows, by the event stream.
         listed = len([u for u in page.jobext_urls if "/api/v1/workers?" in u])
         lab.api("POST", f"workers/{worker['id']}/resume")
@@ -433,7 +435,7 @@ def test_apps_redeploy_and_delete(page: Any, lab: Lab) -> None:
     assert job.locator('[data-field="app"]').inner_text() == "panel-app"
     job.locator(".jp-jobext-item-head").click()
     assert job.locator('[data-action="edit"]').is_disabled()
-    shot(page, "apps", panel.locator("#jp-jobext-section-apps"))
+    shot(page, "apps", panel.locator('[data-section="apps"]'))
     # Redeployed from changed code: one job added, one gone, said so.
     code.write_text(APP_CODE.replace("def report", "def summary"))
     row.locator('[data-action="redeploy"]').click()
