@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import signal
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from jobext.db.tables import NAME_RE, Job, Schedule
 from jobext.errors import Forbidden, Invalid, JobExtError
 from jobext.jobs.manager import JobManager
 from jobext.jobs.shapes import JobFields
+from jobext.paths import under_root
 from jobext.schedules.manager import ScheduleService
 from jobext.shapes import parse
 
@@ -71,18 +71,13 @@ class Plan:
 def check_path(raw: str, root: Path) -> Path:
     """The app path ``raw`` under ``root``, resolved: a ``.py`` file named like a module, or a
     folder; 400 naming ``path`` otherwise. Reads the file system: call it off the loop."""
-    if Path(raw).is_absolute() or re.match(r"^[A-Za-z]:", raw) or raw.startswith("\\"):
-        raise Invalid("path", "must be relative to the server's root dir")
-    base = root.resolve()
-    path = (base / raw).resolve()
-    if not path.is_relative_to(base):
-        raise Invalid("path", f"{raw!r} leaves the server's root dir")
-    if path.is_file():
+    path, found = under_root(raw, root, field="path")
+    if found == "file":
         if path.suffix != ".py":
             raise Invalid("path", f"{raw!r} is neither a .py file nor a folder")
         if not path.stem.isidentifier():
             raise Invalid("path", f"{path.name!r} is no module name (letters, digits and '_')")
-    elif not path.is_dir():
+    elif found is None:
         raise Invalid("path", f"nothing at {raw!r} under the server's root dir")
     return path
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jobext.errors import Invalid
+from jobext.paths import under_root
 
 if TYPE_CHECKING:
     from jobext.db.tables import Job
@@ -44,15 +45,10 @@ _FORMAT_CHECKERS = (
 
 
 def _notebook_path(target: str, root: Path) -> Path:
-    if not target or target.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", target):
-        raise Invalid("target", "must be a notebook path relative to the server's root dir")
-    base = root.resolve()
-    path = (base / target).resolve()
-    if not path.is_relative_to(base):
-        raise Invalid("target", f"{target!r} leaves the server's root dir")
+    path, found = under_root(target, root, field="target", what="a notebook path")
     if path.suffix != ".ipynb":
         raise Invalid("target", f"{target!r} is not a notebook (.ipynb)")
-    if not path.is_file():
+    if found != "file":
         raise Invalid("target", f"no notebook at {target!r} under the server's root dir")
     return path
 

@@ -55,13 +55,10 @@ def _import_dir(relative: str, env: KindEnv) -> str:
     it leaves the root dir or is no folder."""
     from pathlib import Path
 
-    if Path(relative).is_absolute() or not relative.strip():
-        raise Invalid("options", "import_path must be a folder relative to the server's root dir")
-    base = Path(env.root_dir).resolve()
-    path = (base / relative).resolve()
-    if not path.is_relative_to(base):
-        raise Invalid("options", f"import_path {relative!r} leaves the server's root dir")
-    if not path.is_dir():
+    from jobext.paths import under_root
+
+    path, found = under_root(relative, Path(env.root_dir), field="options", what="import_path")
+    if found != "dir":
         raise Invalid("options", f"import_path {relative!r} is no folder under the root dir")
     return str(path)
 

@@ -1138,3 +1138,28 @@ def _shape(path: str) -> str:
     if len(parts) > 1:
         parts[1] = "{}"
     return "/".join(parts)
+
+
+async def test_paths_no_file_system_takes_are_400_naming_the_field(api: Api) -> None:
+    """Found by schemathesis: a name too long for the file system (or holding a NUL) in a
+    notebook target, an import folder or an app path made os.stat raise, and the server 500."""
+    long_name = "x" * 5000
+    cases = [
+        ("jobs", {"name": "nb", "kind": "notebook", "target": long_name + ".ipynb"}, "target"),
+        ("jobs", {"name": "nb", "kind": "notebook", "target": "a\u0000b.ipynb"}, "target"),
+        (
+            "jobs",
+            {
+                "name": "py",
+                "kind": "python",
+                "target": "jobs_lib:noop",
+                "options": {"import_path": long_name},
+            },
+            "options",
+        ),
+        ("apps", {"name": "app", "path": long_name}, "path"),
+    ]
+    for path, body, field in cases:
+        reply = await api.call("POST", path, body=body)
+        assert reply.code == 400, (path, body["name"], reply.body[:200])
+        assert json.loads(reply.body)["field"] == field
