@@ -120,10 +120,6 @@ def _schemathesis(
         str(max(1, int(seconds))),
         "--phases",
         phases,
-        "--request-timeout",
-        # Generous: the fuzzer makes batches of up to 10,000 sub-jobs, and deleting a big
-        # batch that runs takes seconds on a loaded 2-core machine.
-        "60",
         "--workers",
         "2",
         "--no-color",

@@ -16,7 +16,7 @@ import pytest
 
 from bench.fuzz import fuzz, schemathesis_command
 
-SECONDS = 50
+SECONDS = 40
 
 
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
