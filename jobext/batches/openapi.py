@@ -11,7 +11,7 @@ from jobext.http.spec import (
     comma_list,
     errors,
     json_reply,
-    link,
+    links,
     page_of,
     paging,
     path,
@@ -36,18 +36,18 @@ _E409 = "the batch's status does not allow it: `message` says why"
 
 
 def _links() -> dict[str, Any]:
-    batch_id = "$response.body#/id"
-    return {
-        name: link(operation, what, batch_id=batch_id)
-        for name, operation, what in (
+    return links(
+        "batch_id",
+        "$response.body#/id",
+        (
             ("GetBatch", "getBatch", "the batch"),
             ("StartBatch", "startBatch", "start it again"),
             ("StopBatch", "stopBatch", "stop it"),
             ("PauseBatch", "pauseBatch", "pause it"),
             ("UnpauseBatch", "unpauseBatch", "go on"),
             ("DeleteBatch", "deleteBatch", "delete it"),
-        )
-    }
+        ),
+    )
 
 
 def batch_paths() -> dict[str, Any]:

@@ -149,3 +149,9 @@ def link(operation: str, description: str, **parameters: str) -> dict[str, Any]:
     """An OpenAPI link from a response to the operation ``operation`` (an operationId),
     with its parameters taken from the response (``$response.body#/id``)."""
     return {"operationId": operation, "description": description, "parameters": parameters}
+
+
+def links(parameter: str, source: str, targets: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """The links of a response to each of ``targets`` (``(link name, operationId, what)``), all
+    passing ``source`` (e.g. ``$response.body#/id``) as the path parameter ``parameter``."""
+    return {name: link(operation, what, **{parameter: source}) for name, operation, what in targets}

@@ -9,7 +9,7 @@ from jobext.http.spec import (
     comma_list,
     errors,
     json_reply,
-    link,
+    links,
     op,
     page_of,
     paging,
@@ -87,10 +87,10 @@ RUN_STREAM = sse_stream(
 
 
 def _run_links() -> dict[str, Any]:
-    run_id = "$response.body#/id"
-    return {
-        name: link(operation, what, run_id=run_id)
-        for name, operation, what in (
+    return links(
+        "run_id",
+        "$response.body#/id",
+        (
             ("GetRun", "getRun", "the run"),
             ("StopRun", "stopRun", "stop it"),
             ("PauseRun", "pauseRun", "pause it"),
@@ -100,8 +100,8 @@ def _run_links() -> dict[str, Any]:
             ("RunEvents", "getRunEvents", "follow it"),
             ("RunResult", "getRunResult", "its result file"),
             ("RemoveRun", "removeRun", "remove it"),
-        )
-    }
+        ),
+    )
 
 
 def _run_reply(description: str) -> dict[str, Any]:

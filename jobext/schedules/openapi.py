@@ -9,7 +9,7 @@ from jobext.http.spec import (
     errors,
     json_body,
     json_reply,
-    link,
+    links,
     op,
     page_of,
     paging,
@@ -24,18 +24,18 @@ SCHEDULE = path("schedule_id", "schedule id")
 
 
 def _links() -> dict[str, Any]:
-    schedule_id = "$response.body#/id"
-    return {
-        name: link(operation, what, schedule_id=schedule_id)
-        for name, operation, what in (
+    return links(
+        "schedule_id",
+        "$response.body#/id",
+        (
             ("GetSchedule", "getSchedule", "the schedule"),
             ("UpdateSchedule", "updateSchedule", "change it"),
             ("PauseSchedule", "pauseSchedule", "stop it firing"),
             ("ResumeSchedule", "resumeSchedule", "fire again"),
             ("ScheduleFires", "listScheduleFires", "its log"),
             ("DeleteSchedule", "deleteSchedule", "delete it"),
-        )
-    }
+        ),
+    )
 
 
 def schedule_paths() -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobext.http.spec import comma_list, errors, json_reply, link, page_of, paging, query, ref
+from jobext.http.spec import comma_list, errors, json_reply, links, page_of, paging, query, ref
 from jobext.states import WorkerKind, WorkerStatus
 from jobext.workers.manager import WORKER_SORTS
 
@@ -19,15 +19,15 @@ _E409 = "an offline worker takes no drain or resume: `message` says why"
 
 
 def _links() -> dict[str, Any]:
-    worker_id = "$response.body#/id"
-    return {
-        name: link(operation, what, worker_id=worker_id)
-        for name, operation, what in (
+    return links(
+        "worker_id",
+        "$response.body#/id",
+        (
             ("GetWorker", "getWorker", "the worker"),
             ("DrainWorker", "drainWorker", "drain it"),
             ("ResumeWorker", "resumeWorker", "let it take runs again"),
-        )
-    }
+        ),
+    )
 
 
 def worker_paths() -> dict[str, Any]:
