@@ -1,23 +1,24 @@
-"""The rules of batches: create, directives, delete, and the read model.
+"""The rules of batches: create, directives, delete, and reading them.
 
 A directive only changes the batch's row (and its sub-jobs' states) in one transaction, as
 :data:`~jobext.states.BATCH_ACTIONS` allows; the controller of the server that holds the
 batch's lease does the work that follows (starting groups, stopping and clearing runs). Every
 run a batch makes or stops goes through :class:`~jobext.runs.manager.RunManager`, like the REST
-API's. Nothing here knows HTTP.
+API's. Nothing here knows HTTP. What a directive does is in :mod:`jobext.batches.directives`,
+the detail of one batch in :mod:`jobext.batches.detail`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
-from jobext.batches.shapes import BatchCreate, SubJobState, batch_json, sub_job_json
+from jobext.batches.detail import batch_detail
+from jobext.batches.directives import apply_directive, reset_for_start, set_sub_job_states
+from jobext.batches.shapes import BatchCreate, SubJobState, batch_json
 from jobext.db.paging import PageRequest, paginate
 from jobext.db.tables import Batch, BatchSubJob, Job, Run, Worker
 from jobext.errors import Conflict, Invalid, NotFound
@@ -25,14 +26,7 @@ from jobext.kinds import registry as kinds
 from jobext.runs.manager import RunManager
 from jobext.runs.removal import delete_runs
 from jobext.shapes import parse
-from jobext.states import (
-    ACTIVE,
-    IN_PROGRESS,
-    BatchDirective,
-    BatchStatus,
-    RunStatus,
-    batch_directive_target,
-)
+from jobext.states import IN_PROGRESS, BatchDirective, BatchStatus
 from jobext.times import utcnow
 
 BATCH_SORTS = ("id", "job", "status", "created_at", "updated_at", "start_time", "stop_time")
@@ -41,14 +35,6 @@ SUB_JOBS_PER_PAGE = 100
 MAX_SUB_JOBS_PER_PAGE = 1000
 
 _S = SubJobState
-
-
-def due_times(start: dt.datetime, count: int, jobs_per_second: int | None) -> list[dt.datetime]:
-    """When each of ``count`` sub-jobs starts: in groups of ``jobs_per_second``, one second
-    apart from ``start`` (all at ``start`` without a rate)."""
-    if not jobs_per_second:
-        return [start] * count
-    return [start + dt.timedelta(seconds=k // jobs_per_second) for k in range(count)]
 
 
 def get_batch(session: Session, batch_id: int, *, lock: Any = None) -> Batch:
@@ -60,60 +46,6 @@ def get_batch(session: Session, batch_id: int, *, lock: Any = None) -> Batch:
     return batch
 
 
-def pace_sub_jobs(
-    session: Session, batch: Batch, states: list[str], start: dt.datetime, **values: Any
-) -> int:
-    """Make the sub-jobs of ``batch`` in ``states`` pending, due in groups of the batch's
-    ``jobs_per_second`` from ``start`` (lowest sub-job first), setting ``values`` too. One
-    statement (or one batched statement of due times). Returns how many."""
-    assert batch.id is not None
-    where = [col(BatchSubJob.batch_id) == batch.id, col(BatchSubJob.state).in_(states)]
-    session.execute(
-        update(BatchSubJob).where(*where).values(state=_S.PENDING.value, due_at=start, **values)
-    )
-    idxs = list(
-        session.exec(
-            select(BatchSubJob.idx)
-            .where(BatchSubJob.batch_id == batch.id, BatchSubJob.state == _S.PENDING.value)
-            .order_by(col(BatchSubJob.idx))
-        ).all()
-    )
-    if batch.jobs_per_second and len(idxs) > batch.jobs_per_second:
-        dues = due_times(start, len(idxs), batch.jobs_per_second)
-        rows = [
-            {"batch_id": batch.id, "idx": idx, "due_at": due}
-            for idx, due in zip(idxs, dues, strict=True)
-            if due != start
-        ]
-        session.execute(update(BatchSubJob), rows)
-    return len(idxs)
-
-
-def reset_for_start(session: Session, batch: Batch, user: str | None) -> None:
-    """Every sub-job from its first iteration, paced from now; the batch ``starting``."""
-    now = utcnow()
-    pace_sub_jobs(
-        session,
-        batch,
-        [s.value for s in SubJobState],
-        now,
-        iteration=1,
-        done=0,
-        failures=0,
-        run_id=None,
-    )
-    batch.status = BatchStatus.STARTING.value
-    batch.failures = 0
-    batch.done = 0
-    batch.error = None
-    batch.start_time = now
-    batch.stop_time = None
-    batch.updated_at = now
-    if user is not None:
-        batch.started_by = user
-    session.add(batch)
-
-
 def check_worker(session: Session, worker_id: str) -> None:
     """A batch may be pinned to a worker that exists and is not offline; else 400 ``worker``."""
     worker = session.get(Worker, worker_id)
@@ -121,17 +53,6 @@ def check_worker(session: Session, worker_id: str) -> None:
         raise Invalid("worker", f"no worker {worker_id!r} (GET /workers lists them)")
     if worker.offline_at is not None:
         raise Invalid("worker", f"worker {worker_id!r} ({worker.name}) is offline")
-
-
-def _status_expr() -> Any:
-    """A sub-job's shown status: its run's while an iteration is in progress."""
-    return case(
-        (
-            col(BatchSubJob.state) == _S.ACTIVE.value,
-            func.coalesce(col(Run.status), RunStatus.QUEUED.value),
-        ),
-        else_=col(BatchSubJob.state),
-    )
 
 
 class BatchManager:
@@ -234,49 +155,15 @@ class BatchManager:
         def apply(session: Session) -> Batch:
             nonlocal changed
             batch = get_batch(session, batch_id, lock=self.db)
-            current = BatchStatus(batch.status)
-            target = batch_directive_target(directive, current)
-            if jobs_per_second is not None:
-                batch.jobs_per_second = jobs_per_second
-                changed = True
-            if target is current:
-                session.add(batch)
-                return batch
-            changed = True
-            now = utcnow()
-            stop_waiting = [_S.PENDING.value, _S.HELD.value]
-            if directive is BatchDirective.START:
-                if target is BatchStatus.STARTING:
-                    reset_for_start(session, batch, user)
-                    return batch
-                batch.started_by = user or batch.started_by
-                batch.stop_time = None
-                batch.error = None
-                # Nothing new starts while the controller stops and clears the old runs.
-                self._set_states(session, batch_id, stop_waiting, _S.STOPPED)
-            elif directive is BatchDirective.STOP:
-                self._set_states(session, batch_id, stop_waiting, _S.STOPPED)
-            elif directive is BatchDirective.PAUSE:
-                self._set_states(session, batch_id, [_S.PENDING.value], _S.HELD)
-            elif directive is BatchDirective.UNPAUSE:
-                pace_sub_jobs(session, batch, [_S.HELD.value], now)
-            batch.status = target.value
-            batch.updated_at = now
-            session.add(batch)
+            changed = apply_directive(
+                session, batch, directive, jobs_per_second=jobs_per_second, user=user
+            )
             return batch
 
         batch = await self.db.run(apply)
         if changed:
             self.changed(batch)
         return batch
-
-    @staticmethod
-    def _set_states(session: Session, batch_id: int, states: list[str], to: SubJobState) -> None:
-        session.execute(
-            update(BatchSubJob)
-            .where(col(BatchSubJob.batch_id) == batch_id, col(BatchSubJob.state).in_(states))
-            .values(state=to.value)
-        )
 
     # ------------------------------------------------------------------ deleting
 
@@ -289,7 +176,7 @@ class BatchManager:
             # From here on the controller starts nothing of it.
             batch.status = BatchStatus.STOPPING.value
             session.add(batch)
-            self._set_states(session, batch_id, [_S.PENDING.value, _S.HELD.value], _S.STOPPED)
+            set_sub_job_states(session, batch_id, [_S.PENDING.value, _S.HELD.value], _S.STOPPED)
             return [
                 run_id
                 for run_id in session.exec(
@@ -369,65 +256,7 @@ class BatchManager:
         """The batch with ``counts`` (sub-jobs by shown status), ``concurrent_jobs`` (runs
         running now), ``lag_s`` (how far behind its pace the longest-waiting sub-job is) and
         one page of ``sub_jobs``."""
-        return await self.db.read(lambda s: self._detail(s, batch_id, page, per_page))
-
-    def _detail(self, session: Session, batch_id: int, page: int, per_page: int) -> dict[str, Any]:
-        batch = get_batch(session, batch_id)
-        now = utcnow()
-        status = _status_expr()
-        counts = {
-            str(name): int(n)
-            for name, n in session.execute(
-                sa_select(status, func.count())
-                .select_from(BatchSubJob)
-                .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
-                .where(col(BatchSubJob.batch_id) == batch_id)
-                .group_by(status)
-            ).all()
-        }
-        waiting_since = session.execute(
-            sa_select(func.min(BatchSubJob.due_at))
-            .select_from(BatchSubJob)
-            .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
-            .where(
-                col(BatchSubJob.batch_id) == batch_id,
-                or_(
-                    and_(
-                        col(BatchSubJob.state) == _S.PENDING.value,
-                        col(BatchSubJob.due_at) <= now,
-                    ),
-                    and_(
-                        col(BatchSubJob.state) == _S.ACTIVE.value,
-                        col(Run.status) == RunStatus.QUEUED.value,
-                    ),
-                ),
-            )
-        ).scalar()
-        lag = 0.0
-        if waiting_since is not None:
-            if waiting_since.tzinfo is None:
-                waiting_since = waiting_since.replace(tzinfo=dt.timezone.utc)
-            lag = max(0.0, round((now - waiting_since).total_seconds(), 3))
-        rows = session.execute(
-            sa_select(BatchSubJob, col(Run.status))
-            .select_from(BatchSubJob)
-            .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
-            .where(col(BatchSubJob.batch_id) == batch_id)
-            .order_by(col(BatchSubJob.idx))
-            .offset(page * per_page)
-            .limit(per_page)
-        ).all()
-        body = batch_json(batch)
-        body.update(
-            concurrent_jobs=sum(counts.get(s.value, 0) for s in ACTIVE),
-            lag_s=lag,
-            counts=counts,
-            sub_jobs=[sub_job_json(lane, run_status) for lane, run_status in rows],
-            sub_jobs_page=page,
-            sub_jobs_per_page=per_page,
-            sub_jobs_total=batch.concurrent,
-        )
-        return body
+        return await self.db.read(lambda s: batch_detail(s, get_batch(s, batch_id), page, per_page))
 
 
 def parse_batch_statuses(value: str) -> list[str]:

@@ -15,7 +15,8 @@ from pg import fresh_database, url_of
 from sqlalchemy import insert, update
 from sqlmodel import select
 
-from jobext.batches.controller import BatchController, LeaseLost
+from jobext.batches.controller import BatchController
+from jobext.batches.leases import LeaseLost
 from jobext.db.engine import Database
 from jobext.db.tables import Batch
 
@@ -77,9 +78,9 @@ def test_two_controllers_never_hold_one_batch(db: Database) -> None:
     def take(c: BatchController) -> list[int]:
         for _ in range(20):
             with db.writing() as session:
-                c._take_leases(session)
+                c.leases.take(session)
         with db.reading() as session:
-            return c._held(session)
+            return c.leases.held(session)
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         held_a, held_b = pool.map(take, (a, b))
@@ -91,9 +92,9 @@ def test_two_controllers_never_hold_one_batch(db: Database) -> None:
     some_a = held_a[0] if held_a else held_b[0]
     holder, other = (a, b) if held_a else (b, a)
     with db.writing() as session:
-        holder._locked(session, some_a)
+        holder.leases.locked(session, some_a)
     with pytest.raises(LeaseLost), db.writing() as session:
-        other._locked(session, some_a)
+        other.leases.locked(session, some_a)
 
     # A lapsed lease (its server died) is taken over, and the old holder can no longer write.
     with db.writing() as session:
@@ -105,9 +106,9 @@ def test_two_controllers_never_hold_one_batch(db: Database) -> None:
     taken = take(other)
     assert sorted(taken) == sorted(owners(db))
     with pytest.raises(LeaseLost), db.writing() as session:
-        holder._locked(session, some_a)
+        holder.leases.locked(session, some_a)
 
     # A server that shuts down hands its leases back at once.
     with db.writing() as session:
-        other._release_leases(session)
+        other.leases.release(session)
     assert set(owners(db).values()) == {None}
