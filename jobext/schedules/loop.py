@@ -1,7 +1,7 @@
 """The scheduler loop: wakes at the next fire time of any active schedule, fires what is due,
 and decides what to do with fire times missed while no server was running (``misfire``).
 
-It decides *when*; :class:`~jobext.schedules.manager.ScheduleService` decides *whether* (the claim that
+It decides *when*; :class:`~jobext.schedules.firing.Firing` decides *whether* (the claim that
 makes a fire happen once across servers) and *what* (the ``overlap`` rule, the run).
 """
 
@@ -42,6 +42,7 @@ class Scheduler:
     ):
         self.schedules = schedules
         self.db = schedules.db
+        self.firing = schedules.firing
         self.server_id = server_id
         self.misfire_threshold_s = misfire_threshold_s
         self.poll_s = poll_s
@@ -74,7 +75,7 @@ class Scheduler:
                 clock = asyncio.get_running_loop().time()
                 if clock - self._pruned_at >= self.prune_every_s:
                     self._pruned_at = clock
-                    await self.schedules.prune_fires()
+                    await self.firing.prune_fires()
             except Exception:
                 self._log_once("pass", "jobext: scheduler pass failed")
                 delay = self.poll_s
@@ -131,7 +132,7 @@ class Scheduler:
         if not isinstance(exc, JobExtError):
             self._log_once(f"schedule {schedule.id}", "jobext: schedule %s failed", schedule.id)
         try:
-            if await self.schedules.set_aside(schedule, error, server=self.server_id):
+            if await self.firing.set_aside(schedule, error, server=self.server_id):
                 log.warning("jobext: schedule %s set aside: %s", schedule.id, error)
         except Exception:
             self._log_once("set-aside", "jobext: could not set schedule %s aside", schedule.id)
@@ -144,8 +145,8 @@ class Scheduler:
         late = (now - due).total_seconds()
         if late <= self.misfire_threshold_s:
             next_fire_at = cron.next_after(due)
-            await self.schedules.fire(schedule, due, server=self.server_id)
-            await self.schedules.advance(
+            await self.firing.fire(schedule, due, server=self.server_id)
+            await self.firing.advance(
                 schedule, expected=due, next_fire_at=next_fire_at, last_fire_at=due
             )
             return
@@ -163,11 +164,11 @@ class Scheduler:
         else:
             run, skipped = [], missed
             why = "no server was running (misfire: skip)"
-        await self.schedules.record_missed(schedule, skipped, server=self.server_id, why=why)
+        await self.firing.record_missed(schedule, skipped, server=self.server_id, why=why)
         for fire_time in run:
-            await self.schedules.fire(schedule, fire_time, server=self.server_id)
+            await self.firing.fire(schedule, fire_time, server=self.server_id)
             await asyncio.sleep(0)
-        await self.schedules.advance(
+        await self.firing.advance(
             schedule,
             expected=due,
             next_fire_at=next_fire_at,

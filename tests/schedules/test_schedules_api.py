@@ -257,7 +257,7 @@ async def test_each_fire_time_is_claimed_once(api, jobext_app):
     await jobext_app.scheduler.stop()
     row = await jobext_app.schedules.get(schedule["id"])
     when = row.next_fire_at
-    results = [await jobext_app.schedules.fire(row, when, server=f"s{i}") for i in range(3)]
+    results = [await jobext_app.schedules.firing.fire(row, when, server=f"s{i}") for i in range(3)]
     assert [r.claimed for r in results] == [True, False, False]
     assert len(await _runs_of(api, schedule["id"])) == 1
 
@@ -330,9 +330,9 @@ async def test_schedule_log_is_trimmed(api, jobext_app):
     row = await jobext_app.schedules.get(schedule["id"])
     base = utcnow().replace(microsecond=0)
     for i in range(5):
-        await jobext_app.schedules.fire(row, base - dt.timedelta(days=i * 50), server="test")
+        await jobext_app.schedules.firing.fire(row, base - dt.timedelta(days=i * 50), server="test")
     assert (
-        await jobext_app.schedules.prune_fires(keep=2, keep_days=120) == 3
+        await jobext_app.schedules.firing.prune_fires(keep=2, keep_days=120) == 3
     )  # 2 by age, 1 by count
     fires = (await api.get(f"schedules/{schedule['id']}/fires")).json()
     assert fires["total"] == 2
