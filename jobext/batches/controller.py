@@ -39,7 +39,7 @@ from jobext.errors import Conflict, JobExtError, NotFound
 from jobext.runs.removal import delete_runs
 from jobext.states import BATCH_DRIVEN, IN_PROGRESS, BatchStatus, RunStatus
 from jobext.times import utcnow
-from jobext.workers.registry import worker_alive
+from jobext.workers.heartbeats import worker_alive
 
 log = logging.getLogger(__name__)
 

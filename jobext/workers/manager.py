@@ -3,7 +3,7 @@
 workers' changes. Nothing here knows HTTP.
 
 Drain and resume only change the worker's row: a worker reads its own row whenever it claims
-runs (:func:`~jobext.workers.registry.accepts_runs`), so they may be asked of any server.
+runs (:func:`~jobext.workers.heartbeats.accepts_runs`), so they may be asked of any server.
 """
 
 from __future__ import annotations

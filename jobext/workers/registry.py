@@ -1,10 +1,7 @@
-"""Workers in the database: registration, heartbeats, and settling the runs of workers that are
-gone.
+"""This server's worker in the database, and settling the runs of workers that are gone.
 
-A worker is where runs execute (a row of ``jobext_worker``, :class:`~jobext.db.tables.Worker`):
-each Jupyter server's local executor is one (kind ``local``), each Dask worker another (kind
-``dask``). Its id is a UUID; a run's ``worker`` names the worker that claimed it. Every worker
-heartbeats: its row's ``last_seen`` and its host's ``stats`` are refreshed.
+What a worker is, and the functions that keep any worker's row (register, heartbeat, sign off),
+are in :mod:`jobext.workers.heartbeats`.
 
 **This server.** :class:`WorkerRegistry` registers the server's own local worker when the server
 starts, heartbeats it (stats sampled off the loop), signs it off at shutdown, and judges all the
@@ -14,22 +11,6 @@ its heartbeat is older than ``offline_after_s``. A gone worker is marked ``offli
 still in progress are failed with a reason saying so (or stopped, when a stop was under way);
 their leftover processes on this machine are killed. "This very machine" is judged by the
 host name qualified by the kernel's boot id and PID namespace (:class:`~jobext.workers.host.Host`).
-
-**Workers of another kind** (the Dask executor's) have no server process of their own: whoever
-knows such a worker makes its row and keeps it alive with these functions::
-
-    spec = WorkerSpec(WorkerKind.DASK, "tcp://10.0.0.7:40001", Host(...), slots=4)
-    worker_id = await register_worker(db, spec, stats=...)   # a new UUID, ``ready``
-    await heartbeat_worker(db, worker_id, stats=..., slots=...)  # every heartbeat_s
-    await sign_off_worker(db, worker_id)                     # it left: ``offline`` at once
-
-or, when several servers know the same worker (a Dask cluster shared by the servers of one
-database), each calls :func:`upsert_worker` with an id they all derive from the worker itself:
-one row, made by the first, kept alive by all. Inside the transaction that gives the worker a
-run, ask :func:`accepts_runs` (not draining, not offline; PostgreSQL row-locks it so that a
-drain waits for the claim). Give such a worker no ``pid``: it is judged by its heartbeat alone,
-so ``offline_after_s`` after its last heartbeat it is ``offline``. ``drain`` and ``resume``
-(:mod:`jobext.workers.manager`) act on every kind alike.
 
 **Settling runs: one rule.** A run belongs to its ``server`` (the Jupyter server that claimed
 it; its ``worker`` is where it executes, the same server or a Dask worker). The registry settles
@@ -49,16 +30,25 @@ import uuid as uuid_mod
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from jobext.db.engine import Database
 from jobext.db.tables import Run, Worker
 from jobext.errors import Conflict, NotFound
 from jobext.executors import Executor
 from jobext.runs.manager import RunManager
 from jobext.states import ACTIVE, RunStatus, WorkerKind
 from jobext.times import utcnow
+from jobext.workers.heartbeats import (
+    WorkerSpec,
+    aware,
+    heartbeat_worker,
+    register_worker,
+    sign_off_worker,
+)
+
+# Re-exported for jobext/runs/supervisor.py, which imports it from here (to move to
+# jobext.workers.heartbeats once runs/ is free to change).
+from jobext.workers.heartbeats import accepts_runs as accepts_runs
 from jobext.workers.host import Host, HostSampler
 
 log = logging.getLogger(__name__)
@@ -66,23 +56,6 @@ log = logging.getLogger(__name__)
 _ACTIVE = sorted(s.value for s in ACTIVE)
 #: Whose a run is: its server (runs from before servers were recorded: their worker).
 _run_owner = func.coalesce(col(Run.server), col(Run.worker))
-
-
-@dataclasses.dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker is, for its whole life."""
-
-    kind: WorkerKind
-    name: str
-    host: Host
-    slots: int
-    #: The process whose life is the worker's, on ``host``; None: judged by heartbeat alone.
-    pid: int | None = None
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands times back without their (UTC) offset."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -93,141 +66,6 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-# ---------------------------------------------------------------------------- any worker
-
-
-async def register_worker(
-    db: Database,
-    spec: WorkerSpec,
-    *,
-    stats: dict[str, Any] | None = None,
-    worker_id: str | None = None,
-) -> str:
-    """Make the row of a new worker (``ready``); return its id (a new UUID unless given)."""
-    row = _row(spec, worker_id or str(uuid_mod.uuid4()), stats)
-    await db.run(lambda s: s.add(row))
-    return row.id
-
-
-def _upsert(
-    session: Session, spec: WorkerSpec, worker_id: str, stats: dict[str, Any] | None
-) -> bool:
-    row = session.get(Worker, worker_id)
-    if row is None:
-        session.add(_row(spec, worker_id, stats))
-        session.flush()
-        return True
-    now = utcnow()
-    values: dict[str, Any] = {"last_seen": now, "slots": spec.slots, "name": spec.name[:255]}
-    if stats is not None:
-        values["stats"] = stats
-    if row.offline_at is not None:
-        values.update(offline_at=None, updated_at=now)
-    session.execute(update(Worker).where(col(Worker.id) == worker_id).values(**values))
-    return False
-
-
-async def upsert_worker(
-    db: Database, spec: WorkerSpec, worker_id: str, *, stats: dict[str, Any] | None = None
-) -> bool:
-    """Make the row of worker ``worker_id`` (``ready``), or heartbeat it when it exists (with
-    ``stats`` and ``spec.slots``; an offline one is live again, as ready or draining as it was
-    left). For a worker that several servers know by the same id; True when this call made it."""
-    try:
-        return await db.run(functools.partial(_upsert, spec=spec, worker_id=worker_id, stats=stats))
-    except IntegrityError:
-        # Another server made it meanwhile: heartbeat it.
-        return await db.run(functools.partial(_upsert, spec=spec, worker_id=worker_id, stats=stats))
-
-
-def _row(spec: WorkerSpec, worker_id: str, stats: dict[str, Any] | None) -> Worker:
-    now = utcnow()
-    return Worker(
-        id=worker_id,
-        name=spec.name[:255],
-        kind=spec.kind.value,
-        host=spec.host.name[:255],
-        machine=spec.host.machine[:255],
-        pid=spec.pid,
-        slots=spec.slots,
-        started_at=now,
-        last_seen=now,
-        updated_at=now,
-        os_name=spec.host.os_name[:64],
-        os_version=spec.host.os_version[:255],
-        cpu_arch=spec.host.cpu_arch[:32],
-        cpu_cores=spec.host.cpu_cores,
-        stats=stats,
-    )
-
-
-def _beat(
-    session: Session, worker_id: str, stats: dict[str, Any] | None, slots: int | None
-) -> bool:
-    row = session.exec(select(Worker.id, Worker.offline_at).where(Worker.id == worker_id)).first()
-    if row is None:
-        raise NotFound(f"no worker with id {worker_id!r}")
-    offline_at = row[1]
-    now = utcnow()
-    values: dict[str, Any] = {"last_seen": now}
-    if stats is not None:
-        values["stats"] = stats
-    if slots is not None:
-        values["slots"] = slots
-    if offline_at is not None:
-        values.update(offline_at=None, updated_at=now)
-    session.execute(update(Worker).where(col(Worker.id) == worker_id).values(**values))
-    return offline_at is not None
-
-
-async def heartbeat_worker(
-    db: Database,
-    worker_id: str,
-    *,
-    stats: dict[str, Any] | None = None,
-    slots: int | None = None,
-) -> bool:
-    """The worker is alive now (with fresh ``stats`` and ``slots`` when given). Returns True
-    when it had been taken for offline (its runs were settled meanwhile): it is live again, as
-    ready or draining as it was left. :class:`NotFound` when its row is gone."""
-    return await db.run(functools.partial(_beat, worker_id=worker_id, stats=stats, slots=slots))
-
-
-async def sign_off_worker(db: Database, worker_id: str) -> None:
-    """The worker left: ``offline`` at once (its runs still in progress are settled by the next
-    heartbeat of any server)."""
-    now = utcnow()
-    await db.run(
-        lambda s: s.execute(
-            update(Worker)
-            .where(col(Worker.id) == worker_id, col(Worker.offline_at).is_(None))
-            .values(offline_at=now, updated_at=now)
-        )
-    )
-
-
-def accepts_runs(session: Session, worker_id: str) -> bool:
-    """May ``worker_id`` be given a run now (it exists, is not draining, not offline)? For the
-    transaction that claims runs: on PostgreSQL the row is share-locked until it commits, so a
-    drain waits for the claim and no run is claimed after the drain answered."""
-    stmt = select(Worker.draining, Worker.offline_at).where(Worker.id == worker_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True)
-    row = session.exec(stmt).first()
-    return row is not None and not row[0] and row[1] is None
-
-
-def worker_alive(session: Session, worker_id: str, *, offline_after_s: float) -> bool:
-    """Is ``worker_id`` a worker that is not offline and heartbeat within ``offline_after_s``?"""
-    row = session.get(Worker, worker_id)
-    if row is None or row.offline_at is not None:
-        return False
-    return _aware(row.last_seen) >= utcnow() - dt.timedelta(seconds=offline_after_s)
-
-
-# ---------------------------------------------------------------------------- this server
 
 
 @dataclasses.dataclass
@@ -320,7 +158,7 @@ class WorkerRegistry:
             if worker.pid is not None and worker.machine == self.host.machine:
                 if worker.pid == os.getpid() or not _pid_alive(worker.pid):
                     verdict.by_pid.append(worker.id)
-            elif _aware(worker.last_seen) < stale:
+            elif aware(worker.last_seen) < stale:
                 verdict.by_beat.append(worker.id)
         return verdict
 

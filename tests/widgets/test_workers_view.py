@@ -12,8 +12,8 @@ from waiting import eventually_async
 from jobext.client import Conflict, JobsClient, NotFound
 from jobext.states import WorkerKind
 from jobext.widgets import WorkersView
+from jobext.workers.heartbeats import WorkerSpec, register_worker, sign_off_worker
 from jobext.workers.host import Host
-from jobext.workers.registry import WorkerSpec, register_worker, sign_off_worker
 
 
 @pytest.fixture

@@ -22,13 +22,13 @@ from jobext.db.tables import Run
 from jobext.errors import NotFound
 from jobext.states import WorkerKind
 from jobext.times import utcnow
-from jobext.workers.host import Host
-from jobext.workers.registry import (
+from jobext.workers.heartbeats import (
     WorkerSpec,
     heartbeat_worker,
     register_worker,
     sign_off_worker,
 )
+from jobext.workers.host import Host
 
 OFFLINE_AFTER_S = 2.0
 

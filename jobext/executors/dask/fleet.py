@@ -25,8 +25,8 @@ from jobext.db.engine import Database
 from jobext.db.tables import Worker
 from jobext.executors.dask import relay as remote
 from jobext.states import WorkerKind
+from jobext.workers.heartbeats import WorkerSpec, sign_off_worker, upsert_worker
 from jobext.workers.host import Host
-from jobext.workers.registry import WorkerSpec, sign_off_worker, upsert_worker
 
 log = logging.getLogger(__name__)
 
