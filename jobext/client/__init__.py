@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from jobext.client._common import API_PATH, DEFAULT_TIMEOUT, JSON
+from jobext.client._common import API_PATH, DEFAULT_TIMEOUT, JSON, _params
 from jobext.client.apps import Apps
 from jobext.client.batches import Batches
 from jobext.client.discovery import find_server
@@ -39,7 +39,9 @@ from jobext.client.errors import (
     ServerError,
     _raise_for,
 )
-from jobext.client.resources import Jobs, Runs, Schedules, _params
+from jobext.client.jobs import Jobs
+from jobext.client.runs import Runs
+from jobext.client.schedules import Schedules
 from jobext.client.stream import EventStream
 from jobext.client.workers import Workers
 

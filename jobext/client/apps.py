@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobext.client._common import JSON
-from jobext.client.resources import _name, _Resource
+from jobext.client._common import JSON, _name, _Resource
 
 
 class Apps(_Resource):

@@ -7,8 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from jobext.client._common import JSON
-from jobext.client.resources import _csv, _name, _Resource
+from jobext.client._common import JSON, _csv, _name, _Resource
 
 #: Statuses in which a batch no longer changes by itself.
 SETTLED = frozenset({"created", "completed", "failed", "paused", "stopped", "invalid"})

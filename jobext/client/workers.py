@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from jobext.client._common import JSON
-from jobext.client.resources import _csv, _name, _Resource
+from jobext.client._common import JSON, _csv, _name, _Resource
 
 
 class Workers(_Resource):

@@ -1,4 +1,4 @@
-"""The resources of the API: jobs, runs, schedules."""
+"""``/runs``: enqueue, history, control, logs, events and results."""
 
 from __future__ import annotations
 
@@ -8,47 +8,17 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 
-from jobext.client._common import _FINAL, JSON
+from jobext.client._common import _FINAL, JSON, _csv, _name, _params, _Resource, _when
 from jobext.client.errors import JobextError, NotFound, ServerError
 from jobext.client.stream import EventStream
 
 if TYPE_CHECKING:
     import pandas
-
-    from jobext.client import JobsClient
-
-
-def _when(value: str | dt.date | dt.datetime | None) -> str | None:
-    """A time filter as the API takes it: strings as they are, datetimes in UTC."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return value.isoformat(timespec="milliseconds") + "Z"
-    return value.isoformat()
-
-
-def _csv(value: str | Iterable[str] | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return ",".join(value)
-
-
-def _params(**values: Any) -> dict[str, Any]:
-    """Query parameters without the unset ones; booleans as true/false."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        out[key.rstrip("_")] = ("true" if value else "false") if isinstance(value, bool) else value
-    return out
-
 
 _FILENAME = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.IGNORECASE)
 
@@ -57,70 +27,6 @@ def _filename(response: requests.Response, fallback: str) -> str:
     match = _FILENAME.search(response.headers.get("Content-Disposition", ""))
     name = match[1] if match else fallback
     return Path(name).name or fallback  # never a path from the server
-
-
-# ---------------------------------------------------------------------------- event stream
-
-
-class _Resource:
-    def __init__(self, client: JobsClient):
-        self._client = client
-
-    def _call(self, method: str, path: str, body: Any = None, **params: Any) -> JSON:
-        """The JSON object the API answers (``{}`` for a 204)."""
-        return cast(JSON, self._client.call(method, path, body, **params) or {})
-
-
-def _name(name: str) -> str:
-    return quote(name, safe="")
-
-
-class Jobs(_Resource):
-    """``/jobs``: job definitions."""
-
-    def list(
-        self,
-        search: str | None = None,
-        *,
-        page: int = 0,
-        per_page: int = 50,
-        sort: str | None = None,
-        app: str | None = None,
-    ) -> JSON:
-        """A page ``{items, page, per_page, total}`` of jobs; ``search`` matches name,
-        description and target; ``app`` keeps the jobs of that app."""
-        return self._call(
-            "GET", "jobs", search=search, page=page, per_page=per_page, sort=sort, app=app
-        )
-
-    def get(self, name: str) -> JSON:
-        """One job with ``stats``, ``latest_run`` and ``next_run_at``."""
-        return self._call("GET", f"jobs/{_name(name)}")
-
-    def register(self, name: str, kind: str, target: str, **fields: Any) -> JSON:
-        """Register a job: ``kind`` is python, notebook, query or shell; ``fields`` are the
-        other definition fields (``default_args``, ``description``, ``connection``,
-        ``max_concurrent``, ``queue_when_busy``, ``timeout_s``, ``retries``, ...)."""
-        body = {"name": name, "kind": kind, "target": target, **fields}
-        return self._call("POST", "jobs", body)
-
-    def update(self, name: str, **fields: Any) -> JSON:
-        """Change fields of a job (not its name or kind)."""
-        return self._call("PATCH", f"jobs/{_name(name)}", fields)
-
-    def delete(self, name: str, *, missing_ok: bool = False) -> None:
-        """Delete a job with its runs, logs, results and schedules (409 while runs are in
-        progress). With ``missing_ok`` an unknown job is no error."""
-        try:
-            self._call("DELETE", f"jobs/{_name(name)}")
-        except NotFound:
-            if not missing_ok:
-                raise
-
-    def stats(self, name: str) -> JSON:
-        """``{total, succeeded, failed, stopped, in_progress, average_duration_s, latest_run,
-        next_run_at}``."""
-        return self._call("GET", f"jobs/{_name(name)}/stats")
 
 
 class Runs(_Resource):
@@ -338,74 +244,3 @@ class Runs(_Resource):
         finally:
             partial.unlink(missing_ok=True)
         return target
-
-
-class Schedules(_Resource):
-    """``/schedules``: cron schedules of jobs."""
-
-    def list(
-        self,
-        job: str | None = None,
-        *,
-        active: bool | None = None,
-        page: int = 0,
-        per_page: int = 50,
-        sort: str | None = None,
-    ) -> JSON:
-        """A page ``{items, page, per_page, total}`` of schedules."""
-        return self._call(
-            "GET", "schedules", job=job, active=active, page=page, per_page=per_page, sort=sort
-        )
-
-    def create(
-        self, job: str, cron: str, timezone: str = "UTC", args: Any = None, **fields: Any
-    ) -> JSON:
-        """Create a schedule; ``fields``: ``active``, ``misfire`` (skip, once, all),
-        ``misfire_grace_s``, ``overlap`` (forbid, allow, replace), ``description``."""
-        body = {"job": job, "cron": cron, "timezone": timezone, **fields}
-        if args is not None:
-            body["args"] = args
-        return self._call("POST", "schedules", body)
-
-    def get(self, schedule_id: int) -> JSON:
-        """One schedule with its ``next_fire_times``."""
-        return self._call("GET", f"schedules/{int(schedule_id)}")
-
-    def update(self, schedule_id: int, **fields: Any) -> JSON:
-        """Change fields of a schedule; a new cron, time zone or activation counts from now."""
-        return self._call("PATCH", f"schedules/{int(schedule_id)}", fields)
-
-    def delete(self, schedule_id: int) -> None:
-        """Delete a schedule and its log (its runs stay)."""
-        self._call("DELETE", f"schedules/{int(schedule_id)}")
-
-    def pause(self, schedule_id: int) -> JSON:
-        """Stop firing."""
-        return self._call("POST", f"schedules/{int(schedule_id)}/pause")
-
-    def resume(self, schedule_id: int) -> JSON:
-        """Fire again, counting from now."""
-        return self._call("POST", f"schedules/{int(schedule_id)}/resume")
-
-    def preview(
-        self,
-        cron: str,
-        timezone: str = "UTC",
-        *,
-        after: str | dt.datetime | None = None,
-        count: int | None = None,
-    ) -> JSON:
-        """``{fire_times, local_times}`` of a cron expression in a time zone; saves nothing."""
-        body: JSON = {"cron": cron, "timezone": timezone}
-        if after is not None:
-            body["after"] = _when(after)
-        if count is not None:
-            body["count"] = count
-        return self._call("POST", "schedules/preview", body)
-
-    def fires(self, schedule_id: int, *, page: int = 0, per_page: int = 50) -> JSON:
-        """The schedule's log, newest first: ``{items: [{scheduled_for, outcome, run_id,
-        message, ...}], ...}``."""
-        return self._call(
-            "GET", f"schedules/{int(schedule_id)}/fires", page=page, per_page=per_page
-        )
