@@ -17,10 +17,10 @@ import logging
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
 from jobext.executors.base import Executor, ExecutorEvents, LogBudget, LogLine, Outcome, RunSpec
+from jobext.executors.sweep import Sweeper
 from jobext.executors.zygote import ForkServer
 
 log = logging.getLogger(__name__)
@@ -31,31 +31,6 @@ _READ_SIZE = 1 << 16
 _LOG_FRAME = b'{"t": "log",'
 #: Larger specs travel in a file: an environment variable holds at most 128 KiB on Linux.
 _SPEC_ENV_LIMIT = 64 * 1024
-
-
-def kill_run_processes(uuid: str) -> int:
-    """SIGKILL every process on this host whose environment names run ``uuid``; return how many.
-
-    Used for runs whose process group cannot be trusted: after a server crash, or when a job's
-    children left its group.
-    """
-    needle = f"JOBEXT_RUN_UUID={uuid}".encode()
-    killed = 0
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return 0
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in environ.split(b"\0"):
-            with contextlib.suppress(OSError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-    return killed
 
 
 class _LineSplitter:
@@ -155,7 +130,7 @@ class LocalExecutor(Executor):
         self.max_log_bytes = max_log_bytes
         self.extra_env = env or {}
         self._procs: dict[int, _Process] = {}
-        self._sweeps: set[asyncio.Future[int]] = set()
+        self.sweeper = Sweeper()
         self.fork_server: ForkServer | None = None
         if fork_server:
             self.fork_server = ForkServer(python, {**os.environ, **self.extra_env})
@@ -306,7 +281,7 @@ class LocalExecutor(Executor):
         proc.signal_group(signal.SIGKILL)
         _, pending = await asyncio.wait(proc.readers, timeout=5.0)
         if pending:
-            await asyncio.to_thread(kill_run_processes, proc.spec.uuid)
+            await self.sweeper.sweep(proc.spec.uuid)
             _, pending = await asyncio.wait(pending, timeout=2.0)
             for task in pending:
                 task.cancel()
@@ -318,7 +293,7 @@ class LocalExecutor(Executor):
             events.on_logs(proc.spec.run_id, [dropped])
         events.on_exit(proc.spec.run_id, Outcome(returncode, proc.end))
         # Children that left the group (a new session, a daemon) still carry the run's uuid.
-        await asyncio.to_thread(kill_run_processes, proc.spec.uuid)
+        await self.sweeper.sweep(proc.spec.uuid)
 
     def _get(self, run_id: int) -> _Process | None:
         return self._procs.get(run_id)
@@ -366,9 +341,7 @@ class LocalExecutor(Executor):
         self.kill_leftovers(proc.spec.uuid)
 
     def kill_leftovers(self, uuid: str) -> None:
-        sweep = asyncio.ensure_future(asyncio.to_thread(kill_run_processes, uuid))
-        self._sweeps.add(sweep)
-        sweep.add_done_callback(self._sweeps.discard)
+        self.sweeper.sweep(uuid)
 
     def running(self) -> list[int]:
         return list(self._procs)
@@ -377,12 +350,11 @@ class LocalExecutor(Executor):
         waiters: list[asyncio.Future[Any]] = [
             p.waiter for p in self._procs.values() if p.waiter is not None
         ]
-        waiters += self._sweeps
         if waiters:
             await asyncio.wait(waiters, timeout=timeout)
+        await self.sweeper.wait(timeout)
 
     async def close(self) -> None:
-        if self._sweeps:
-            await asyncio.wait(self._sweeps, timeout=5.0)
+        await self.sweeper.wait(5.0)
         if self.fork_server is not None:
             await self.fork_server.close()

@@ -15,7 +15,7 @@ from waiting import eventually_async
 
 from jobext.executors import LocalExecutor, Outcome, RunSpec
 from jobext.executors.base import LogLine
-from jobext.executors.local import kill_run_processes
+from jobext.executors.sweep import kill_run_processes
 
 
 class Recorder:

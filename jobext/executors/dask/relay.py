@@ -40,7 +40,8 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 
 from jobext.executors.base import LogLine, Outcome, RunSpec
-from jobext.executors.local import LocalExecutor, kill_run_processes
+from jobext.executors.local import LocalExecutor
+from jobext.executors.sweep import kill_run_processes
 from jobext.workers.host import Host, HostSampler
 
 PLUGIN = "jobext"
