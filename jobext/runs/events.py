@@ -25,10 +25,11 @@ import functools
 import json
 import logging
 import uuid as uuid_mod
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
@@ -39,6 +40,8 @@ from jobext.states import IN_PROGRESS
 from jobext.times import iso, utcnow
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 _quote = json.encoder.encode_basestring  # the C encoder: JSON string with non-ASCII kept
@@ -102,17 +105,22 @@ class Event:
             "text": self.text,
         }
 
-    @classmethod
-    def from_row(cls, row: RunEvent) -> Event:
-        return cls(
-            run_id=row.run_id,
-            seq=row.seq,
-            ts=row.ts,
-            type=row.type,
-            text=row.text,
-            stream=row.stream,
-            level=row.level,
-        )
+
+#: The columns :func:`_read_events` selects, in :class:`Event`'s order (plain rows, not ORM
+#: objects: a follower replaying a flood reads thousands of them a second).
+_EVENT_COLUMNS = (
+    RunEvent.run_id,
+    RunEvent.seq,
+    RunEvent.ts,
+    RunEvent.type,
+    RunEvent.text,
+    RunEvent.stream,
+    RunEvent.level,
+)
+
+
+def _read_events(session: Session, stmt: Any) -> list[Event]:
+    return [Event(*row) for row in session.execute(stmt).all()]
 
 
 #: A follower more than this many events behind reads from the database instead of memory.
@@ -141,6 +149,8 @@ class Subscription:
         self._ready = asyncio.Event()
         #: Read from the database before taking queued events.
         self.lagging = True
+        #: Counts the times it fell behind: a read that a fall overtook does not catch it up.
+        self._falls = 0
         self.closed = False
 
     def _push(self, events: list[Event]) -> None:
@@ -156,6 +166,7 @@ class Subscription:
         self._queue.clear()
         self._queued = 0
         self.lagging = True
+        self._falls += 1
         self._ready.set()
 
     async def get(self, timeout: float) -> list[Event]:
@@ -164,9 +175,11 @@ class Subscription:
         deadline = loop.time() + timeout
         while True:
             if self.lagging:
+                falls = self._falls
                 batch = await self.hub.read_after(self.run_id, self.last_seq, limit=PAGE)
-                if len(batch) < PAGE:
-                    # Caught up; what was committed meanwhile is in the queue.
+                if len(batch) < PAGE and falls == self._falls:
+                    # Caught up; what was committed meanwhile is in the queue (unless it fell
+                    # behind again during the read: then the queue was dropped, read again).
                     self.lagging = False
             elif self._queue:
                 batch = self._queue.popleft()
@@ -264,6 +277,10 @@ class EventHub:
         self._subs: dict[int, set[Subscription]] = {}
         #: The highest seq known to be stored, for runs with subscribers.
         self._top: dict[int, int] = {}
+        #: The highest seq this server's flushes wrote, set on the database's thread before the
+        #: commit: the poll must not take this server's own writes, whose hand-out may still be
+        #: on its way to the loop, for another server's.
+        self._writing_top: dict[int, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._has_pending = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -317,19 +334,32 @@ class EventHub:
         if len(self._pending) > before:
             self._has_pending.set()
 
-    async def flush(self) -> None:
-        """Write the waiting events now, and hand them to their followers.
+    async def flush(self, then: Callable[[Session], T] | None = None) -> T | None:
+        """Write the waiting events now, and hand them to their followers; with ``then``, run
+        ``then(session)`` in the same transaction, after them, and return what it returns (a
+        run's end is committed with its last log lines, in one round trip).
 
-        When the database cannot be reached the events wait for the next flush. When some row
-        cannot be stored, its text is made safe and it is tried once more; what still fails is
-        dropped and logged, so one bad line never blocks a run's stream.
+        When the database cannot be reached the events wait for the next flush (and the error
+        is raised). When some row cannot be stored, its text is made safe and it is tried once
+        more; what still fails is dropped and logged, so one bad line never blocks a run's
+        stream (``then`` is still run, on its own).
         """
         async with self._flush_lock:
-            if not self._pending:
-                return
+            if not self._pending and then is None:
+                return None
             pending, self._pending = self._pending, []
+
+            def write(
+                session: Session,
+            ) -> tuple[tuple[list[Event], dict[int, tuple[int, int]]], T | None]:
+                written = _write_events(session, pending) if pending else ([], {})
+                for run_id, (_, after) in written[1].items():
+                    if run_id in self._subs:
+                        self._writing_top[run_id] = after
+                return written, (then(session) if then is not None else None)
+
             try:
-                written, tops = await self.db.run(lambda s: _write_events(s, pending))
+                (written, tops), result = await self.db.run(write)
             except OperationalError:
                 log.warning("jobext: could not write %d run events; will retry", len(pending))
                 self._pending[:0] = pending
@@ -338,11 +368,12 @@ class EventHub:
                 for event in pending:
                     event.text = event.text.encode("utf-8", "backslashreplace").decode("utf-8")
                 try:
-                    written, tops = await self.db.run(lambda s: _write_events(s, pending))
+                    (written, tops), result = await self.db.run(write)
                 except Exception:
                     log.exception("jobext: dropped %d run events", len(pending))
-                    return
+                    return await self.db.run(then) if then is not None else None
             self._hand_out(written, tops)
+            return result
 
     def _hand_out(self, events: list[Event], tops: dict[int, tuple[int, int]]) -> None:
         by_run: dict[int, list[Event]] = {}
@@ -400,7 +431,7 @@ class EventHub:
             # Overlap the windows a little: a commit can land after its updated_at was set.
             self._last_poll = started - dt.timedelta(seconds=1)
             for run_id, top in tops.items():
-                if top > self._top.get(run_id, 0):
+                if top > max(self._top.get(run_id, 0), self._writing_top.get(run_id, 0)):
                     self._top[run_id] = top
                     for sub in self._subs.get(run_id, ()):
                         sub._fall_behind()
@@ -440,19 +471,19 @@ class EventHub:
         self, run_id: int, after: int, *, limit: int = PAGE, type: str | None = None
     ) -> list[Event]:
         """Stored events of ``run_id`` with ``seq > after``, at most ``limit``."""
-        stmt = select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after)
+        stmt = sa_select(*_EVENT_COLUMNS).where(RunEvent.run_id == run_id, RunEvent.seq > after)
         if type is not None:
             stmt = stmt.where(RunEvent.type == type)
         stmt = stmt.order_by(RunEvent.seq).limit(limit)
-        return await self.db.read(lambda s: [Event.from_row(r) for r in s.exec(stmt).all()])
+        return await self.db.read(functools.partial(_read_events, stmt=stmt))
 
     async def read_last(self, run_id: int, count: int, *, type: str | None = None) -> list[Event]:
         """The last ``count`` stored events of ``run_id`` (of ``type``), oldest first."""
-        stmt = select(RunEvent).where(RunEvent.run_id == run_id)
+        stmt = sa_select(*_EVENT_COLUMNS).where(RunEvent.run_id == run_id)
         if type is not None:
             stmt = stmt.where(RunEvent.type == type)
         stmt = stmt.order_by(RunEvent.seq.desc()).limit(count)  # type: ignore[attr-defined]
-        rows = await self.db.read(lambda s: [Event.from_row(r) for r in s.exec(stmt).all()])
+        rows = await self.db.read(functools.partial(_read_events, stmt=stmt))
         return rows[::-1]
 
     def subscribe(self, run_id: int, after: int = 0) -> Subscription:
@@ -469,6 +500,7 @@ class EventHub:
             if not subs:
                 del self._subs[sub.run_id]
                 self._top.pop(sub.run_id, None)
+                self._writing_top.pop(sub.run_id, None)
 
     def subscriber_count(self, run_id: int) -> int:
         return len(self._subs.get(run_id, ()))

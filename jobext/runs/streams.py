@@ -19,6 +19,8 @@ from jobext.states import FINAL, RunStatus
 SSE_TYPE = "text/event-stream; charset=utf-8"
 KEEPALIVE_S = 10.0
 _POLL_S = 1.0
+#: Events written to a stream at once (then the loop is handed back).
+_SLICE = 500
 _CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -64,8 +66,11 @@ class EventStreamMixin(JobExtHandler):
             while not done:
                 events = await sub.get(_POLL_S)
                 if events:
-                    done = await self._send(events, types)
-                    await self.flush()
+                    # A page replayed from the database holds thousands: write it in slices,
+                    # handing the loop back between them.
+                    for start in range(0, len(events), _SLICE):
+                        done = await self._send(events[start : start + _SLICE], types) or done
+                        await self.flush()
                     last_write = time.monotonic()
                     continue
                 now = time.monotonic()

@@ -91,6 +91,27 @@ async def test_a_follower_replays_then_follows_live_once_in_order(hub, db):
     assert hub.subscriber_count(run) == 0
 
 
+async def test_falling_behind_during_a_read_loses_nothing(hub, db):
+    """A flush handed out while a follower reads from the database drops the follower's
+    queue: the read, taken before that commit, must not count as caught up."""
+    run = _new_run(db)
+    hub.emit_logs(run, _lines(2), None)
+    await hub.flush()
+    sub = hub.subscribe(run)
+    read_after = hub.read_after
+
+    async def overtaken(run_id, after, **kw):
+        events = await read_after(run_id, after, **kw)
+        if after == 0:
+            hub.emit_logs(run, _lines(3, 2), None)
+            await hub.flush()
+        return events
+
+    hub.read_after = overtaken
+    assert [e.seq for e in await _all(sub, 5)] == [1, 2, 3, 4, 5]
+    sub.close()
+
+
 async def test_replay_reads_in_bounded_pages(hub, db, monkeypatch):
     monkeypatch.setattr(events_mod, "PAGE", 100)
     run = _new_run(db)
