@@ -22,6 +22,7 @@ class LiveRun:
     run_id: int
     uuid: str
     kind: str
+    job: str = ""
     progress: float | None = None
     message: str | None = None
     records: int | None = None

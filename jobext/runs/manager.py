@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from jobext.states import (
     RunAction,
     RunStatus,
     Trigger,
+    can_transition,
     check_transition,
     run_action_target,
 )
@@ -273,6 +275,54 @@ class RunManager:
             return run
 
         run = await self.db.run(move)
+        self.publish_state(run)
+        for new_run, delay, total in retried:
+            self._announce_retry(run, new_run, delay, total)
+        return run
+
+    async def finish(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        error: str | None,
+        fields: Callable[[], dict[str, Any]],
+    ) -> Run | None:
+        """Record the end of a run's process, in ONE transaction with the log lines still
+        waiting to be written (whoever sees the run ended reads all of its log): its final
+        ``status`` with ``fields()`` (computed on the database's thread: it may look at the
+        result file), and its retry when it failed and its job has retries left.
+
+        A run that is already final (stopped by force while its process ended) keeps its
+        status; only what the process left behind (result, exit code) is recorded. Returns the
+        ended run, or None when it was already final or is gone."""
+        retried: list[tuple[Run, float, int]] = []
+
+        def end(session: Session) -> Run | None:
+            run = session.exec(self.db.for_update(select(Run).where(Run.id == run_id))).first()
+            if run is None:
+                return None
+            values = fields()
+            if run.state in FINAL or not can_transition(run.state, status):
+                keep = {
+                    k: v for k, v in values.items() if k.startswith("result_") or k == "exit_code"
+                }
+                for key, value in keep.items():
+                    setattr(run, key, value)
+                session.add(run)
+                return None
+            _set_status(run, status)
+            run.error = error
+            for key, value in values.items():
+                setattr(run, key, value)
+            session.add(run)
+            if status is RunStatus.FAILED:
+                retried.extend(self._insert_retry(session, run))
+            return run
+
+        run = await self.hub.flush(then=end)
+        if run is None:
+            return None
         self.publish_state(run)
         for new_run, delay, total in retried:
             self._announce_retry(run, new_run, delay, total)

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from jobext.db.tables import Job, Run
@@ -40,6 +39,8 @@ _PROGRESS_EVERY = 0.1
 _PROGRESS_DB_EVERY = 0.5
 #: A run this server claimed but holds no process for after this long was lost by it.
 _ORPHAN_AFTER_S = 30.0
+#: A job's retention runs at most once per this many seconds (runs ending in a burst share it).
+_RETAIN_EVERY_S = 1.0
 
 
 class Supervisor:
@@ -91,6 +92,8 @@ class Supervisor:
         self._backoff_timer: asyncio.TimerHandle | None = None
         self._has_live = asyncio.Event()
         self._swept_at = 0.0
+        self._retain: set[str] = set()
+        self._retain_task: asyncio.Task[None] | None = None
         self._closing = False
         runs.jobs.control = self
 
@@ -118,6 +121,7 @@ class Supervisor:
         self._tasks.clear()
         for live in list(self.live.values()):
             live.shutdown = True
+            live.applied = RunStatus.STOPPING
             self.runs.note(live.run_id, "the Jupyter server is shutting down; stopping")
             with contextlib.suppress(Conflict, NotFound):
                 await self.runs.transition(live.run_id, RunStatus.STOPPING, action="stop")
@@ -130,6 +134,10 @@ class Supervisor:
             with contextlib.suppress(Exception):
                 await chain
         await self.executor.close()
+        if self._retain_task is not None:
+            self._retain_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retain_task
         await self._save_progress(force=True)
         await self.hub.stop()
         await self.registry.sign_off()
@@ -164,40 +172,39 @@ class Supervisor:
             while True:
                 self._again = False
                 slots = self.free_slots()
-                claimed = (
-                    await self.db.run(functools.partial(self._claim, slots=slots)) if slots else []
-                )
+                if not slots:
+                    # A run that ends frees a slot and wakes the dispatcher again.
+                    break
+                claimed, backoff = await self.db.run(functools.partial(self._claim, slots=slots))
+                self._wake_for_backoff(backoff)
                 self._starting += len(claimed)
                 for run, job in claimed:
                     await self._launch(run, job)
                 # A wake during the claim may be for a run the claim could not see yet.
                 if not self._again:
                     break
-            await self._wake_for_backoff()
         finally:
             self._dispatching = False
             if self._again and not self._closing:
                 # Woken while looking for the backoff timer (or while failing): look again.
                 self.wake()
 
-    async def _wake_for_backoff(self) -> None:
-        """Set a timer for the earliest queued run that waits for its ``not_before``."""
-        first = await self.db.read(
-            lambda s: s.exec(
-                select(func.min(Run.not_before)).where(
-                    Run.status == RunStatus.QUEUED.value, Run.not_before > utcnow()
-                )
-            ).one()
-        )
+    def _wake_for_backoff(self, first: dt.datetime | None) -> None:
+        """Set a timer for ``first``, when the earliest queued run waiting for its
+        ``not_before`` (a retry's backoff) may start."""
+        if self._backoff_timer is not None:
+            self._backoff_timer.cancel()
+            self._backoff_timer = None
         if first is None or self._closing:
             return
         delay = max(0.0, (first - utcnow()).total_seconds()) + 0.01
-        if self._backoff_timer is not None:
-            self._backoff_timer.cancel()
         self._backoff_timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
-    def _claim(self, session: Session, slots: int) -> list[tuple[Run, Job]]:
-        """Claim up to ``slots`` queued runs, oldest first, within each job's max_concurrent.
+    def _claim(
+        self, session: Session, slots: int
+    ) -> tuple[list[tuple[Run, Job]], dt.datetime | None]:
+        """Claim up to ``slots`` queued runs, oldest first, within each job's max_concurrent;
+        and say when the first queued run that waits for its backoff may start.
 
         One transaction: the jobs' rows are locked while their active runs are counted, and
         each claim is a compare-and-set on the run's status, so servers sharing the database
@@ -205,12 +212,19 @@ class Supervisor:
         offline) worker claims nothing; its row stays share-locked until the claim commits.
         """
         if not accepts_runs(session, self.server_id):
-            return []
+            return [], None
+        now = utcnow()
+        backoff = session.exec(
+            select(func.min(Run.not_before)).where(
+                Run.status == RunStatus.QUEUED.value, Run.not_before > now
+            )
+        ).one()
         # A run pinned to a worker (a batch's ``worker``) waits for that one: this server, or a
         # worker its executor places runs on (a Dask worker, which is not draining).
         pinned = self.executor.placeable_workers()
+        # The few columns that decide; the runs chosen are read whole at the end.
         candidates = session.exec(
-            select(Run)
+            select(Run.id, Run.job, Run.batch_id, Run.worker)
             .where(
                 Run.status == RunStatus.QUEUED.value,
                 or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
@@ -220,8 +234,8 @@ class Supervisor:
             .limit(slots * 4 + 20)
         ).all()
         if not candidates:
-            return []
-        names = sorted({r.job for r in candidates})
+            return [], backoff
+        names = sorted({row[1] for row in candidates})
         jobs = {
             j.name: j
             for j in session.exec(
@@ -240,23 +254,22 @@ class Supervisor:
                 .group_by(Run.job)
             ).all()
         )
-        chosen: list[tuple[Run, Job]] = []
-        now = utcnow()
-        for run in candidates:
+        chosen: list[int] = []
+        for run_id, job_name, batch_id, pinned_to in candidates:
             if len(chosen) >= slots:
                 break
-            job = jobs.get(run.job)
-            own = run.batch_id is None
-            if job is None or (own and active.get(run.job, 0) >= job.max_concurrent):
+            job = jobs.get(job_name)
+            own = batch_id is None
+            if job is None or (own and active.get(job_name, 0) >= job.max_concurrent):
                 continue
-            if run.worker in pinned and not accepts_runs(session, run.worker):
+            if pinned_to in pinned and not accepts_runs(session, pinned_to):
                 continue
             # Pinned to another worker: it stays that run's worker; else this server's, until
             # a remote executor's claim names where the run executes.
-            worker = run.worker if run.worker in pinned else self.server_id
+            worker = pinned_to if pinned_to in pinned else self.server_id
             claimed = session.execute(
                 update(Run)
-                .where(Run.id == run.id, Run.status == RunStatus.QUEUED.value)
+                .where(Run.id == run_id, Run.status == RunStatus.QUEUED.value)
                 .values(
                     status=RunStatus.RUNNING.value,
                     worker=worker,
@@ -267,17 +280,17 @@ class Supervisor:
                 .returning(Run.id)
             ).first()
             if claimed is not None:
-                active[run.job] = active.get(run.job, 0) + own
-                run.status, run.worker = RunStatus.RUNNING.value, worker
-                run.server = self.server_id
-                run.started_at = run.updated_at = now
-                chosen.append((run, job))
-        return chosen
+                active[job_name] = active.get(job_name, 0) + own
+                chosen.append(run_id)
+        if not chosen:
+            return [], backoff
+        runs = session.exec(select(Run).where(Run.id.in_(chosen)).order_by(Run.id)).all()
+        return [(run, jobs[run.job]) for run in runs], backoff
 
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
         self.runs.publish_state(run)
-        live = LiveRun(run_id=run.id, uuid=run.uuid, kind=run.kind)
+        live = LiveRun(run_id=run.id, uuid=run.uuid, kind=run.kind, job=run.job)
         self.live[run.id] = live
         self._has_live.set()
         self._starting -= 1
@@ -311,7 +324,9 @@ class Supervisor:
                 log.exception("jobext: could not start run %s", run.id)
             self.live.pop(run.id, None)
             kinds.finished(run.kind, run.uuid, env)
-            await self._finish(run, RunStatus.FAILED, error=f"could not start the job: {exc}")
+            await self._finish(
+                run.id, run.job, RunStatus.FAILED, error=f"could not start the job: {exc}"
+            )
             return
         if job.timeout_s:
             loop = asyncio.get_running_loop()
@@ -400,49 +415,55 @@ class Supervisor:
         try:
             kinds.finished(live.kind, live.uuid, self.runs.jobs.kind_env)
             self._flush_progress(live)
-            try:
-                run = await self.runs.get(live.run_id)
-            except NotFound:
-                return
-            status, error, exit_code = live.judge(outcome, run.state)
-            fields = await self.db.off_loop(live.final_fields, status, self.runs.results_dir)
-            await self._finish(run, status, error=error, exit_code=exit_code, **fields)
+            # What was asked of the run is what it was last steered to: every stop reaches
+            # apply() before its process is signalled.
+            status, error, exit_code = live.judge(outcome, live.applied)
+
+            def fields() -> dict[str, Any]:
+                values = live.final_fields(status, self.runs.results_dir)
+                return {**values, "exit_code": exit_code}
+
+            await self._finish(live.run_id, live.job, status, error=error, fields=fields)
         finally:
             self.wake()
 
     async def _finish(
         self,
-        run: Run,
+        run_id: int,
+        job: str,
         status: RunStatus,
         *,
         error: str | None,
-        **fields: Any,
+        fields: Callable[[], dict[str, Any]] = dict,
     ) -> None:
-        """Record the end of ``run`` (as it was read when its process ended): its status, and
-        its retry in the same transaction when it failed and its job has retries left."""
-        run_id = run.id
-        assert run_id is not None
-        if run.state in FINAL:
-            # Force-stopped while its process was still ending: keep what the user decided,
-            # but record what the process left behind.
-            keep = {k: v for k, v in fields.items() if k.startswith("result_") or k == "exit_code"}
-            if keep:
-                await self.db.run(
-                    lambda s: s.execute(update(Run).where(Run.id == run_id).values(**keep))
-                )
-            return
+        """Record the end of run ``run_id``: its log, its status, and its retry when it failed
+        and its job has retries left, in one transaction (:meth:`RunManager.finish`)."""
         if error:
             self.runs.note(
                 run_id, error.splitlines()[0], "ERROR" if status is RunStatus.FAILED else "INFO"
             )
-        # Its log is stored before its end is: whoever sees the run ended reads all of it.
-        with contextlib.suppress(OperationalError):
-            await self.hub.flush()
-        with contextlib.suppress(Conflict):
-            await self.runs.transition(
-                run_id, status, action="finish", retry=True, error=error, **fields
-            )
-        await self.runs.apply_retention(run.job)
+        await self.runs.finish(run_id, status, error=error, fields=fields)
+        self._retain_soon(job)
+
+    def _retain_soon(self, job: str) -> None:
+        """Apply ``job``'s retention now, or within a second when it ran less than a second ago:
+        runs that end close together share one pass (it reads all of the job's ended runs)."""
+        self._retain.add(job)
+        if self._retain_task is None and not self._closing:
+            self._retain_task = asyncio.get_running_loop().create_task(self._retain_loop())
+
+    async def _retain_loop(self) -> None:
+        try:
+            while self._retain and not self._closing:
+                jobs, self._retain = self._retain, set()
+                for job in sorted(jobs):
+                    try:
+                        await self.runs.apply_retention(job)
+                    except Exception:
+                        self.hub.log_once("retention", "jobext: retention failed")
+                await asyncio.sleep(_RETAIN_EVERY_S)
+        finally:
+            self._retain_task = None
 
     # ------------------------------------------------------------------ steering
 
