@@ -154,6 +154,8 @@ class Subscription:
         self.closed = False
 
     def _push(self, events: list[Event]) -> None:
+        if not events:
+            return
         self._queued += len(events)
         if self._queued > MAX_QUEUED_EVENTS:
             self._fall_behind()
@@ -174,6 +176,9 @@ class Subscription:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if self.lagging and self._queue and self._queue[0][0].seq <= self.last_seq + 1:
+                # The replay reached what was handed out since it began: go on from memory.
+                self.lagging = False
             if self.lagging:
                 falls = self._falls
                 batch = await self.hub.read_after(self.run_id, self.last_seq, limit=PAGE)
@@ -182,6 +187,10 @@ class Subscription:
                     # behind again during the read: then the queue was dropped, read again).
                     self.lagging = False
             elif self._queue:
+                if self._queue[0][0].seq > self.last_seq + 1:
+                    # Events were stored that this follower was not handed: read them.
+                    self._fall_behind()
+                    continue
                 batch = self._queue.popleft()
                 self._queued -= len(batch)
             else:
@@ -383,10 +392,11 @@ class EventHub:
             subs = self._subs.get(run_id)
             if not subs:
                 continue
-            # Unknown (a new follower) or behind what was stored before this batch (another
-            # server wrote in between): the followers read it in order from the database.
+            # Behind what was stored before this batch (another server wrote in between): the
+            # followers read it in order from the database. New followers read what came
+            # before this batch from the database anyway, up to the first event handed to them.
             known = self._top.get(run_id)
-            gap = known is None or before > known
+            gap = known is not None and before > known
             self._top[run_id] = after
             for sub in subs:
                 if gap:
