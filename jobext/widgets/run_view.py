@@ -3,7 +3,6 @@ its result once it has one."""
 
 from __future__ import annotations
 
-import collections
 import queue
 import threading
 from typing import Any
@@ -25,6 +24,7 @@ from jobext.widgets.common import (
     local_time,
 )
 from jobext.widgets.result_view import ResultView
+from jobext.widgets.run_log import LogTail
 
 #: Seconds between two repaints of a busy log: lines arriving meanwhile are shown together.
 REPAINT_S = 0.15
@@ -83,11 +83,12 @@ class RunView(Panel):
             )
             button.on_click(lambda _b, a=action: self.act(a))
             self.buttons[action] = button
-        self.log_html = widgets.HTML()
+        self.log_tail = LogTail(max_lines=max_lines, height=log_height)
+        #: The log tail's box.
+        self.log_html = self.log_tail.html
         self.result_box = widgets.VBox()
         #: The result of the run, once it has one (and ``show_result``).
         self.result_view: ResultView | None = None
-        self.log_height = log_height
         self.children = [
             widgets.HBox([self.title, self.badge], layout=widgets.Layout(align_items="center")),
             widgets.HBox(
@@ -111,8 +112,6 @@ class RunView(Panel):
             *self.children,
         )
         self._lock = threading.RLock()
-        self._lines: collections.deque[str] = collections.deque(maxlen=max_lines)
-        self._line_count = 0
         self._generation = 0
         self._stream: EventStream | None = None
         self._painter: threading.Thread | None = None
@@ -136,8 +135,7 @@ class RunView(Panel):
     @property
     def lines(self) -> list[str]:
         """The log lines shown (the newest ``max_lines``)."""
-        with self._lock:
-            return list(self._lines)
+        return self.log_tail.lines
 
     def show(self, run_id: int) -> None:
         """Show run ``run_id`` (dropping the one shown so far) and follow it."""
@@ -151,15 +149,14 @@ class RunView(Panel):
             self._generation += 1
             generation = self._generation
             self.run = {}
-            self._lines.clear()
-            self._line_count = 0
+            self.log_tail.clear()
             self.disown(self.result_view)
             self.result_view = None
             self._result_for = None
             self.result_box.children = []
             self.notice.value = ""
         self._apply_run(run)
-        self._render_log()
+        self.log_tail.render()
         stream = self.client.runs.follow(run_id)
         events: queue.Queue[Any] = queue.Queue()
         self._stream = stream
@@ -247,7 +244,7 @@ class RunView(Panel):
                         self.report(item)
                 else:
                     self._apply_event(item)
-            self._render_log()
+            self.log_tail.render()
             if ended:
                 return
             if self._stopping.wait(REPAINT_S):
@@ -256,7 +253,7 @@ class RunView(Panel):
     def _apply_event(self, event: JSON) -> None:
         kind, data = event["event"], event["data"]
         if kind == "log" and isinstance(data, dict):
-            self._add_line(data)
+            self.log_tail.add(data)
         elif kind in ("state", "close") and isinstance(data, dict):
             self._apply_run(data, snapshot=kind == "state")
         elif kind == "progress" and isinstance(data, dict):
@@ -347,45 +344,6 @@ class RunView(Panel):
                     f'<pre style="font-size:11px;white-space:pre-wrap">{esc(rest)}</pre></details>'
                 )
         return f'<span style="color:#555;font-size:90%">{text}</span>'
-
-    def _add_line(self, line: JSON) -> None:
-        stream, level, text = line.get("stream"), line.get("level"), str(line.get("text", ""))
-        style = ""
-        if stream == "stderr" or level in ("ERROR", "CRITICAL"):
-            style = "color:#dc3545"
-        elif level == "WARNING":
-            style = "color:#b35c00"
-        elif stream not in ("stdout", "log"):
-            style = "color:#6c757d;font-style:italic"
-        prefix = f"{level} " if stream == "log" and level else ""
-        rendered = esc(prefix + text)
-        if style:
-            rendered = f'<span style="{style}">{rendered}</span>'
-        with self._lock:
-            self._lines.append(rendered)
-            self._line_count += 1
-
-    def _render_log(self) -> None:
-        with self._lock:
-            lines = list(self._lines)
-            hidden = self._line_count - len(lines)
-        if hidden > 0:
-            lines.insert(
-                0,
-                f'<span style="color:#6c757d">… {hidden:,} earlier lines '
-                "(client.runs.log_lines(run_id) has them all)</span>",
-            )
-        if not lines:
-            lines = ['<span style="color:#6c757d">(no log lines yet)</span>']
-        # column-reverse keeps the box scrolled to its newest line.
-        self.log_html.value = (
-            f'<div class="jobext-log" style="max-height:{self.log_height};overflow:auto;'
-            "display:flex;flex-direction:column-reverse;border:1px solid #ddd;"
-            'border-radius:4px;padding:4px 6px;background:#fafafa">'
-            '<pre style="flex:none;margin:0;font-size:12px;line-height:1.35;white-space:pre-wrap">'
-            + "\n".join(lines)
-            + "</pre></div>"
-        )
 
     def _offer_result(self, run: JSON) -> None:
         if not self.show_result or not run.get("result") or self.closed:
