@@ -1,11 +1,17 @@
-"""What every API input model shares: unknown fields are refused, text is stripped, no NaN; and
-the one translation of a pydantic error into :class:`~jobext.errors.Invalid`."""
+"""What every API model shares: an input refuses unknown fields, strips text and takes no NaN; an
+output (a response shape) declares every key its serializer writes; the generic page of a list;
+and the one translation of a pydantic error into :class:`~jobext.errors.Invalid`.
+
+The response models are the one declaration of what the API returns: the OpenAPI document's
+``components.schemas`` are generated from them (:func:`jobext.http.spec.components`), and
+``tests/http/test_shapes.py`` holds each serializer (``run_json`` & co., which build plain dicts
+because lists return up to 1000 runs a page) to its model through a real server."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from jobext.errors import Invalid
 
@@ -13,6 +19,7 @@ from jobext.errors import Invalid
 TEN_YEARS_S = 10 * 366 * 24 * 3600
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def _drop_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
@@ -53,6 +60,23 @@ class Input(BaseModel):
                 if key in data and data[key] is None:
                     raise Invalid(key, "cannot be null")
         return data
+
+
+class Output(BaseModel):
+    """A response shape: a field without a default is a key the reply always has (null when its
+    type allows it); a field defaulting to None is a key the reply may leave out. Validating a
+    reply refuses any key the model does not declare, so model and serializer cannot drift."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Output, Generic[T]):
+    """What every list answers: one page of ``items`` and how many match in all."""
+
+    items: list[T]
+    page: int = Field(description="0-based")
+    per_page: int
+    total: int = Field(description="how many match, on all pages")
 
 
 def validation_error(exc: ValidationError) -> Invalid:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from jobext.apps.reader import APP_SORTS
-from jobext.apps.shapes import AppCreate, AppUpdate
+from jobext.apps.shapes import App, AppCreate, AppDeleted, AppDeployment, AppStats, AppUpdate
 from jobext.http.spec import (
     REF,
+    components,
     errors,
     json_body,
     json_reply,
@@ -19,7 +20,6 @@ from jobext.http.spec import (
     query,
     ref,
 )
-from jobext.states import RunStatus
 
 _NAME = path("name", "app name")
 _DELETE_RUNS = query(
@@ -54,7 +54,7 @@ def app_paths() -> dict[str, Any]:
         "/apps": {
             "get": op(
                 "List apps with their jobs",
-                {"200": json_reply(page_of("App"), "a page of apps"), **errors(400)},
+                {"200": json_reply(page_of(App), "a page of apps"), **errors(400)},
                 operationId="listApps",
                 parameters=paging(APP_SORTS, search="part of the name, module or path"),
             ),
@@ -138,94 +138,11 @@ def app_paths() -> dict[str, Any]:
 
 
 def app_schemas() -> dict[str, Any]:
-    """``App``, ``AppDeployment``, ``AppJob``, ``AppStats``, ``AppCreate`` and ``AppUpdate``."""
-    time = {"type": "string", "format": "date-time"}
-    nullable_time = {"type": ["string", "null"], "format": "date-time"}
-    names = {"type": "array", "items": {"type": "string"}}
-    app: dict[str, Any] = {
-        "type": "object",
-        "required": ["name", "digest", "jobs", "deployed_at"],
-        "properties": {
-            "name": {"type": "string"},
-            "module": {"type": ["string", "null"]},
-            "path": {"type": ["string", "null"]},
-            "digest": {
-                "type": "string",
-                "description": "SHA-256 over the source files of the last deployment",
-            },
-            "files": {**names, "description": "those files, relative to where the code is"},
-            "jobs": {"type": "array", "items": ref("AppJob")},
-            "created_by": {"type": ["string", "null"]},
-            "created_at": time,
-            "deployed_by": {"type": ["string", "null"]},
-            "deployed_at": time,
-            "error": {
-                "type": ["string", "null"],
-                "description": "why the last redeployment failed (it changed nothing)",
-            },
-            "error_at": nullable_time,
-        },
-    }
+    """``App`` (with ``AppJob``), ``AppDeployment``, ``AppStats`` and ``AppDeleted`` from their
+    models in :mod:`jobext.apps.shapes`; ``AppCreate`` and ``AppUpdate`` from the input
+    models."""
     return {
-        "App": app,
-        "AppDeployment": {
-            "allOf": [
-                ref("App"),
-                {
-                    "type": "object",
-                    "required": ["changes"],
-                    "properties": {
-                        "changes": {
-                            "type": "object",
-                            "description": "job names, by what the deployment did to them",
-                            "properties": {
-                                "added": names,
-                                "updated": names,
-                                "removed": names,
-                                "unchanged": names,
-                            },
-                        }
-                    },
-                },
-            ]
-        },
-        "AppJob": {
-            "type": "object",
-            "properties": {
-                "name": {"type": "string"},
-                "kind": {"type": "string", "enum": ["python", "notebook"]},
-                "target": {"type": "string"},
-                "description": {"type": "string"},
-                "schedule": {
-                    "type": ["object", "null"],
-                    "description": "the schedule the code declares",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "cron": {"type": "string"},
-                        "timezone": {"type": "string"},
-                        "args": {},
-                        "active": {"type": "boolean"},
-                        "next_fire_at": nullable_time,
-                    },
-                },
-            },
-        },
-        "AppStats": {
-            "type": "object",
-            "required": ["workers", "jobs"],
-            "properties": {
-                "workers": {
-                    "type": "integer",
-                    "description": "workers online and not draining: where its runs can start",
-                },
-                "jobs": {"type": "integer"},
-                "schedules": {"type": "integer", "description": "active ones"},
-                "runs": {
-                    "type": "object",
-                    "properties": {s.value: {"type": "integer"} for s in RunStatus},
-                },
-            },
-        },
+        **components(App, AppDeployment, AppStats, AppDeleted),
         "AppCreate": AppCreate.model_json_schema(ref_template=REF + "{model}"),
         "AppUpdate": AppUpdate.model_json_schema(ref_template=REF + "{model}"),
     }

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from pydantic import Field as PField
 from pydantic import field_validator, model_validator
 
-from jobext.db.tables import NAME_RE, App, Job, Schedule
+from jobext.db import tables
+from jobext.db.tables import NAME_RE
 from jobext.errors import Invalid
 from jobext.jobs.shapes import JobFields
 from jobext.schedules.shapes import Misfire, Overlap
-from jobext.shapes import TEN_YEARS_S, Input
+from jobext.shapes import TEN_YEARS_S, Input, Output
+from jobext.states import RunStatus
 from jobext.times import iso
 
 #: A dotted module name: ``etl`` or ``pipelines.nightly``.
@@ -121,7 +124,76 @@ class Declared(JobFields):
         return value.strip() if isinstance(value, str) else value
 
 
-def job_summary(job: Job, schedule: Schedule | None) -> dict[str, Any]:
+class AppJobSchedule(Output):
+    """The schedule an app's code declares for one of its jobs."""
+
+    id: int
+    cron: str
+    timezone: str
+    args: Any
+    active: bool
+    next_fire_at: dt.datetime | None
+
+
+class AppJob(Output):
+    """One job of an app, as the app shows it (``GET /jobs/{name}`` has the rest)."""
+
+    name: str
+    kind: Literal["python", "notebook"]
+    target: str
+    description: str
+    schedule: AppJobSchedule | None = PField(description="the schedule the code declares")
+
+
+class App(Output):
+    """Jobs deployed from code, with the summaries of its jobs."""
+
+    name: str
+    module: str | None
+    path: str | None
+    digest: str = PField(description="SHA-256 over the source files of the last deployment")
+    files: list[str] = PField(description="those files, relative to where the code is")
+    jobs: list[AppJob]
+    created_by: str | None
+    created_at: dt.datetime
+    deployed_by: str | None
+    deployed_at: dt.datetime
+    error: str | None = PField(description="why the last redeployment failed (it changed nothing)")
+    error_at: dt.datetime | None
+
+
+class AppChanges(Output):
+    """Job names, by what the deployment did to them."""
+
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    unchanged: list[str]
+
+
+class AppDeployment(App):
+    """An app after a deployment, with what it changed."""
+
+    changes: AppChanges = PField(description="job names, by what the deployment did to them")
+
+
+class AppStats(Output):
+    """Workers ready to run an app's jobs, its jobs, schedules and runs."""
+
+    workers: int = PField(description="workers online and not draining: where its runs can start")
+    jobs: int
+    schedules: int = PField(description="active ones")
+    runs: dict[RunStatus, int] = PField(description="its jobs' runs by status")
+
+
+class AppDeleted(Output):
+    """An app that went (in the server-wide event feed)."""
+
+    name: str
+    deleted: Literal[True]
+
+
+def job_summary(job: tables.Job, schedule: tables.Schedule | None) -> dict[str, Any]:
     """One job of an app, as the app shows it (``GET /jobs/{name}`` has the rest)."""
     return {
         "name": job.name,
@@ -143,7 +215,7 @@ def job_summary(job: Job, schedule: Schedule | None) -> dict[str, Any]:
     }
 
 
-def app_json(app: App, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+def app_json(app: tables.App, jobs: list[dict[str, Any]]) -> dict[str, Any]:
     """The API shape of an app with the summaries of its ``jobs``."""
     return {
         "name": app.name,

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from jobext.batches.manager import BATCH_SORTS, MAX_SUB_JOBS_PER_PAGE, SUB_JOBS_PER_PAGE
-from jobext.batches.shapes import MAX_JOBS_PER_SECOND, BatchCreate, SubJobState
+from jobext.batches.shapes import (
+    MAX_JOBS_PER_SECOND,
+    Batch,
+    BatchCreate,
+    BatchDeleted,
+    BatchDetail,
+    BatchesDeleted,
+)
 from jobext.http.spec import (
     REF,
     comma_list,
+    components,
     errors,
     json_reply,
     links,
@@ -18,7 +26,7 @@ from jobext.http.spec import (
     query,
     ref,
 )
-from jobext.states import BatchStatus, RunStatus
+from jobext.states import BatchStatus
 
 _ID = path("batch_id", "batch id")
 _JOB = path("name", "job name")
@@ -31,7 +39,7 @@ _LIST = [
     *paging(BATCH_SORTS, search="part of the job name"),
     query("status", "a batch status or a comma list", comma_list(s.value for s in BatchStatus)),
 ]
-_PAGE = page_of("Batch")
+_PAGE = page_of(Batch)
 _E409 = "the batch's status does not allow it: `message` says why"
 
 
@@ -89,10 +97,7 @@ def batch_paths() -> dict[str, Any]:
                 "operationId": "deleteJobBatches",
                 "summary": "Stop and delete every batch of the job with all their runs' data",
                 "responses": {
-                    "200": json_reply(
-                        {"type": "object", "properties": {"deleted": {"type": "integer"}}},
-                        "how many batches went",
-                    ),
+                    "200": json_reply(ref("BatchesDeleted"), "how many batches went"),
                     **errors(404),
                 },
             },
@@ -158,69 +163,9 @@ def batch_paths() -> dict[str, Any]:
 
 
 def batch_schemas() -> dict[str, Any]:
-    """``Batch``, ``BatchDetail``, ``BatchCreate`` and ``SubJob``."""
-    nullable_time = {"type": ["string", "null"], "format": "date-time"}
-    batch: dict[str, Any] = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "job": {"type": "string"},
-            "status": {"type": "string", "enum": [s.value for s in BatchStatus]},
-            "error": {"type": ["string", "null"]},
-            "args": {},
-            "start_time": nullable_time,
-            "stop_time": nullable_time,
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "created_by": {"type": ["string", "null"]},
-            "concurrent": {"type": "integer"},
-            "jobs_per_second": {"type": ["integer", "null"]},
-            "iterations": {"type": ["integer", "null"]},
-            "failures": {"type": "integer"},
-            "failures_to_ignore": {"type": "integer"},
-            "worker": {"type": ["string", "null"]},
-            "driven_by": {
-                "type": ["string", "null"],
-                "description": "the server holding the batch's lease",
-            },
-            "percent_complete": {
-                "type": "number",
-                "description": "absent when iterations is null",
-            },
-        },
-    }
-    statuses = [s.value for s in SubJobState if s is not SubJobState.ACTIVE]
-    sub_job = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer", "description": "0-based"},
-            "status": {
-                "type": "string",
-                "enum": statuses + [s.value for s in RunStatus],
-                "description": "its run's status while an iteration is in progress",
-            },
-            "iteration": {"type": "integer", "description": "current, or next when held"},
-            "done": {"type": "integer"},
-            "failures": {"type": "integer"},
-            "run_id": {"type": ["integer", "null"]},
-        },
-    }
-    detail = {
-        "type": "object",
-        "properties": {
-            **batch["properties"],
-            "concurrent_jobs": {"type": "integer", "description": "runs running now"},
-            "lag_s": {"type": "number", "description": "how far behind its pace it is"},
-            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "sub_jobs": {"type": "array", "items": ref("SubJob")},
-            "sub_jobs_page": {"type": "integer"},
-            "sub_jobs_per_page": {"type": "integer"},
-            "sub_jobs_total": {"type": "integer"},
-        },
-    }
+    """``Batch``, ``BatchDetail`` (with ``SubJob``), ``BatchesDeleted`` and ``BatchDeleted`` from
+    their models in :mod:`jobext.batches.shapes`; ``BatchCreate`` from the input model."""
     return {
-        "Batch": batch,
-        "BatchDetail": detail,
-        "SubJob": sub_job,
+        **components(Batch, BatchDetail, BatchesDeleted, BatchDeleted),
         "BatchCreate": BatchCreate.model_json_schema(ref_template=REF + "{model}"),
     }

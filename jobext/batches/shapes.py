@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator, StrictBool, StrictInt
 from pydantic import Field as PField
-from pydantic import StrictBool, StrictInt
+from pydantic.json_schema import SkipJsonSchema
 
-from jobext.db.tables import Batch, BatchSubJob
-from jobext.shapes import Input
+from jobext.db import tables
+from jobext.shapes import Input, Output
+from jobext.states import BatchStatus, RunStatus
 from jobext.times import iso
 
 MAX_SUB_JOBS = 10_000
@@ -47,7 +50,85 @@ class BatchCreate(Input):
     start: StrictBool = True
 
 
-def batch_json(batch: Batch) -> dict[str, Any]:
+class Batch(Output):
+    """A batch: what its row holds (what lists show)."""
+
+    id: int
+    job: str
+    status: BatchStatus
+    error: str | None
+    args: Any
+    start_time: dt.datetime | None
+    stop_time: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str | None
+    concurrent: int
+    jobs_per_second: int | None
+    iterations: int | None
+    failures: int
+    failures_to_ignore: int
+    worker: str | None
+    driven_by: str | None = PField(description="the server holding the batch's lease")
+    percent_complete: float | SkipJsonSchema[None] = PField(
+        default=None, description="absent when iterations is null"
+    )
+
+
+#: What a sub-job shows: its own state, or its run's status while an iteration is in progress.
+SUB_JOB_STATUSES = list(
+    dict.fromkeys(
+        [s.value for s in SubJobState if s is not SubJobState.ACTIVE] + [s.value for s in RunStatus]
+    )
+)
+
+
+def _shown_status(value: str) -> str:
+    if value not in SUB_JOB_STATUSES:
+        raise ValueError(f"is not one of {', '.join(SUB_JOB_STATUSES)}")
+    return value
+
+
+class SubJob(Output):
+    """One sub-job of a batch: a lane of iterations."""
+
+    id: int = PField(description="0-based")
+    status: Annotated[str, AfterValidator(_shown_status)] = PField(
+        description="its run's status while an iteration is in progress",
+        json_schema_extra={"enum": SUB_JOB_STATUSES},
+    )
+    iteration: int = PField(description="current, or next when held")
+    done: int
+    failures: int
+    run_id: int | None
+
+
+class BatchDetail(Batch):
+    """A batch with its counts, lag and one page of its sub-jobs."""
+
+    concurrent_jobs: int = PField(description="runs running now")
+    lag_s: float = PField(description="how far behind its pace it is")
+    counts: dict[str, int] = PField(description="sub-jobs by the status they show")
+    sub_jobs: list[SubJob]
+    sub_jobs_page: int
+    sub_jobs_per_page: int
+    sub_jobs_total: int
+
+
+class BatchesDeleted(Output):
+    """``DELETE /jobs/{name}/batches``: how many batches went."""
+
+    deleted: int
+
+
+class BatchDeleted(Output):
+    """A batch that went (in the server-wide event feed)."""
+
+    id: int
+    deleted: Literal[True]
+
+
+def batch_json(batch: tables.Batch) -> dict[str, Any]:
     """The fields of a batch that its row holds (what lists show)."""
     body: dict[str, Any] = {
         "id": batch.id,
@@ -74,7 +155,7 @@ def batch_json(batch: Batch) -> dict[str, Any]:
     return body
 
 
-def sub_job_json(lane: BatchSubJob, run_status: str | None) -> dict[str, Any]:
+def sub_job_json(lane: tables.BatchSubJob, run_status: str | None) -> dict[str, Any]:
     """One sub-job: its status is its run's while an iteration is in progress."""
     status = lane.state
     if lane.state == SubJobState.ACTIVE.value:

@@ -8,9 +8,11 @@ from typing import Any
 from jobext import __version__
 from jobext.apps.openapi import app_paths, app_schemas
 from jobext.batches.openapi import batch_paths, batch_schemas
-from jobext.http.spec import json_reply, op, ref, sse_event, sse_stream
+from jobext.http.shapes import Connections, Error, Stats
+from jobext.http.spec import components, json_reply, op, ref, sse_event, sse_stream
 from jobext.jobs.openapi import job_paths, job_schemas
-from jobext.runs.openapi import PROGRESS, run_paths, run_schemas
+from jobext.runs.openapi import run_paths, run_schemas
+from jobext.runs.shapes import RunProgress
 from jobext.schedules.openapi import schedule_paths, schedule_schemas
 from jobext.states import actions_document
 from jobext.workers.openapi import worker_paths, worker_schemas
@@ -18,83 +20,30 @@ from jobext.workers.openapi import worker_paths, worker_schemas
 #: The events of ``GET /events``, the server-wide feed.
 FEED_EVENTS = [
     sse_event("run", ref("Run"), "a run changed state: the whole run"),
-    sse_event(
-        "progress",
-        {
-            "type": "object",
-            "required": ["id"],
-            "properties": {"id": {"type": "integer"}, **PROGRESS["properties"]},
-        },
-        "a run reported progress",
-    ),
+    sse_event("progress", ref("RunProgress"), "a run reported progress"),
     sse_event(
         "job",
-        {
-            "oneOf": [
-                ref("Job"),
-                {
-                    "type": "object",
-                    "required": ["name", "deleted"],
-                    "properties": {"name": {"type": "string"}, "deleted": {"const": True}},
-                },
-            ]
-        },
+        {"oneOf": [ref("Job"), ref("JobDeleted")]},
         "a job was registered or changed (or `{name, deleted: true}` when it went)",
     ),
     sse_event(
         "batch",
-        {
-            "oneOf": [
-                ref("Batch"),
-                {
-                    "type": "object",
-                    "required": ["id", "deleted"],
-                    "properties": {"id": {"type": "integer"}, "deleted": {"const": True}},
-                },
-            ]
-        },
+        {"oneOf": [ref("Batch"), ref("BatchDeleted")]},
         "a batch changed (or `{id, deleted: true}` when it went)",
     ),
     sse_event(
         "worker",
-        {
-            "oneOf": [
-                ref("Worker"),
-                {
-                    "type": "object",
-                    "required": ["id", "deleted"],
-                    "properties": {"id": {"type": "string"}, "deleted": {"const": True}},
-                },
-            ]
-        },
+        {"oneOf": [ref("Worker"), ref("WorkerDeleted")]},
         "a worker heartbeat or changed (or `{id, deleted: true}` when it was forgotten)",
     ),
     sse_event(
         "schedule",
-        {
-            "anyOf": [
-                ref("Schedule"),
-                {
-                    "type": "object",
-                    "required": ["id", "deleted"],
-                    "properties": {"id": {"type": "integer"}, "deleted": {"const": True}},
-                },
-            ]
-        },
+        {"anyOf": [ref("Schedule"), ref("ScheduleDeleted")]},
         "a schedule was made or changed (or `{id, deleted: true}` when it went)",
     ),
     sse_event(
         "app",
-        {
-            "anyOf": [
-                ref("App"),
-                {
-                    "type": "object",
-                    "required": ["name", "deleted"],
-                    "properties": {"name": {"type": "string"}, "deleted": {"const": True}},
-                },
-            ]
-        },
+        {"anyOf": [ref("App"), ref("AppDeleted")]},
         "an app was deployed or redeployed (or `{name, deleted: true}` when it went)",
     ),
     sse_event(
@@ -104,50 +53,20 @@ FEED_EVENTS = [
     ),
 ]
 
-ERROR = {
-    "type": "object",
-    "required": ["message"],
-    "properties": {
-        "message": {"type": "string"},
-        "reason": {"type": ["string", "null"]},
-        "field": {"type": "string"},
-    },
-}
-
-CONNECTIONS = {
-    "type": "object",
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "dialect": {"type": "string"},
-                    "driver": {"type": "string"},
-                    "host": {"type": ["string", "null"]},
-                    "port": {"type": ["integer", "null"]},
-                    "database": {"type": ["string", "null"]},
-                },
-            },
-        }
-    },
-}
-
 
 def _server_paths() -> dict[str, Any]:
     return {
         "/connections": {
             "get": op(
                 "The databases saved-query jobs may use (never a password)",
-                {"200": json_reply(CONNECTIONS, "connections")},
+                {"200": json_reply(ref("Connections"), "connections")},
                 operationId="listConnections",
             ),
         },
         "/stats": {
             "get": op(
                 "Counts of jobs, apps, schedules, workers, and of batches and runs by status",
-                {"200": json_reply({"type": "object"}, "stats")},
+                {"200": json_reply(ref("Stats"), "stats")},
                 operationId="getStats",
             ),
         },
@@ -202,7 +121,7 @@ def openapi_document(api_base: str) -> dict[str, Any]:
         },
         "components": {
             "schemas": {
-                "Error": ERROR,
+                **components(Error, Stats, Connections, RunProgress),
                 **job_schemas(),
                 **run_schemas(),
                 **schedule_schemas(),

@@ -1,7 +1,10 @@
 """Builders of the OpenAPI document's pieces, shared by every resource's part of it.
 
 Each resource (jobs, runs, schedules, batches, workers, apps) describes its own paths with these;
-:mod:`jobext.http.openapi` assembles them into the one document served at ``/openapi.json``.
+:mod:`jobext.http.openapi` assembles them into the one document served at ``/openapi.json``. The
+schemas of what the API returns are not written here: :func:`components` and :func:`page_of`
+generate them from the response models (:class:`~jobext.shapes.Output`) in each resource's
+``shapes.py``.
 """
 
 from __future__ import annotations
@@ -10,9 +13,19 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import CoreSchema
+
 from jobext.db.paging import MAX_PER_PAGE
+from jobext.shapes import Output, Page
 
 REF = "#/components/schemas/"
+NULL = {"type": "null"}
+#: Keywords whose value is data, not a schema: left as they are.
+_DATA = frozenset({"enum", "const", "examples", "required"})
+#: Keywords whose value maps names to schemas.
+_NAMED = frozenset({"properties", "$defs", "patternProperties"})
 
 #: What each error status means, unless an operation says more.
 ERROR_TEXT = {
@@ -98,18 +111,64 @@ def paging(sortable: Sequence[str], *, search: str = "substring to match") -> li
     ]
 
 
-def page_of(item: str) -> dict[str, Any]:
-    """A page of ``item``s, as every list answers."""
-    return {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total"],
-        "properties": {
-            "items": {"type": "array", "items": ref(item)},
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "total": {"type": "integer"},
-        },
-    }
+def _tidy(node: Any) -> Any:
+    """A pydantic JSON schema as the document shows it: no ``title`` or ``default`` (a response
+    has no defaults), objects left open to keys added later, and a nullable scalar as
+    ``type: [X, "null"]`` (OpenAPI 3.1) rather than an ``anyOf``."""
+    if isinstance(node, list):
+        return [_tidy(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("title", "default") or (
+            key == "additionalProperties" and isinstance(value, bool)
+        ):
+            continue
+        if key in _NAMED:
+            out[key] = {name: _tidy(schema) for name, schema in value.items()}
+        else:
+            out[key] = value if key in _DATA else _tidy(value)
+    branches = out.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and NULL in branches:
+        other = branches[1 - branches.index(NULL)]
+        # An enum or const would refuse the null that the type list lets in: keep the anyOf.
+        if isinstance(other.get("type"), str) and not {"$ref", "enum", "const"} & set(other):
+            del out["anyOf"]
+            out = {**other, **out, "type": [other["type"], "null"]}
+    return out
+
+
+class OutputSchema(GenerateJsonSchema):
+    """The JSON schema generator of the response models (:func:`_tidy` over pydantic's)."""
+
+    def generate(self, schema: CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
+        return _tidy(super().generate(schema, mode))  # type: ignore[no-any-return]
+
+
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of ``model``, with the models it uses referred to in
+    ``components.schemas`` (in its ``$defs``, for :func:`components` to hoist)."""
+    return model.model_json_schema(ref_template=REF + "{model}", schema_generator=OutputSchema)
+
+
+def components(*models: type[BaseModel]) -> dict[str, Any]:
+    """``components.schemas`` entries for ``models``, each under its class name, with every model
+    and enum they use hoisted beside them (one entry a name, whoever uses it)."""
+    found: dict[str, Any] = {}
+    for model in models:
+        schema = schema_of(model)
+        for name, sub in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+            if found.setdefault(name, sub) != sub:
+                raise ValueError(f"two different schemas are named {name!r}")
+    return found
+
+
+def page_of(item: type[Output]) -> dict[str, Any]:
+    """A page of ``item``s, as every list answers (``item`` itself is in the components)."""
+    schema = schema_of(Page[item])  # type: ignore[valid-type]
+    schema.pop("$defs", None)
+    return schema
 
 
 def op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from jobext.http.spec import (
     REF,
+    components,
     errors,
     json_body,
     json_reply,
@@ -18,7 +19,7 @@ from jobext.http.spec import (
     ref,
 )
 from jobext.jobs.manager import JOB_SORTS
-from jobext.jobs.shapes import JobCreate, JobUpdate
+from jobext.jobs.shapes import Job, JobCreate, JobDeleted, JobDetail, JobStats, JobUpdate
 
 JOB = path("name", "job name")
 
@@ -55,7 +56,7 @@ def job_paths() -> dict[str, Any]:
         "/jobs": {
             "get": op(
                 "List job definitions",
-                {"200": json_reply(page_of("Job"), "a page of jobs"), **errors(400)},
+                {"200": json_reply(page_of(Job), "a page of jobs"), **errors(400)},
                 operationId="listJobs",
                 parameters=[
                     *paging(JOB_SORTS, search="part of the name, description or target"),
@@ -81,7 +82,7 @@ def job_paths() -> dict[str, Any]:
             "parameters": [JOB],
             "get": op(
                 "One job with stats, latest_run and next_run_at",
-                {"200": json_reply(ref("Job"), "the job"), **errors(404)},
+                {"200": json_reply(ref("JobDetail"), "the job"), **errors(404)},
                 operationId="getJob",
             ),
             "patch": op(
@@ -108,37 +109,10 @@ def job_paths() -> dict[str, Any]:
 
 
 def job_schemas() -> dict[str, Any]:
-    """``Job``, ``JobCreate``, ``JobUpdate`` and ``JobStats``."""
-    job_create = JobCreate.model_json_schema(ref_template=REF + "{model}")
+    """``Job``, ``JobDetail``, ``JobStats`` and ``JobDeleted`` from their models in
+    :mod:`jobext.jobs.shapes`; ``JobCreate`` and ``JobUpdate`` from the input models."""
     return {
-        "Job": {
-            "type": "object",
-            "properties": {
-                **job_create["properties"],
-                "app": {
-                    "type": ["string", "null"],
-                    "description": "the app whose code declares this job (null: registered "
-                    "through POST /jobs); such a job changes only by redeploying the app",
-                },
-                "created_by": {"type": ["string", "null"]},
-                "created_at": {"type": "string", "format": "date-time"},
-                "updated_at": {"type": "string", "format": "date-time"},
-                "stats": ref("JobStats"),
-            },
-        },
-        "JobCreate": job_create,
+        **components(Job, JobDetail, JobStats, JobDeleted),
+        "JobCreate": JobCreate.model_json_schema(ref_template=REF + "{model}"),
         "JobUpdate": JobUpdate.model_json_schema(ref_template=REF + "{model}"),
-        "JobStats": {
-            "type": "object",
-            "properties": {
-                "total": {"type": "integer"},
-                "succeeded": {"type": "integer"},
-                "failed": {"type": "integer"},
-                "stopped": {"type": "integer"},
-                "in_progress": {"type": "integer"},
-                "average_duration_s": {"type": ["number", "null"]},
-                "latest_run": {"oneOf": [ref("Run"), {"type": "null"}]},
-                "next_run_at": {"type": ["string", "null"], "format": "date-time"},
-            },
-        },
     }

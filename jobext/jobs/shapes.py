@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field as PField
 from pydantic import field_validator
 
-from jobext.db.tables import NAME_RE, Job
-from jobext.shapes import TEN_YEARS_S, Input
+from jobext.db import tables
+from jobext.db.tables import NAME_RE
+from jobext.runs.shapes import Run
+from jobext.shapes import TEN_YEARS_S, Input, Output
 from jobext.times import iso
 
 JobKind = Literal["python", "notebook", "query", "shell"]
@@ -69,7 +72,63 @@ Misfire = Literal["skip", "once", "all"]
 Overlap = Literal["forbid", "allow", "replace"]
 
 
-def job_json(job: Job) -> dict[str, Any]:
+class Job(Output):
+    """A job definition."""
+
+    name: str
+    kind: JobKind
+    target: str
+    description: str
+    connection: str | None
+    kernel: str | None
+    default_args: dict[str, Any] | list[Any] | str | None
+    options: dict[str, Any] | None
+    max_concurrent: int
+    queue_when_busy: bool
+    timeout_s: float | None
+    retries: int
+    retry_backoff_s: float
+    restartable: bool
+    keep_runs: int | None
+    keep_days: float | None
+    app: str | None = PField(
+        description="the app whose code declares this job (null: registered through POST "
+        "/jobs); such a job changes only by redeploying the app"
+    )
+    created_by: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class JobStats(Output):
+    """Run statistics of a job."""
+
+    total: int
+    succeeded: int
+    failed: int
+    stopped: int
+    in_progress: int
+    average_duration_s: float | None
+    latest_run: Run | None
+    next_run_at: dt.datetime | None
+
+
+class JobDetail(Job):
+    """A job definition with its run statistics (``GET /jobs/{name}``)."""
+
+    stats: JobStats
+    latest_run: Run | None
+    next_run_at: dt.datetime | None
+
+
+class JobDeleted(Output):
+    """A job that went (in the server-wide event feed)."""
+
+    name: str
+    deleted: Literal[True]
+
+
+def job_json(job: tables.Job) -> dict[str, Any]:
     """The API shape of a job definition."""
     return {
         "name": job.name,

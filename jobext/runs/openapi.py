@@ -7,6 +7,7 @@ from typing import Any
 
 from jobext.http.spec import (
     comma_list,
+    components,
     errors,
     json_reply,
     links,
@@ -20,6 +21,7 @@ from jobext.http.spec import (
     sse_stream,
 )
 from jobext.runs.manager import RUN_SORTS
+from jobext.runs.shapes import LogLine, LogPage, Progress, Run, RunsDeleted, Truncated
 from jobext.states import GROUPS, RunStatus
 
 RUN = path("run_id", "run id")
@@ -48,15 +50,6 @@ LAST_EVENT_ID = {
     "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
 }
 
-PROGRESS: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "progress": {"type": ["number", "null"]},
-        "message": {"type": ["string", "null"]},
-        "records_written": {"type": ["integer", "null"]},
-        "steps": {"type": ["array", "null"], "items": {"type": "object"}},
-    },
-}
 LOG_EVENT = sse_event("log", ref("LogLine"), "a line of the run's log")
 CLOSE_EVENT = sse_event(
     "close",
@@ -66,17 +59,11 @@ CLOSE_EVENT = sse_event(
 #: Every event a run's stream may send, in the order a run produces them.
 RUN_EVENTS = [
     sse_event("state", ref("Run"), "the whole run, on every change of state"),
-    sse_event("progress", PROGRESS, "what the job reported"),
+    sse_event("progress", ref("Progress"), "what the job reported"),
     LOG_EVENT,
     sse_event(
         "truncated",
-        {
-            "type": "object",
-            "properties": {
-                "max_log_bytes": {"type": "integer"},
-                "message": {"type": "string"},
-            },
-        },
+        ref("Truncated"),
         "the log reached `max_log_bytes`: later lines are not kept (the run goes on)",
     ),
     CLOSE_EVENT,
@@ -112,20 +99,12 @@ def run_paths() -> dict[str, Any]:
     """``/runs…`` and ``/jobs/{name}/runs``."""
     enqueued = _run_reply("the new run (or its event stream with `follow`)")
     enqueued["content"].update(RUN_STREAM["content"])
-    log_page = {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": ref("LogLine")},
-            "next_after": {"type": "integer"},
-            "more": {"type": "boolean"},
-        },
-    }
     return {
         "/jobs/{name}/runs": {
             "parameters": [JOB],
             "get": op(
                 "Runs of a job",
-                {"200": json_reply(page_of("Run"), "a page of runs"), **errors(400, 404)},
+                {"200": json_reply(page_of(Run), "a page of runs"), **errors(400, 404)},
                 operationId="listJobRuns",
                 parameters=paging(RUN_SORTS) + RUN_FILTERS[1:],
             ),
@@ -150,7 +129,7 @@ def run_paths() -> dict[str, Any]:
         "/runs": {
             "get": op(
                 "Run history",
-                {"200": json_reply(page_of("Run"), "a page of runs"), **errors(400)},
+                {"200": json_reply(page_of(Run), "a page of runs"), **errors(400)},
                 operationId="listRuns",
                 parameters=paging(RUN_SORTS) + RUN_FILTERS,
             ),
@@ -159,15 +138,7 @@ def run_paths() -> dict[str, Any]:
                 "and results; runs in progress and runs of batches stay",
                 {
                     "200": json_reply(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "deleted": {"type": "integer"},
-                                "in_progress": {"type": "integer"},
-                                "in_batches": {"type": "integer"},
-                            },
-                        },
-                        "how many went, and how many matched but stayed",
+                        ref("RunsDeleted"), "how many went, and how many matched but stayed"
                     ),
                     **errors(400),
                 },
@@ -246,7 +217,7 @@ def run_paths() -> dict[str, Any]:
                         "description": "a page of log lines, or with `follow` SSE of `log` "
                         "events then `close`",
                         "content": {
-                            "application/json": {"schema": log_page},
+                            "application/json": {"schema": ref("LogPage")},
                             "text/event-stream": {"schema": {"oneOf": [LOG_EVENT, CLOSE_EVENT]}},
                         },
                     },
@@ -283,57 +254,6 @@ def run_paths() -> dict[str, Any]:
 
 
 def run_schemas() -> dict[str, Any]:
-    """``Run`` and ``LogLine``."""
-    nullable_str = {"type": ["string", "null"]}
-    props: dict[str, Any] = {
-        "id": {"type": "integer"},
-        "uuid": {"type": "string", "format": "uuid"},
-        "job": {"type": "string"},
-        "kind": {"type": "string"},
-        "args": {},
-        "status": {"type": "string", "enum": [s.value for s in RunStatus]},
-        "trigger": {"type": "string", "enum": ["manual", "schedule", "batch", "restart", "retry"]},
-        "user": nullable_str,
-        "progress": {"type": ["number", "null"]},
-        "message": nullable_str,
-        "records_written": {"type": ["integer", "null"]},
-        "steps": {"type": "array", "items": {"type": "object"}},
-        "exit_code": {"type": ["integer", "null"]},
-        "error": nullable_str,
-        "attempt": {"type": "integer"},
-        "duration_s": {"type": ["number", "null"]},
-        "worker": nullable_str,
-        "result": {
-            "type": ["object", "null"],
-            "properties": {
-                "filename": {"type": "string"},
-                "size": {"type": "integer"},
-                "media_type": {"type": "string"},
-                "url": {"type": "string"},
-            },
-        },
-    }
-    for name in ("scheduled_for", "created_at", "started_at", "updated_at", "ended_at"):
-        props[name] = {"type": ["string", "null"], "format": "date-time"}
-    for name in (
-        "restarted_from",
-        "restarted_as",
-        "schedule_id",
-        "batch_id",
-        "sub_job",
-        "iteration",
-    ):
-        props[name] = {"type": ["integer", "null"]}
-    return {
-        "Run": {"type": "object", "properties": props},
-        "LogLine": {
-            "type": "object",
-            "properties": {
-                "seq": {"type": "integer"},
-                "ts": {"type": "string", "format": "date-time"},
-                "stream": {"type": "string", "enum": ["stdout", "stderr", "log", "jobext"]},
-                "level": {"type": ["string", "null"]},
-                "text": {"type": "string"},
-            },
-        },
-    }
+    """``Run`` (with ``RunResult``, ``RunStatus``, ``Trigger``), ``LogLine``, ``LogPage``, and the
+    data of a run's events, from their models in :mod:`jobext.runs.shapes`."""
+    return components(Run, LogLine, LogPage, Progress, Truncated, RunsDeleted)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import uuid
+from typing import Any, Literal
 
-from jobext.db.tables import Run
-from jobext.shapes import Input
+from pydantic import ConfigDict
+
+from jobext.db import tables
+from jobext.shapes import Input, Output
+from jobext.states import RunStatus, Trigger
 from jobext.times import iso, utcnow
 
 
@@ -16,7 +21,103 @@ class EnqueueRequest(Input):
     follow: bool = False
 
 
-def run_json(run: Run, api_base: str = "/jobext/api/v1") -> dict[str, Any]:
+class RunResult(Output):
+    """A run's result file, when it wrote one."""
+
+    filename: str
+    size: int
+    media_type: str
+    url: str
+
+
+class Run(Output):
+    """A run, current or past."""
+
+    id: int
+    uuid: uuid.UUID
+    job: str
+    kind: str
+    args: Any
+    status: RunStatus
+    trigger: Trigger
+    user: str | None
+    scheduled_for: dt.datetime | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    updated_at: dt.datetime
+    ended_at: dt.datetime | None
+    duration_s: float | None
+    progress: float | None
+    message: str | None
+    records_written: int | None
+    steps: list[dict[str, Any]]
+    exit_code: int | None
+    error: str | None
+    attempt: int
+    restarted_from: int | None
+    restarted_as: int | None
+    schedule_id: int | None
+    batch_id: int | None
+    sub_job: int | None
+    iteration: int | None
+    worker: str | None
+    result: RunResult | None
+
+
+class LogLine(Output):
+    """One line of a run's log."""
+
+    seq: int
+    ts: dt.datetime
+    stream: Literal["stdout", "stderr", "log", "jobext"]
+    level: str | None
+    text: str
+
+
+class LogPage(Output):
+    """``GET /runs/{id}/logs``: a page of log lines."""
+
+    items: list[LogLine]
+    after: int
+    limit: int
+    next_after: int
+    more: bool
+
+
+class Progress(Output):
+    """What a job reported (the data of a ``progress`` event)."""
+
+    progress: float | None = None
+    message: str | None = None
+    records_written: int | None = None
+    steps: list[dict[str, Any]] | None = None
+
+
+class RunProgress(Progress):
+    """A run reported progress (in the server-wide event feed)."""
+
+    id: int
+
+
+class Truncated(Output):
+    """The data of a ``truncated`` event."""
+
+    # The job's runner may add keys of its own.
+    model_config = ConfigDict(extra="allow")
+
+    max_log_bytes: int
+    message: str
+
+
+class RunsDeleted(Output):
+    """``DELETE /runs``: how many went, and how many matched but stayed."""
+
+    deleted: int
+    in_progress: int
+    in_batches: int
+
+
+def run_json(run: tables.Run, api_base: str = "/jobext/api/v1") -> dict[str, Any]:
     """The API shape of a run; ``api_base`` makes the result URL absolute to the server."""
     duration = run.duration_s
     if duration is None and run.started_at is not None:
@@ -63,7 +164,7 @@ def run_json(run: Run, api_base: str = "/jobext/api/v1") -> dict[str, Any]:
     }
 
 
-def result_filename(run: Run) -> str:
+def result_filename(run: tables.Run) -> str:
     """``<job>-<run id>.<ext>``: the name a downloaded result is saved under."""
     ext = ""
     if run.result_file and "." in run.result_file.rsplit("/", 1)[-1]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from jobext.http.spec import (
     REF,
+    components,
     errors,
     json_body,
     json_reply,
@@ -18,7 +19,15 @@ from jobext.http.spec import (
     ref,
 )
 from jobext.schedules.manager import SCHEDULE_SORTS
-from jobext.schedules.shapes import PreviewRequest, ScheduleCreate, ScheduleUpdate
+from jobext.schedules.shapes import (
+    Fire,
+    Preview,
+    PreviewRequest,
+    Schedule,
+    ScheduleCreate,
+    ScheduleDeleted,
+    ScheduleUpdate,
+)
 
 SCHEDULE = path("schedule_id", "schedule id")
 
@@ -45,7 +54,7 @@ def schedule_paths() -> dict[str, Any]:
         "/schedules": {
             "get": op(
                 "List schedules",
-                {"200": json_reply(page_of("Schedule"), "a page of schedules"), **errors(400)},
+                {"200": json_reply(page_of(Schedule), "a page of schedules"), **errors(400)},
                 operationId="listSchedules",
                 parameters=[
                     *paging(SCHEDULE_SORTS),
@@ -81,17 +90,7 @@ def schedule_paths() -> dict[str, Any]:
                 "Fire times of a cron expression in a time zone, saving nothing",
                 {
                     "200": json_reply(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "fire_times": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "date-time"},
-                                },
-                                "local_times": {"type": "array", "items": {"type": "string"}},
-                            },
-                        },
-                        "the fire times, in UTC and in the schedule's zone",
+                        ref("Preview"), "the fire times, in UTC and in the schedule's zone"
                     ),
                     **errors(400),
                 },
@@ -154,7 +153,7 @@ def schedule_paths() -> dict[str, Any]:
             "parameters": [SCHEDULE],
             "get": op(
                 "The schedule's log: each handled fire time and what came of it",
-                {"200": json_reply(page_of("Fire"), "a page of fires"), **errors(400, 404)},
+                {"200": json_reply(page_of(Fire), "a page of fires"), **errors(400, 404)},
                 operationId="listScheduleFires",
                 parameters=paging(("scheduled_for",))[:3],
             ),
@@ -163,44 +162,12 @@ def schedule_paths() -> dict[str, Any]:
 
 
 def schedule_schemas() -> dict[str, Any]:
-    """``Schedule``, ``ScheduleCreate``, ``ScheduleUpdate``, ``PreviewRequest`` and ``Fire``."""
-    create = ScheduleCreate.model_json_schema(ref_template=REF + "{model}")
-    time = {"type": "string", "format": "date-time"}
+    """``Schedule``, ``Fire``, ``Preview`` and ``ScheduleDeleted`` from their models in
+    :mod:`jobext.schedules.shapes`; ``ScheduleCreate``, ``ScheduleUpdate`` and
+    ``PreviewRequest`` from the input models."""
     return {
-        "Schedule": {
-            "type": "object",
-            "properties": {
-                **create["properties"],
-                "id": {"type": "integer"},
-                "next_fire_times": {"type": "array", "items": time},
-                "last_fire_at": {"type": ["string", "null"], "format": "date-time"},
-                "created_by": {"type": ["string", "null"]},
-                "updated_by": {"type": ["string", "null"]},
-                "created_at": time,
-                "updated_at": time,
-                "error": {
-                    "type": ["string", "null"],
-                    "description": "why the schedule is set aside (it fires again once changed)",
-                },
-                "app": {
-                    "type": ["string", "null"],
-                    "description": "the app whose code declares this schedule (it then only "
-                    "pauses and resumes through the API)",
-                },
-            },
-        },
-        "ScheduleCreate": create,
+        **components(Schedule, Fire, Preview, ScheduleDeleted),
+        "ScheduleCreate": ScheduleCreate.model_json_schema(ref_template=REF + "{model}"),
         "ScheduleUpdate": ScheduleUpdate.model_json_schema(ref_template=REF + "{model}"),
         "PreviewRequest": PreviewRequest.model_json_schema(ref_template=REF + "{model}"),
-        "Fire": {
-            "type": "object",
-            "properties": {
-                "scheduled_for": time,
-                "claimed_at": time,
-                "server": {"type": ["string", "null"]},
-                "outcome": {"type": "string", "enum": ["started", "skipped", "missed", "failed"]},
-                "run_id": {"type": ["integer", "null"]},
-                "message": {"type": ["string", "null"]},
-            },
-        },
     }

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field as PField
 
-from jobext.db.tables import Schedule, ScheduleFire
-from jobext.shapes import TEN_YEARS_S, Input
+from jobext.db import tables
+from jobext.shapes import TEN_YEARS_S, Input, Output
 from jobext.times import iso
 
 Misfire = Literal["skip", "once", "all"]
@@ -50,7 +50,69 @@ class PreviewRequest(Input):
     count: int = PField(default=10, ge=1, le=1000)
 
 
-def schedule_json(schedule: Schedule, next_fire_times: list[dt.datetime]) -> dict[str, Any]:
+class Schedule(Output):
+    """A schedule with its next fire times (none while paused)."""
+
+    id: int
+    job: str
+    cron: str
+    timezone: str
+    args: Any
+    active: bool
+    misfire: Misfire
+    misfire_grace_s: float
+    overlap: Overlap
+    description: str
+    created_by: str | None
+    updated_by: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_fire_at: dt.datetime | None
+    next_fire_times: list[dt.datetime]
+    error: str | None = PField(
+        description="why the schedule is set aside (it fires again once changed)"
+    )
+    app: str | None = PField(
+        description="the app whose code declares this schedule (it then only pauses and "
+        "resumes through the API)"
+    )
+
+
+class Fire(Output):
+    """One handled fire time of a schedule and what came of it."""
+
+    scheduled_for: dt.datetime
+    claimed_at: dt.datetime
+    server: str | None
+    outcome: Literal["started", "skipped", "missed", "failed", "error"] = PField(
+        description="`error`: the schedule was set aside then (`message` says why)"
+    )
+    run_id: int | None
+    message: str | None
+
+
+class Preview(Output):
+    """``POST /schedules/preview``: the fire times, in UTC and in the schedule's zone."""
+
+    cron: str = PField(description="the expression as it was understood")
+    timezone: str
+    after: dt.datetime = PField(description="the fire times are after this")
+    fire_times: list[dt.datetime]
+    local_times: list[str] = PField(description="the same, in ISO 8601 with the zone's offset")
+    dst_rule: Literal["wildcard", "fixed-time"] = PField(
+        description="`wildcard`: fires by the real clock where DST moves it; `fixed-time`: "
+        "fires once at each named time of day"
+    )
+
+
+class ScheduleDeleted(Output):
+    """A schedule that went (in the server-wide event feed)."""
+
+    id: int
+    deleted: Literal[True]
+
+
+def schedule_json(schedule: tables.Schedule, next_fire_times: list[dt.datetime]) -> dict[str, Any]:
     """The API shape of a schedule, with its next fire times (none while paused)."""
     return {
         "id": schedule.id,
@@ -74,7 +136,7 @@ def schedule_json(schedule: Schedule, next_fire_times: list[dt.datetime]) -> dic
     }
 
 
-def fire_json(fire: ScheduleFire) -> dict[str, Any]:
+def fire_json(fire: tables.ScheduleFire) -> dict[str, Any]:
     """The API shape of one entry of a schedule's log."""
     return {
         "scheduled_for": iso(fire.scheduled_for),

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobext.http.spec import comma_list, errors, json_reply, links, page_of, paging, query, ref
+from jobext.http.spec import (
+    comma_list,
+    components,
+    errors,
+    json_reply,
+    links,
+    page_of,
+    paging,
+    query,
+    ref,
+)
 from jobext.states import WorkerKind, WorkerStatus
 from jobext.workers.manager import WORKER_SORTS
+from jobext.workers.shapes import Worker, WorkerDeleted
 
 _ID = {
     "name": "worker_id",
@@ -53,7 +64,7 @@ def worker_paths() -> dict[str, Any]:
                     ),
                 ],
                 "responses": {
-                    "200": json_reply(page_of("Worker"), "a page of workers"),
+                    "200": json_reply(page_of(Worker), "a page of workers"),
                     **errors(400),
                 },
             }
@@ -85,77 +96,6 @@ def worker_paths() -> dict[str, Any]:
 
 
 def worker_schemas() -> dict[str, Any]:
-    """``Worker`` and its ``HostStats``."""
-    nullable_time = {"type": ["string", "null"], "format": "date-time"}
-    free_total = {
-        "type": "object",
-        "properties": {"free": {"type": "integer"}, "total": {"type": "integer"}},
-    }
-    share = {"type": "number", "minimum": 0, "maximum": 1}
-    stats = {
-        "type": "object",
-        "description": "the host at the last heartbeat (psutil): memory in bytes (`free` is "
-        "what is available without swapping); `load` is the share of all cores busy since the "
-        "previous heartbeat, of the worker's process tree and of the whole system",
-        "properties": {
-            "memory": {
-                "type": "object",
-                "properties": {"physical": free_total, "swap": free_total},
-            },
-            "cpu": {
-                "type": "object",
-                "properties": {
-                    "process": {
-                        "type": "object",
-                        "properties": {
-                            "load": share,
-                            "time_s": {"type": "number", "description": "CPU seconds so far"},
-                        },
-                    },
-                    "system": {
-                        "type": "object",
-                        "properties": {
-                            "load": share,
-                            "load_average": {"type": ["number", "null"]},
-                        },
-                    },
-                },
-            },
-        },
-    }
-    worker = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "name": {"type": "string"},
-            "kind": {"type": "string", "enum": [k.value for k in WorkerKind]},
-            "host": {"type": "string"},
-            "pid": {"type": ["integer", "null"]},
-            "status": {"type": "string", "enum": [s.value for s in WorkerStatus]},
-            "started_at": {"type": "string", "format": "date-time"},
-            "last_seen": {
-                "type": "string",
-                "format": "date-time",
-                "description": "its last heartbeat",
-            },
-            "offline_at": nullable_time,
-            "slots": {"type": "integer", "description": "runs it executes at once"},
-            "running": {"type": "integer", "description": "runs it holds now"},
-            "runs": {
-                "type": "array",
-                "items": {"type": "integer"},
-                "description": "ids of the runs it holds now (running, pausing, paused, stopping)",
-            },
-            "os_name": {"type": "string"},
-            "os_version": {"type": "string"},
-            "cpu_arch": {"type": "string"},
-            "cpu_cores": {"type": ["integer", "null"]},
-            "stats": {"oneOf": [ref("HostStats"), {"type": "null"}]},
-            "totals": {
-                "type": "object",
-                "description": "its kept runs that succeeded and failed",
-                "properties": {"succeeded": {"type": "integer"}, "failed": {"type": "integer"}},
-            },
-        },
-    }
-    return {"Worker": worker, "HostStats": stats}
+    """``Worker`` (with ``HostStats`` and its parts) and ``WorkerDeleted`` from their models in
+    :mod:`jobext.workers.shapes`."""
+    return components(Worker, WorkerDeleted)

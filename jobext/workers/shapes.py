@@ -2,18 +2,108 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from sqlalchemy import and_, not_, or_
 from sqlmodel import col
 
-from jobext.db.tables import Worker
+from jobext.db.tables import Worker as WorkerRow
 from jobext.errors import Invalid
+from jobext.shapes import Output
 from jobext.states import WorkerKind, WorkerStatus
 from jobext.times import iso
 
+#: A load: the share of all cores busy.
+Share = Annotated[float, Field(ge=0, le=1)]
 
-def status_of(worker: Worker) -> WorkerStatus:
+
+class Amount(Output):
+    """Bytes of memory free and in all."""
+
+    free: int
+    total: int
+
+
+class HostMemory(Output):
+    """The host's memory and swap."""
+
+    physical: Amount
+    swap: Amount
+
+
+class ProcessCpu(Output):
+    """The worker's process tree."""
+
+    load: Share
+    time_s: float = Field(description="CPU seconds so far")
+
+
+class SystemCpu(Output):
+    """The whole host."""
+
+    load: Share
+    load_average: float | None
+
+
+class HostCpu(Output):
+    """CPU use since the previous heartbeat."""
+
+    process: ProcessCpu
+    system: SystemCpu
+
+
+class HostStats(Output):
+    """The host at the last heartbeat (psutil): memory in bytes (`free` is what is available
+    without swapping); `load` is the share of all cores busy since the previous heartbeat, of
+    the worker's process tree and of the whole system."""
+
+    memory: HostMemory
+    cpu: HostCpu
+
+
+class WorkerTotals(Output):
+    """Its kept runs that succeeded and failed."""
+
+    succeeded: int
+    failed: int
+
+
+class Worker(Output):
+    """Where runs execute: a server's local executor or a Dask worker."""
+
+    id: uuid.UUID
+    name: str
+    kind: WorkerKind
+    host: str
+    pid: int | None
+    status: WorkerStatus
+    started_at: dt.datetime
+    last_seen: dt.datetime = Field(description="its last heartbeat")
+    offline_at: dt.datetime | None
+    slots: int = Field(description="runs it executes at once")
+    running: int = Field(description="runs it holds now")
+    runs: list[int] = Field(
+        description="ids of the runs it holds now (running, pausing, paused, stopping)"
+    )
+    os_name: str
+    os_version: str
+    cpu_arch: str
+    cpu_cores: int | None
+    stats: HostStats | None
+    totals: WorkerTotals = Field(description="its kept runs that succeeded and failed")
+
+
+class WorkerDeleted(Output):
+    """A worker that was forgotten (in the server-wide event feed)."""
+
+    id: str
+    deleted: Literal[True]
+
+
+def status_of(worker: WorkerRow) -> WorkerStatus:
     """A worker's status: ``offline`` once it signed off or was found gone, else ``draining``
     or ``ready`` as it was told."""
     if worker.offline_at is not None:
@@ -22,12 +112,12 @@ def status_of(worker: Worker) -> WorkerStatus:
 
 
 def status_condition(statuses: frozenset[WorkerStatus]) -> Any:
-    """SQL condition on :class:`Worker`: its status is one of ``statuses``."""
-    live = col(Worker.offline_at).is_(None)
+    """SQL condition on :class:`~jobext.db.tables.Worker`: its status is one of ``statuses``."""
+    live = col(WorkerRow.offline_at).is_(None)
     each = {
         WorkerStatus.OFFLINE: not_(live),
-        WorkerStatus.DRAINING: and_(live, col(Worker.draining)),
-        WorkerStatus.READY: and_(live, not_(col(Worker.draining))),
+        WorkerStatus.DRAINING: and_(live, col(WorkerRow.draining)),
+        WorkerStatus.READY: and_(live, not_(col(WorkerRow.draining))),
     }
     return or_(*(each[s] for s in sorted(statuses)))
 
@@ -57,7 +147,7 @@ def parse_kind(raw: str) -> WorkerKind:
         raise Invalid("kind", f"unknown kind {raw!r}; use one of {known}") from None
 
 
-def worker_json(worker: Worker, runs: list[int], totals: dict[str, int]) -> dict[str, Any]:
+def worker_json(worker: WorkerRow, runs: list[int], totals: dict[str, int]) -> dict[str, Any]:
     """One worker: its row, the runs it holds now (``runs``: running, pausing, paused or
     stopping on it) and how many of its kept runs succeeded and failed."""
     return {
