@@ -15,7 +15,7 @@ from .server import JupyterServer
 
 FINAL = {"succeeded", "failed", "stopped"}
 POLL_S = 0.002
-TARGET_P50_MS = 100.0
+TARGET_P50_MS = 15.0
 
 
 def _interpreter_floor(reps: int) -> dict[str, Any]:

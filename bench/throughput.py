@@ -13,7 +13,7 @@ from .common import CpuMeter, Result, mib, parse_time, percentile, summary
 from .jobs import BENCHJOBS
 from .server import JupyterServer, RssSampler
 
-TARGET_RUNS_PER_S = 50.0
+TARGET_RUNS_PER_S = 150.0
 CLIENT_THREADS = 8
 POLL_S = 0.005
 POLL_SLOW_S = 0.1
