@@ -17,14 +17,12 @@ whatever the number of followers.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import json
 import logging
-import uuid as uuid_mod
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -35,6 +33,8 @@ from sqlmodel import Session, select
 
 from jobext.db.engine import Database
 from jobext.db.tables import Run, RunEvent
+from jobext.runs.changes import Feed
+from jobext.runs.followers import PAGE, Subscription
 from jobext.runs.shapes import run_json
 from jobext.states import IN_PROGRESS
 from jobext.times import iso, utcnow
@@ -121,157 +121,6 @@ _EVENT_COLUMNS = (
 
 def _read_events(session: Session, stmt: Any) -> list[Event]:
     return [Event(*row) for row in session.execute(stmt).all()]
-
-
-#: A follower more than this many events behind reads from the database instead of memory.
-MAX_QUEUED_EVENTS = 50_000
-#: Events read from the database at once (replay, catching up, paging logs).
-PAGE = 5_000
-#: Server-wide changes kept for clients that reconnect with ``Last-Event-ID``.
-FEED_BACKLOG = 10_000
-
-
-class Subscription:
-    """A live view of one run's events; each :meth:`get` returns the next ones, in order.
-
-    It starts by reading the stored events after ``after`` page by page, then takes what the
-    hub hands it. A slow client never makes the server hold an unbounded backlog: past
-    :data:`MAX_QUEUED_EVENTS` waiting events the subscription drops them and reads from the
-    database again.
-    """
-
-    def __init__(self, hub: EventHub, run_id: int, after: int):
-        self.hub = hub
-        self.run_id = run_id
-        self.last_seq = after
-        self._queue: collections.deque[list[Event]] = collections.deque()
-        self._queued = 0
-        self._ready = asyncio.Event()
-        #: Read from the database before taking queued events.
-        self.lagging = True
-        #: Counts the times it fell behind: a read that a fall overtook does not catch it up.
-        self._falls = 0
-        self.closed = False
-
-    def _push(self, events: list[Event]) -> None:
-        if not events:
-            return
-        self._queued += len(events)
-        if self._queued > MAX_QUEUED_EVENTS:
-            self._fall_behind()
-            return
-        self._queue.append(events)
-        self._ready.set()
-
-    def _fall_behind(self) -> None:
-        """Forget the queue: everything in it is stored, so read from the database."""
-        self._queue.clear()
-        self._queued = 0
-        self.lagging = True
-        self._falls += 1
-        self._ready.set()
-
-    async def get(self, timeout: float) -> list[Event]:
-        """The next events in order, each seen once; ``[]`` when ``timeout`` passes first."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if self.lagging and self._queue and self._queue[0][0].seq <= self.last_seq + 1:
-                # The replay reached what was handed out since it began: go on from memory.
-                self.lagging = False
-            if self.lagging:
-                falls = self._falls
-                batch = await self.hub.read_after(self.run_id, self.last_seq, limit=PAGE)
-                if len(batch) < PAGE and falls == self._falls:
-                    # Caught up; what was committed meanwhile is in the queue (unless it fell
-                    # behind again during the read: then the queue was dropped, read again).
-                    self.lagging = False
-            elif self._queue:
-                if self._queue[0][0].seq > self.last_seq + 1:
-                    # Events were stored that this follower was not handed: read them.
-                    self._fall_behind()
-                    continue
-                batch = self._queue.popleft()
-                self._queued -= len(batch)
-            else:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return []
-                self._ready.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._ready.wait(), remaining)
-                continue
-            fresh = [e for e in batch if e.seq > self.last_seq]
-            if fresh:
-                self.last_seq = fresh[-1].seq
-                return fresh
-            if not self.lagging and not self._queue and loop.time() >= deadline:
-                return []
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.hub._unsubscribe(self)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of the server-wide feed: ``kind`` (``run``, ``progress``, ``schedule``, …)
-    and its JSON, numbered in this server's life."""
-
-    id: int
-    kind: str
-    data: str
-
-    def sse(self, epoch: str) -> str:
-        return f"id: {epoch}-{self.id}\nevent: {self.kind}\ndata: {self.data}\n\n"
-
-
-class Feed:
-    """The server-wide stream of changes (``GET /events``): numbered, with a backlog for
-    clients that reconnect; a client whose ``Last-Event-ID`` is no longer in it is told to
-    reload (``reset``)."""
-
-    def __init__(self) -> None:
-        #: Ids are ``<epoch>-<n>``: a client that comes back after a restart is told to reload.
-        self.epoch = uuid_mod.uuid4().hex[:8]
-        self._next = 1
-        self._backlog: collections.deque[Change] = collections.deque(maxlen=FEED_BACKLOG)
-        self._waiters: set[asyncio.Event] = set()
-        #: Clients following the feed now.
-        self.listeners = 0
-
-    def publish(self, kind: str, data: Any) -> None:
-        change = Change(self._next, kind, json.dumps(data, ensure_ascii=False))
-        self._next += 1
-        self._backlog.append(change)
-        for waiter in self._waiters:
-            waiter.set()
-
-    def latest(self) -> int:
-        """The id of the newest change (0 before the first)."""
-        return self._next - 1
-
-    def since(self, last_id: int) -> list[Change] | None:
-        """Changes after ``last_id``; None when some of them are no longer kept."""
-        if last_id >= self._next - 1:
-            return []
-        if not self._backlog or self._backlog[0].id > last_id + 1:
-            return None
-        start = last_id + 1 - self._backlog[0].id
-        return list(self._backlog)[start:]
-
-    async def wait(self, last_id: int, timeout: float) -> None:
-        """Until there is a change after ``last_id`` or ``timeout`` passes."""
-        if last_id < self._next - 1:
-            return
-        waiter = asyncio.Event()
-        self._waiters.add(waiter)
-        try:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(waiter.wait(), timeout)
-        finally:
-            self._waiters.discard(waiter)
 
 
 class EventHub:

@@ -12,7 +12,8 @@ from tornado.iostream import StreamClosedError
 from jobext.errors import NotFound
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
-from jobext.runs.events import Event, Subscription
+from jobext.runs.events import Event
+from jobext.runs.followers import Subscription
 from jobext.runs.shapes import result_filename
 from jobext.states import FINAL, RunStatus
 

@@ -22,7 +22,7 @@ from jobext.db.engine import Database
 from jobext.db.paging import PageRequest, paginate
 from jobext.db.tables import Run, Worker
 from jobext.errors import NotFound
-from jobext.runs.events import Feed
+from jobext.runs.changes import Feed
 from jobext.states import ACTIVE, RunStatus, WorkerAction, WorkerStatus, worker_action_target
 from jobext.times import utcnow
 from jobext.workers.shapes import parse_kind, parse_statuses, status_condition, status_of

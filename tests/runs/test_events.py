@@ -10,7 +10,7 @@ import pytest
 
 from jobext.db.engine import Database
 from jobext.db.tables import Job, Run
-from jobext.runs import events as events_mod
+from jobext.runs import followers
 from jobext.runs.events import EventHub
 
 
@@ -113,7 +113,7 @@ async def test_falling_behind_during_a_read_loses_nothing(hub, db):
 
 
 async def test_replay_reads_in_bounded_pages(hub, db, monkeypatch):
-    monkeypatch.setattr(events_mod, "PAGE", 100)
+    monkeypatch.setattr(followers, "PAGE", 100)
     run = _new_run(db)
     hub.emit_logs(run, _lines(450), None)
     await hub.flush()
@@ -126,7 +126,7 @@ async def test_replay_reads_in_bounded_pages(hub, db, monkeypatch):
 
 
 async def test_a_slow_follower_catches_up_from_the_database(hub, db, monkeypatch):
-    monkeypatch.setattr(events_mod, "MAX_QUEUED_EVENTS", 1000)
+    monkeypatch.setattr(followers, "MAX_QUEUED_EVENTS", 1000)
     run = _new_run(db)
     sub = hub.subscribe(run)
     assert await sub.get(0.01) == []  # caught up with an empty stream
