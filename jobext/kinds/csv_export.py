@@ -85,6 +85,7 @@ _PG_SETTINGS = (
 
 def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
     import contextlib
+    import itertools
 
     from psycopg import ClientCursor
 
@@ -95,34 +96,32 @@ def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any)
     # The same transaction as the settings above: SQLAlchemy began it on this connection.
     query = ClientCursor(raw).mogrify(str(compiled), compiled.params)
     query = query.strip().rstrip(";").rstrip()
-    count = -1  # the header is the first message
-    pending: list[bytes] = []
-    buffered = 0
+    count = 0
     reported = time.monotonic()
     _report(channel, 0)
-    with out.open("wb") as handle, raw.cursor() as cursor:
+    with out.open("wb", buffering=_WRITE_BYTES) as handle, raw.cursor() as cursor:
         try:
             with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-                # COPY sends one message per record.
-                for block in copy:
-                    pending.append(bytes(block))
-                    buffered += len(block)
-                    count += 1
-                    if buffered >= _WRITE_BYTES or count % size == 0:
-                        handle.write(b"".join(pending))
-                        pending.clear()
-                        buffered = 0
-                        if time.monotonic() - reported >= REPORT_EVERY_S:
-                            reported = time.monotonic()
-                            _report(channel, count)
-                        context.checkpoint()
+                # COPY sends one message per record, the header first; each is copied out of
+                # the driver's buffer (valid until the next read) and written a chunk at a time,
+                # so that no Python code of ours runs per record.
+                records = iter(copy)
+                header = next(records, None)
+                if header is not None:
+                    handle.write(bytes(header))
+                while chunk := list(map(bytes, itertools.islice(records, size))):
+                    handle.writelines(chunk)
+                    count += len(chunk)
+                    if time.monotonic() - reported >= REPORT_EVERY_S:
+                        reported = time.monotonic()
+                        _report(channel, count)
+                    context.checkpoint()
         except BaseException:
             # A stop (or an error) mid-stream: don't read the rest of the result first.
             with contextlib.suppress(Exception):
                 raw.cancel_safe(timeout=5.0)
             raise
-        handle.write(b"".join(pending))
-    return max(count, 0)
+    return count
 
 
 def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
@@ -156,7 +155,7 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
             if not _PLAIN.issuperset(map(type, itertools.chain.from_iterable(rows))):
                 # Values csv would not write as COPY does (bytes, dates, decimals, ...).
                 rows = [[v if type(v) in _PLAIN else _cell(v) for v in r] for r in rows]
-            if any("" in row for row in rows):
+            if "" in itertools.chain.from_iterable(rows):
                 # csv writes "" like NULL (an empty field); COPY writes it quoted.
                 for row in rows:
                     if "" in row:
