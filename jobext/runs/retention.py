@@ -3,7 +3,10 @@ function numbers each job's runs newest first), never a query per job or per run
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -12,8 +15,13 @@ from sqlmodel import Session, select
 from jobext.db.tables import Job, Run
 from jobext.states import FINAL
 
+if TYPE_CHECKING:
+    from jobext.runs.manager import RunManager
+
 #: Runs removed per round of a sweep.
 RETENTION_BATCH = 2000
+#: A job's retention runs at most once per this many seconds when its runs end.
+RETAIN_EVERY_S = 1.0
 
 
 def doomed_runs(
@@ -75,3 +83,42 @@ def doomed_runs(
         )
         doomed.update(session.execute(stmt).scalars())
     return sorted(doomed)[:RETENTION_BATCH]
+
+
+class RetentionPacer:
+    """Applies a job's retention when its runs end: at once, or within
+    :data:`RETAIN_EVERY_S` of the last pass, so that runs ending in a burst share one pass (a
+    pass reads all of the job's ended runs)."""
+
+    def __init__(self, runs: RunManager):
+        self.runs = runs
+        self._jobs: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def soon(self, job: str) -> None:
+        """Apply ``job``'s retention soon."""
+        self._jobs.add(job)
+        if self._task is None and not self._closed:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        try:
+            while self._jobs and not self._closed:
+                jobs, self._jobs = self._jobs, set()
+                for job in sorted(jobs):
+                    try:
+                        await self.runs.apply_retention(job)
+                    except Exception:
+                        self.runs.hub.log_once("retention", "jobext: retention failed")
+                await asyncio.sleep(RETAIN_EVERY_S)
+        finally:
+            self._task = None
+
+    async def close(self) -> None:
+        """Stop; a pass under way is cancelled (the periodic sweep catches up later)."""
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

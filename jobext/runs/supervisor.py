@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from jobext.db.tables import Job, Run
@@ -27,20 +27,19 @@ from jobext.errors import Conflict, JobExtError, NotFound
 from jobext.executors import Executor, Outcome, RunSpec
 from jobext.executors.base import LogLine
 from jobext.kinds import registry as kinds
+from jobext.runs.claims import claim_queued_runs
 from jobext.runs.live import LiveRun
 from jobext.runs.manager import RunManager
+from jobext.runs.progress import ProgressReporter
+from jobext.runs.retention import RetentionPacer
 from jobext.states import ACTIVE, FINAL, RunStatus
 from jobext.times import utcnow
 from jobext.workers.registry import WorkerRegistry, accepts_runs
 
 log = logging.getLogger(__name__)
 
-_PROGRESS_EVERY = 0.1
-_PROGRESS_DB_EVERY = 0.5
 #: A run this server claimed but holds no process for after this long was lost by it.
 _ORPHAN_AFTER_S = 30.0
-#: A job's retention runs at most once per this many seconds (runs ending in a burst share it).
-_RETAIN_EVERY_S = 1.0
 
 
 class Supervisor:
@@ -90,10 +89,9 @@ class Supervisor:
         self._tasks: list[asyncio.Task[Any]] = []
         self._chains: dict[int, asyncio.Task[Any]] = {}
         self._backoff_timer: asyncio.TimerHandle | None = None
-        self._has_live = asyncio.Event()
+        self.progress = ProgressReporter(runs.hub, runs.db, self.live)
         self._swept_at = 0.0
-        self._retain: set[str] = set()
-        self._retain_task: asyncio.Task[None] | None = None
+        self.retention = RetentionPacer(runs)
         self._closing = False
         runs.jobs.control = self
 
@@ -107,7 +105,7 @@ class Supervisor:
         self.hub.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._heartbeat_loop()))
-        self._tasks.append(loop.create_task(self._progress_loop()))
+        self._tasks.append(loop.create_task(self.progress.loop()))
         self.wake()
 
     async def stop(self) -> None:
@@ -134,11 +132,8 @@ class Supervisor:
             with contextlib.suppress(Exception):
                 await chain
         await self.executor.close()
-        if self._retain_task is not None:
-            self._retain_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retain_task
-        await self._save_progress(force=True)
+        await self.retention.close()
+        await self.progress.save(force=True)
         await self.hub.stop()
         await self.registry.sign_off()
 
@@ -203,96 +198,22 @@ class Supervisor:
     def _claim(
         self, session: Session, slots: int
     ) -> tuple[list[tuple[Run, Job]], dt.datetime | None]:
-        """Claim up to ``slots`` queued runs, oldest first, within each job's max_concurrent;
-        and say when the first queued run that waits for its backoff may start.
-
-        One transaction: the jobs' rows are locked while their active runs are counted, and
-        each claim is a compare-and-set on the run's status, so servers sharing the database
-        never start the same run twice nor more runs of a job than it allows. A draining (or
-        offline) worker claims nothing; its row stays share-locked until the claim commits.
-        """
-        if not accepts_runs(session, self.server_id):
-            return [], None
-        now = utcnow()
-        backoff = session.exec(
-            select(func.min(Run.not_before)).where(
-                Run.status == RunStatus.QUEUED.value, Run.not_before > now
-            )
-        ).one()
         # A run pinned to a worker (a batch's ``worker``) waits for that one: this server, or a
         # worker its executor places runs on (a Dask worker, which is not draining).
-        pinned = self.executor.placeable_workers()
-        # The few columns that decide; the runs chosen are read whole at the end.
-        candidates = session.exec(
-            select(Run.id, Run.job, Run.batch_id, Run.worker)
-            .where(
-                Run.status == RunStatus.QUEUED.value,
-                or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
-                or_(Run.worker.is_(None), Run.worker.in_([self.server_id, *pinned])),
-            )
-            .order_by(Run.id)
-            .limit(slots * 4 + 20)
-        ).all()
-        if not candidates:
-            return [], backoff
-        names = sorted({row[1] for row in candidates})
-        jobs = {
-            j.name: j
-            for j in session.exec(
-                self.db.for_update(select(Job).where(Job.name.in_(names)).order_by(Job.name))
-            ).all()
-        }
-        active = dict(
-            session.exec(
-                select(Run.job, func.count())
-                .where(
-                    Run.job.in_(names),
-                    Run.status.in_([s.value for s in ACTIVE]),
-                    # A batch's runs are bounded by the batch, not by max_concurrent.
-                    Run.batch_id.is_(None),
-                )
-                .group_by(Run.job)
-            ).all()
+        return claim_queued_runs(
+            session,
+            self.db,
+            server_id=self.server_id,
+            pinned=self.executor.placeable_workers(),
+            slots=slots,
         )
-        chosen: list[int] = []
-        for run_id, job_name, batch_id, pinned_to in candidates:
-            if len(chosen) >= slots:
-                break
-            job = jobs.get(job_name)
-            own = batch_id is None
-            if job is None or (own and active.get(job_name, 0) >= job.max_concurrent):
-                continue
-            if pinned_to in pinned and not accepts_runs(session, pinned_to):
-                continue
-            # Pinned to another worker: it stays that run's worker; else this server's, until
-            # a remote executor's claim names where the run executes.
-            worker = pinned_to if pinned_to in pinned else self.server_id
-            claimed = session.execute(
-                update(Run)
-                .where(Run.id == run_id, Run.status == RunStatus.QUEUED.value)
-                .values(
-                    status=RunStatus.RUNNING.value,
-                    worker=worker,
-                    server=self.server_id,
-                    started_at=now,
-                    updated_at=now,
-                )
-                .returning(Run.id)
-            ).first()
-            if claimed is not None:
-                active[job_name] = active.get(job_name, 0) + own
-                chosen.append(run_id)
-        if not chosen:
-            return [], backoff
-        runs = session.exec(select(Run).where(Run.id.in_(chosen)).order_by(Run.id)).all()
-        return [(run, jobs[run.job]) for run in runs], backoff
 
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
         self.runs.publish_state(run)
         live = LiveRun(run_id=run.id, uuid=run.uuid, kind=run.kind, job=run.job)
         self.live[run.id] = live
-        self._has_live.set()
+        self.progress.woken.set()
         self._starting -= 1
         env = self.runs.jobs.kind_env
         if getattr(self.executor, "remote", False):
@@ -414,7 +335,7 @@ class Supervisor:
     async def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
         try:
             kinds.finished(live.kind, live.uuid, self.runs.jobs.kind_env)
-            self._flush_progress(live)
+            self.progress.send(live)
             # What was asked of the run is what it was last steered to: every stop reaches
             # apply() before its process is signalled.
             status, error, exit_code = live.judge(outcome, live.applied)
@@ -443,27 +364,7 @@ class Supervisor:
                 run_id, error.splitlines()[0], "ERROR" if status is RunStatus.FAILED else "INFO"
             )
         await self.runs.finish(run_id, status, error=error, fields=fields)
-        self._retain_soon(job)
-
-    def _retain_soon(self, job: str) -> None:
-        """Apply ``job``'s retention now, or within a second when it ran less than a second ago:
-        runs that end close together share one pass (it reads all of the job's ended runs)."""
-        self._retain.add(job)
-        if self._retain_task is None and not self._closing:
-            self._retain_task = asyncio.get_running_loop().create_task(self._retain_loop())
-
-    async def _retain_loop(self) -> None:
-        try:
-            while self._retain and not self._closing:
-                jobs, self._retain = self._retain, set()
-                for job in sorted(jobs):
-                    try:
-                        await self.runs.apply_retention(job)
-                    except Exception:
-                        self.hub.log_once("retention", "jobext: retention failed")
-                await asyncio.sleep(_RETAIN_EVERY_S)
-        finally:
-            self._retain_task = None
+        self.retention.soon(job)
 
     # ------------------------------------------------------------------ steering
 
@@ -506,50 +407,6 @@ class Supervisor:
         self._in_order(run_id, self.runs.transition(run_id, RunStatus.STOPPING, action="stop"))
         self.executor.stop(run_id)
         self._kill_later(run_id)
-
-    # ------------------------------------------------------------------ progress
-
-    def _flush_progress(self, live: LiveRun) -> None:
-        if live.progress_dirty:
-            live.progress_dirty = False
-            self.hub.emit_progress(live.run_id, live.progress_payload())
-
-    async def _save_progress(self, *, force: bool = False) -> None:
-        now = asyncio.get_running_loop().time()
-        rows = []
-        for live in self.live.values():
-            if not force and now - live.progress_saved_at < _PROGRESS_DB_EVERY:
-                continue
-            if live.progress is None and live.records is None and not live.steps:
-                continue
-            live.progress_saved_at = now
-            rows.append(
-                {
-                    "id": live.run_id,
-                    "progress": live.progress,
-                    "message": live.message,
-                    "records_written": live.records,
-                    "steps": list(live.steps) or None,
-                }
-            )
-        if rows:
-            await self.db.run(lambda s: _save_progress_rows(s, rows))
-
-    async def _progress_loop(self) -> None:
-        while True:
-            if not self.live:
-                # Idle: nothing reports progress until a run starts.
-                self._has_live.clear()
-                await self._has_live.wait()
-            await asyncio.sleep(_PROGRESS_EVERY)
-            try:
-                dirty = [live for live in self.live.values() if live.progress_dirty]
-                for live in dirty:
-                    self._flush_progress(live)
-                if dirty:
-                    await self._save_progress()
-            except Exception:
-                self.hub.log_once("progress", "jobext: progress update failed")
 
     # ------------------------------------------------------------------ heartbeats
 
@@ -599,13 +456,6 @@ class Supervisor:
             if run.id in held or self._starting:
                 continue
             await self.registry.settle(run, f"this server ({self.server_id}) lost its process")
-
-
-def _save_progress_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    now = utcnow()
-    for row in rows:
-        values = {k: v for k, v in row.items() if k != "id"}
-        session.execute(update(Run).where(Run.id == row["id"]).values(**values, updated_at=now))
 
 
 def _log_task_error(task: asyncio.Task[Any]) -> None:
