@@ -12,7 +12,7 @@ from jobext.db.engine import Database
 from jobext.db.tables import Job, Run
 from jobext.states import ACTIVE, RunStatus
 from jobext.times import utcnow
-from jobext.workers.registry import accepts_runs
+from jobext.workers.heartbeats import accepts_runs
 
 
 def claim_queued_runs(

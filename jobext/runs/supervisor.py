@@ -1,7 +1,7 @@
-"""The supervisor: claims queued runs and starts them on the executor, turns what their
-processes report into state changes (through the run manager), enforces timeouts and stop
-grace periods, and keeps the server's heartbeat (its worker's row: see
-:mod:`jobext.workers.registry`). While the worker is draining it claims nothing.
+"""The supervisor: claims queued runs (:mod:`jobext.runs.claims`) and starts them on the
+executor, turns what their processes report into state changes (through the run manager),
+enforces timeouts and stop grace periods, and keeps the server's heartbeat (its worker's row:
+see :mod:`jobext.workers.heartbeats`). While the worker is draining it claims nothing.
 
 Executor callbacks arrive on the event loop; whatever they need from the database is done in
 tasks that await the database off the loop, one at a time per run, so a run's events keep their
@@ -34,7 +34,8 @@ from jobext.runs.progress import ProgressReporter
 from jobext.runs.retention import RetentionPacer
 from jobext.states import ACTIVE, FINAL, RunStatus
 from jobext.times import utcnow
-from jobext.workers.registry import WorkerRegistry, accepts_runs
+from jobext.workers.heartbeats import accepts_runs
+from jobext.workers.registry import WorkerRegistry
 
 log = logging.getLogger(__name__)
 

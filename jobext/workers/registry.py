@@ -45,10 +45,6 @@ from jobext.workers.heartbeats import (
     register_worker,
     sign_off_worker,
 )
-
-# Re-exported for jobext/runs/supervisor.py, which imports it from here (to move to
-# jobext.workers.heartbeats once runs/ is free to change).
-from jobext.workers.heartbeats import accepts_runs as accepts_runs
 from jobext.workers.host import Host, HostSampler
 
 log = logging.getLogger(__name__)
