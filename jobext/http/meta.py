@@ -8,6 +8,7 @@ from tornado import web
 from jobext.http.base import JobExtHandler
 from jobext.http.openapi import openapi_document
 from jobext.kinds.registry import connection_list
+from jobext.overview import count_resources
 
 
 class StatsHandler(JobExtHandler):
@@ -16,7 +17,7 @@ class StatsHandler(JobExtHandler):
     async def get(self) -> None:
         """200 ``{jobs, apps, schedules, batches: {status: count}, workers, runs: {status:
         count}}``."""
-        stats = await self.runs.stats()
+        stats = await count_resources(self.runs.db)
         stats["apps"] = await self.extensionapp.apps.count()  # type: ignore[attr-defined]
         self.reply(stats)
 

@@ -10,6 +10,7 @@ from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
 from jobext.runs.filters import RunFilter
 from jobext.runs.manager import RUN_SORTS
+from jobext.runs.removal import remove_matching_runs, remove_run
 from jobext.runs.streams import EventStreamMixin, ResultStreamMixin
 
 FILTER_PARAMS = (
@@ -51,7 +52,7 @@ class RunsHandler(JobExtHandler):
         params = {k: self.arg(k) for k in FILTER_PARAMS}
         if not any(params.values()):
             raise Invalid(None, "name the runs to delete with at least one filter (e.g. job)")
-        self.reply(await self.runs.remove_matching(RunFilter.parse(params)))
+        self.reply(await remove_matching_runs(self.runs, RunFilter.parse(params)))
 
 
 class RunHandler(JobExtHandler):
@@ -65,7 +66,7 @@ class RunHandler(JobExtHandler):
     @authorized("write")
     async def delete(self, run_id: str) -> None:
         """204; removes the run, its log and result; 409 while it is in progress."""
-        await self.runs.remove(self.run_id(run_id))
+        await remove_run(self.runs, self.run_id(run_id))
         self.set_status(204)
         self.finish()
 

@@ -1,4 +1,6 @@
-"""The run operations: enqueue, stop, pause, resume, restart, remove, logs, results, stats.
+"""The run operations: reading, enqueueing, and every change of a run's status (stop, pause,
+resume, restart; a failed run's retry comes from :mod:`jobext.runs.retries`). Removing runs is
+:mod:`jobext.runs.removal` and :mod:`jobext.runs.retention`.
 
 The REST handlers, the supervisor, the scheduler and the batch controller all go through these
 coroutines, so every path shares one set of rules: which action is legal comes from
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,19 +22,18 @@ from sqlmodel import Session, select
 
 from jobext.db.engine import Database
 from jobext.db.paging import PageRequest, paginate
-from jobext.db.tables import Batch, Job, Run, Schedule, Worker
-from jobext.errors import Conflict, Invalid, NotFound
+from jobext.db.tables import Job, Run
+from jobext.errors import Conflict, NotFound
 from jobext.jobs.manager import JobManager
 from jobext.kinds import registry as kinds
 from jobext.runs.events import Event, EventHub
 from jobext.runs.filters import RunFilter
-from jobext.runs.removal import delete_runs
-from jobext.runs.retention import RETENTION_BATCH, doomed_runs
+from jobext.runs.retries import Retry, announce_retry, insert_retry
+from jobext.runs.rows import get_run, refuse_batch_run, set_status
 from jobext.runs.shapes import run_json
 from jobext.states import (
     FINAL,
     IN_PROGRESS,
-    BatchStatus,
     RunAction,
     RunStatus,
     Trigger,
@@ -41,30 +41,10 @@ from jobext.states import (
     check_transition,
     run_action_target,
 )
-from jobext.times import utcnow
 
 log = logging.getLogger(__name__)
 
 RUN_SORTS = ("id", "created_at", "started_at", "ended_at", "status", "job", "duration_s")
-#: Ended runs removed per pass of the retention sweep.
-
-
-def get_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run:
-    """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given); 404 when unknown."""
-    stmt = select(Run).where(Run.id == run_id)
-    run = session.exec(lock.for_update(stmt) if lock else stmt).first()
-    if run is None:
-        raise NotFound(f"no run with id {run_id}")
-    return run
-
-
-def refuse_batch_run(run: Run) -> None:
-    """A batch's runs are steered by its directives only: 409 ``managed_by_batch``."""
-    if run.batch_id is not None:
-        raise Conflict(
-            f"run {run.id} is managed by batch {run.batch_id}: use its directives",
-            reason="managed_by_batch",
-        )
 
 
 class RunManager:
@@ -113,31 +93,6 @@ class RunManager:
         if tail:
             return await self.hub.read_last(run_id, limit, type="log")
         return await self.hub.read_after(run_id, after, limit=limit, type="log")
-
-    async def result_file(self, run_id: int, fmt: str | None = None) -> tuple[Run, Path]:
-        """The run and the path of its result file; 404 when there is none.
-
-        ``fmt`` asks for another form of the result kept beside it (``html`` of an executed
-        notebook). Only files inside the results directory are ever given out.
-        """
-        if fmt is not None and not re.fullmatch(r"[a-z0-9]{1,10}", fmt):
-            raise Invalid("format", f"{fmt!r} is not a file format such as 'html'")
-        run = await self.get(run_id)
-        if not run.result_file:
-            raise NotFound(f"run {run_id} has no result", reason="no_result")
-        return run, await self.db.off_loop(self._result_path, run, fmt)
-
-    def _result_path(self, run: Run, fmt: str | None) -> Path:
-        assert run.result_file is not None
-        root = self.results_dir.resolve()
-        path = (root / run.result_file).resolve()
-        if fmt is not None and path.suffix != f".{fmt}":
-            path = path.with_suffix(f".{fmt}")
-            if not path.is_file():
-                raise NotFound(f"run {run.id} has no {fmt} result", reason="no_result")
-        if not path.is_relative_to(root) or not path.is_file():
-            raise NotFound(f"the result file of run {run.id} is gone", reason="no_result")
-        return path
 
     # ------------------------------------------------------------------ creating
 
@@ -258,7 +213,7 @@ class RunManager:
         ``expect`` is given and the run is no longer in it). With ``retry``, a run that fails
         and whose job has retries left gets its retry in the same transaction.
         """
-        retried: list[tuple[Run, float, int]] = []
+        retried: list[Retry] = []
 
         def move(session: Session) -> Run:
             run = get_run(session, run_id, lock=self.db)
@@ -266,18 +221,18 @@ class RunManager:
             if expect is not None and current is not expect:
                 raise Conflict(f"run {run_id} is {current.value}, not {expect.value}")
             check_transition(current, new, action=action)
-            _set_status(run, new)
+            set_status(run, new)
             for key, value in fields.items():
                 setattr(run, key, value)
             session.add(run)
             if retry and new is RunStatus.FAILED:
-                retried.extend(self._insert_retry(session, run))
+                retried.extend(insert_retry(self, session, run))
             return run
 
         run = await self.db.run(move)
         self.publish_state(run)
-        for new_run, delay, total in retried:
-            self._announce_retry(run, new_run, delay, total)
+        for queued in retried:
+            announce_retry(self, run, queued)
         return run
 
     async def finish(
@@ -296,7 +251,7 @@ class RunManager:
         A run that is already final (stopped by force while its process ended) keeps its
         status; only what the process left behind (result, exit code) is recorded. Returns the
         ended run, or None when it was already final or is gone."""
-        retried: list[tuple[Run, float, int]] = []
+        retried: list[Retry] = []
 
         def end(session: Session) -> Run | None:
             run = session.exec(self.db.for_update(select(Run).where(Run.id == run_id))).first()
@@ -311,21 +266,21 @@ class RunManager:
                     setattr(run, key, value)
                 session.add(run)
                 return None
-            _set_status(run, status)
+            set_status(run, status)
             run.error = error
             for key, value in values.items():
                 setattr(run, key, value)
             session.add(run)
             if status is RunStatus.FAILED:
-                retried.extend(self._insert_retry(session, run))
+                retried.extend(insert_retry(self, session, run))
             return run
 
         run = await self.hub.flush(then=end)
         if run is None:
             return None
         self.publish_state(run)
-        for new_run, delay, total in retried:
-            self._announce_retry(run, new_run, delay, total)
+        for queued in retried:
+            announce_retry(self, run, queued)
         return run
 
     async def stop(
@@ -357,7 +312,7 @@ class RunManager:
             changed = True
             if target is RunStatus.STOPPED:
                 run.error = run.error or f"stopped{who}" + (" (force)" if force else "")
-            _set_status(run, target)
+            set_status(run, target)
             session.add(run)
             return run
 
@@ -389,7 +344,7 @@ class RunManager:
                 return run
             assert target is not None
             changed = True
-            _set_status(run, target)
+            set_status(run, target)
             session.add(run)
             return run
 
@@ -441,174 +396,6 @@ class RunManager:
         self.announce(new)
         self.note(new.id, f"restart of run {run_id}{_by(user)}")
         return new
-
-    async def remove(self, run_id: int) -> None:
-        """Delete a run, its log and its result file; 409 while it is in progress."""
-
-        def check(session: Session) -> None:
-            run = get_run(session, run_id, lock=self.db)
-            refuse_batch_run(run)
-            run_action_target(RunAction.REMOVE, run.state)
-
-        try:
-            await self.db.run(check)
-        except Conflict as exc:
-            if exc.reason == "managed_by_batch":
-                raise
-            run = await self.get(run_id)
-            raise Conflict(
-                f"run {run_id} is {run.status}; stop it before removing it", reason="in_progress"
-            ) from None
-        self.hub.discard(run_id)
-        await delete_runs(self.db, self.results_dir, [run_id])
-
-    async def remove_matching(self, filters: RunFilter) -> dict[str, int]:
-        """Delete every ended run that ``filters`` matches, with its log and result, in chunks;
-        runs in progress and runs of batches (their batch owns them) are left. Returns
-        ``{deleted, in_progress, in_batches}``: how many went, and how many matched but
-        stayed."""
-        where = filters.conditions()
-
-        def matching(session: Session) -> tuple[list[int], int, int]:
-            ended = [s.value for s in FINAL]
-            ids = session.exec(
-                select(Run.id).where(
-                    *where,
-                    Run.status.in_(ended),
-                    Run.batch_id.is_(None),  # type: ignore[union-attr]
-                )
-            ).all()
-            busy = session.exec(select(func.count()).where(*where, Run.status.not_in(ended))).one()
-            in_batches = session.exec(
-                select(func.count()).where(
-                    *where,
-                    Run.status.in_(ended),
-                    Run.batch_id.is_not(None),  # type: ignore[union-attr]
-                )
-            ).one()
-            return [i for i in ids if i is not None], int(busy), int(in_batches)
-
-        ids, busy, in_batches = await self.db.read(matching)
-        for run_id in ids:
-            self.hub.discard(run_id)
-        deleted = await delete_runs(self.db, self.results_dir, ids)
-        return {"deleted": deleted, "in_progress": busy, "in_batches": in_batches}
-
-    # ------------------------------------------------------------------ retries
-
-    def _insert_retry(self, session: Session, run: Run) -> list[tuple[Run, float, int]]:
-        """Inside the transaction that failed ``run``: its retry, when its job has one left.
-
-        The retry waits ``retry_backoff_s * 2**(attempt - 1)`` seconds (at most
-        ``max_backoff_s``), has ``trigger: "retry"``, the next ``attempt``, and
-        ``restarted_from`` naming the failed run.
-        """
-        job = session.get(Job, run.job)
-        if job is None or run.restarted_as is not None or run.attempt > job.retries:
-            return []
-        if run.batch_id is not None:
-            # A batch's failures count toward its failures_to_ignore; it has no retries.
-            return []
-        delay = min(job.retry_backoff_s * 2 ** (run.attempt - 1), self.max_backoff_s)
-        new = self.insert_run(
-            session,
-            job.name,
-            run.args,
-            user=run.user,
-            trigger=Trigger.RETRY,
-            wait_if_busy=True,
-            restarted_from=run.id,
-            attempt=run.attempt + 1,
-            scheduled_for=run.scheduled_for,
-            schedule_id=run.schedule_id,
-            batch_id=run.batch_id,
-            not_before=utcnow() + dt.timedelta(seconds=delay),
-        )
-        run.restarted_as = new.id
-        return [(new, delay, job.retries + 1)]
-
-    def _announce_retry(self, failed: Run, new: Run, delay: float, total: int) -> None:
-        assert failed.id is not None and new.id is not None
-        self.note(
-            failed.id,
-            f"retrying as run {new.id} (attempt {new.attempt} of {total}) in {delay:g} s",
-        )
-        self.announce(new)
-        self.note(new.id, f"attempt {new.attempt} of {total}, retrying run {failed.id}")
-
-    # ------------------------------------------------------------------ retention
-
-    async def apply_retention(
-        self, job_name: str | None = None, *, now: dt.datetime | None = None
-    ) -> int:
-        """Remove ended runs beyond each job's ``keep_runs`` newest and older than its
-        ``keep_days`` (the server's defaults where the job sets none; 0 keeps all), with their
-        logs and results: of one job, or of all (the periodic sweep). Returns how many went.
-
-        The doomed runs are found by a few set-based statements and removed in chunks."""
-        removed = 0
-        while True:
-            ids = await self.db.read(
-                lambda s: doomed_runs(
-                    s,
-                    job_name,
-                    now or utcnow(),
-                    default_keep_runs=self.default_keep_runs,
-                    default_keep_days=self.default_keep_days,
-                )
-            )
-            if not ids:
-                return removed
-            for run_id in ids:
-                self.hub.discard(run_id)
-            removed += await delete_runs(self.db, self.results_dir, ids)
-            if len(ids) < RETENTION_BATCH:
-                return removed
-
-    # ------------------------------------------------------------------ overview
-
-    async def stats(self) -> dict[str, Any]:
-        """``{jobs, schedules, batches: {status: count}, workers, runs: {status: count}}``
-        (``workers``: those not offline)."""
-
-        def read(session: Session) -> dict[str, Any]:
-            jobs = session.exec(select(func.count()).select_from(Job)).one()
-            schedules = session.exec(
-                select(func.count()).select_from(Schedule).where(Schedule.active)
-            ).one()
-            workers = session.exec(
-                select(func.count()).select_from(Worker).where(Worker.offline_at.is_(None))
-            ).one()
-            by_status = dict(
-                session.exec(select(Run.status, func.count()).group_by(Run.status)).all()
-            )
-            runs = {s.value: int(by_status.get(s.value, 0)) for s in RunStatus}
-            of_batches = dict(
-                session.exec(select(Batch.status, func.count()).group_by(Batch.status)).all()
-            )
-            batches = {s.value: int(of_batches.get(s.value, 0)) for s in BatchStatus}
-            return {
-                "jobs": int(jobs),
-                "schedules": int(schedules),
-                "batches": batches,
-                "workers": int(workers),
-                "runs": runs,
-            }
-
-        return await self.db.read(read)
-
-
-def _set_status(run: Run, new: RunStatus) -> None:
-    """Set ``run``'s status with the times that go with it."""
-    now = utcnow()
-    run.status = new.value
-    run.updated_at = now
-    if new is RunStatus.RUNNING and run.started_at is None:
-        run.started_at = now
-    if new in FINAL:
-        run.ended_at = now
-        if run.started_at is not None:
-            run.duration_s = round((now - run.started_at).total_seconds(), 3)
 
 
 def _count_own_runs(session: Session, job: str) -> int:

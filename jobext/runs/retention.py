@@ -1,5 +1,6 @@
-"""Which ended runs retention removes: set-based statements over all jobs at once (a window
-function numbers each job's runs newest first), never a query per job or per run."""
+"""Retention: which ended runs go (:func:`doomed_runs`: set-based statements over all jobs at
+once, a window function numbering each job's runs newest first, never a query per job or per
+run), removing them (:func:`apply_retention`), and when (:class:`RetentionPacer`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from jobext.db.tables import Job, Run
+from jobext.runs.removal import delete_runs
 from jobext.states import FINAL
+from jobext.times import utcnow
 
 if TYPE_CHECKING:
     from jobext.runs.manager import RunManager
@@ -85,6 +88,34 @@ def doomed_runs(
     return sorted(doomed)[:RETENTION_BATCH]
 
 
+async def apply_retention(
+    runs: RunManager, job_name: str | None = None, *, now: dt.datetime | None = None
+) -> int:
+    """Remove ended runs beyond each job's ``keep_runs`` newest and older than its
+    ``keep_days`` (the server's defaults where the job sets none; 0 keeps all), with their
+    logs and results: of one job, or of all (the periodic sweep). Returns how many went.
+
+    The doomed runs are found by a few set-based statements and removed in chunks."""
+    removed = 0
+    while True:
+        ids = await runs.db.read(
+            lambda s: doomed_runs(
+                s,
+                job_name,
+                now or utcnow(),
+                default_keep_runs=runs.default_keep_runs,
+                default_keep_days=runs.default_keep_days,
+            )
+        )
+        if not ids:
+            return removed
+        for run_id in ids:
+            runs.hub.discard(run_id)
+        removed += await delete_runs(runs.db, runs.results_dir, ids)
+        if len(ids) < RETENTION_BATCH:
+            return removed
+
+
 class RetentionPacer:
     """Applies a job's retention when its runs end: at once, or within
     :data:`RETAIN_EVERY_S` of the last pass, so that runs ending in a burst share one pass (a
@@ -108,7 +139,7 @@ class RetentionPacer:
                 jobs, self._jobs = self._jobs, set()
                 for job in sorted(jobs):
                     try:
-                        await self.runs.apply_retention(job)
+                        await apply_retention(self.runs, job)
                     except Exception:
                         self.runs.hub.log_once("retention", "jobext: retention failed")
                 await asyncio.sleep(RETAIN_EVERY_S)

@@ -14,6 +14,7 @@ from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
 from jobext.runs.events import Event
 from jobext.runs.followers import Subscription
+from jobext.runs.results import result_file
 from jobext.runs.shapes import result_filename
 from jobext.states import FINAL, RunStatus
 
@@ -122,7 +123,7 @@ class ResultStreamMixin(JobExtHandler):
         ``Range`` (206), answer 416 for one that cannot be met, and ignore ranges of other
         units or several ranges (the whole file, as RFC 9110 allows)."""
         fmt = self.arg("format") or None
-        run, path = await self.runs.result_file(run_id, fmt)
+        run, path = await result_file(self.runs, run_id, fmt)
         size = path.stat().st_size
         media_type = (
             (run.result_media_type if fmt is None else None)

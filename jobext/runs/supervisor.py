@@ -31,7 +31,7 @@ from jobext.runs.claims import claim_queued_runs
 from jobext.runs.live import LiveRun
 from jobext.runs.manager import RunManager
 from jobext.runs.progress import ProgressReporter
-from jobext.runs.retention import RetentionPacer
+from jobext.runs.retention import RetentionPacer, apply_retention
 from jobext.states import ACTIVE, FINAL, RunStatus
 from jobext.times import utcnow
 from jobext.workers.heartbeats import accepts_runs
@@ -422,7 +422,7 @@ class Supervisor:
                 now = asyncio.get_running_loop().time()
                 if now - self._swept_at >= self.retention_every_s:
                     self._swept_at = now
-                    await self.runs.apply_retention()
+                    await apply_retention(self.runs)
                 if self.on_heartbeat is not None:
                     await self.on_heartbeat()
                 self.wake()

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from waiting import eventually_async
 
 from jobext.db.tables import Schedule
+from jobext.runs.retention import apply_retention
 from jobext.times import utcnow
 
 UTC = dt.timezone.utc
@@ -306,11 +307,11 @@ async def test_retention_by_age_and_default_count(api, jobext_app):
             update(Run).where(Run.id == ids[0]).values(ended_at=utcnow() - dt.timedelta(days=2))
         )
     )
-    assert await jobext_app.runs.apply_retention("noop") == 1
+    assert await apply_retention(jobext_app.runs, "noop") == 1
     remaining = [r["id"] for r in (await api.get("runs", params={"job": "noop"})).json()["items"]]
     assert sorted(remaining) == ids[1:]
     jobext_app.runs.default_keep_runs = 1
-    assert await jobext_app.runs.apply_retention() == 1
+    assert await apply_retention(jobext_app.runs) == 1
     await api.patch("jobs/noop", {"keep_runs": 0, "keep_days": 0})
     await api.wait((await api.run("noop"))["id"])
     assert (await api.get("runs", params={"job": "noop"})).json()["total"] == 2

@@ -1,0 +1,47 @@
+"""One run's row inside a transaction: fetched (404 when unknown), refused when a batch's (409),
+its status set with the times that go with it.
+
+Apart from :mod:`jobext.runs.manager` so that :mod:`jobext.runs.removal`, which the job manager
+imports, can use them without importing the run manager (which imports the job manager).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from jobext.db.engine import Database
+from jobext.db.tables import Run
+from jobext.errors import Conflict, NotFound
+from jobext.states import FINAL, RunStatus
+from jobext.times import utcnow
+
+
+def get_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run:
+    """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given); 404 when unknown."""
+    stmt = select(Run).where(Run.id == run_id)
+    run = session.exec(lock.for_update(stmt) if lock else stmt).first()
+    if run is None:
+        raise NotFound(f"no run with id {run_id}")
+    return run
+
+
+def refuse_batch_run(run: Run) -> None:
+    """A batch's runs are steered by its directives only: 409 ``managed_by_batch``."""
+    if run.batch_id is not None:
+        raise Conflict(
+            f"run {run.id} is managed by batch {run.batch_id}: use its directives",
+            reason="managed_by_batch",
+        )
+
+
+def set_status(run: Run, new: RunStatus) -> None:
+    """Set ``run``'s status with the times that go with it."""
+    now = utcnow()
+    run.status = new.value
+    run.updated_at = now
+    if new is RunStatus.RUNNING and run.started_at is None:
+        run.started_at = now
+    if new in FINAL:
+        run.ended_at = now
+        if run.started_at is not None:
+            run.duration_s = round((now - run.started_at).total_seconds(), 3)
