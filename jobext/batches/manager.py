@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from jobext.batches.detail import batch_detail
@@ -26,7 +26,7 @@ from jobext.kinds import registry as kinds
 from jobext.runs.manager import RunManager
 from jobext.runs.removal import delete_runs
 from jobext.shapes import parse
-from jobext.states import IN_PROGRESS, BatchDirective, BatchStatus
+from jobext.states import IN_PROGRESS, BatchDirective, BatchStatus, RunStatus
 from jobext.times import utcnow
 
 BATCH_SORTS = ("id", "job", "status", "created_at", "updated_at", "start_time", "stop_time")
@@ -177,6 +177,19 @@ class BatchManager:
             batch.status = BatchStatus.STOPPING.value
             session.add(batch)
             set_sub_job_states(session, batch_id, [_S.PENDING.value, _S.HELD.value], _S.STOPPED)
+            # Queued runs have no process: one statement stops them all (a batch may have
+            # thousands), so that no server claims one before they are deleted below.
+            now = utcnow()
+            session.execute(
+                update(Run)
+                .where(col(Run.batch_id) == batch_id, col(Run.status) == RunStatus.QUEUED.value)
+                .values(
+                    status=RunStatus.STOPPED.value,
+                    error="stopped: its batch was deleted",
+                    updated_at=now,
+                    ended_at=now,
+                )
+            )
             return [
                 run_id
                 for run_id in session.exec(

@@ -336,6 +336,24 @@ async def test_deleting_the_job_deletes_its_batches(api: Api) -> None:
     assert (await api.get("batches")).json()["total"] == 0
 
 
+async def test_deleting_a_batch_with_a_long_queue_stops_its_queued_runs_at_once(
+    api: Api,
+) -> None:
+    """Hundreds of sub-jobs queue behind the server's slots; deleting the batch stops the
+    queued runs in one statement (they have no process) and the few running ones by force:
+    nothing of it starts afterwards, and every run goes."""
+    await lane_job(api)
+    made = await make(api, "lane", concurrent=300, args={"seconds": 30})
+    await wait_runs(
+        api, made["id"], lambda rs: len(rs) == 300 and any(r["status"] == "running" for r in rs)
+    )
+    assert (await api.delete(f"batches/{made['id']}")).code == 204
+    assert (await api.get("runs", params={"batch": made["id"]})).json()["total"] == 0
+    assert (await api.get("runs", params={"job": "lane", "status": "IN_PROGRESS"})).json()[
+        "total"
+    ] == 0
+
+
 async def test_direct_control_of_a_batch_run_is_refused(api: Api) -> None:
     await lane_job(api)
     made = await make(api, "lane", concurrent=1, args={"seconds": 30})
