@@ -1,6 +1,6 @@
 """stall: does jobext's work stall the Jupyter server it runs in? (issue 8)
 
-A prober thread sends Jupyter's own ``GET /api/status`` every 20 ms (on a keep-alive connection
+A prober process sends Jupyter's own ``GET /api/status`` every 20 ms (on a keep-alive connection
 of its own) and records each answer's latency while jobext is doing one of:
 
 * ``idle``: nothing;
@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
-
-import requests
 
 from . import sse
 from .common import CpuMeter, Result, summary
@@ -47,10 +49,14 @@ POSTGRES = os.environ.get("JOBEXT_BENCH_POSTGRES", "postgresql+psycopg://postgre
 
 
 class StatusProbe:
-    """``GET /api/status`` every ``every`` s from a thread; latencies in seconds.
+    """``GET /api/status`` every ``every`` s from a process of its own (``bench.probe``);
+    latencies in seconds.
 
     Probes are sent on a fixed cadence; one that answers late delays the next (they never pile
-    up), so a stall shows as one slow answer, as a user's request during it would see it.
+    up), so a stall shows as one slow answer, as a user's request during it would see it. The
+    prober is a separate process: a thread would share this process's interpreter lock with the
+    SSE clients reading 100,000 events each, and its answers would wait for them, not for the
+    server.
     """
 
     def __init__(self, server: JupyterServer, every: float = PROBE_EVERY_S):
@@ -58,31 +64,34 @@ class StatusProbe:
         self.every = every
         self.samples: list[tuple[float, float]] = []  # (sent at, wall clock; latency)
         self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="status-probe", daemon=True)
+        self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> StatusProbe:
-        self._thread.start()
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.probe",
+                f"{self.server.base}/api/status",
+                self.server.token,
+                str(self.every),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(Path(__file__).resolve().parent.parent),
+        )
+        assert self._process.stdout is not None
+        if self._process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the status prober did not start")
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        session = self.server.new_session()
-        url = f"{self.server.base}/api/status"
-        due = time.perf_counter()
-        while not self._stop.is_set():
-            sent, sent_at = time.perf_counter(), time.time()
-            try:
-                session.get(url, timeout=30).raise_for_status()
-                self.samples.append((sent_at, time.perf_counter() - sent))
-            except requests.RequestException:
-                self.errors += 1
-            due = max(due + self.every, time.perf_counter())
-            self._stop.wait(max(0.0, due - time.perf_counter()))
-        session.close()
+        assert self._process is not None
+        out, _ = self._process.communicate(timeout=60)
+        report = json.loads(out.strip().splitlines()[-1])
+        self.samples = [(sent, lat) for sent, lat in report["samples"]]
+        self.errors = report["errors"]
 
     def latencies(self, since: float = 0.0, until: float = float("inf")) -> list[float]:
         """The probes that were waiting at some time between ``since`` and ``until``."""
