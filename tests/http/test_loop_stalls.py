@@ -116,3 +116,25 @@ async def test_deleting_a_job_with_big_logs(
     assert (await api.get("jobs/big")).code == 404
     for run in runs:
         assert (await api.get(f"runs/{run['id']}")).code == 404
+
+
+@pytest.fixture
+def python_switch_interval() -> Any:
+    """Python's default thread switch interval until the test ends (set before the server)."""
+    import sys
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("jobext_config", [{"switch_interval_s": 0.002}])
+async def test_the_loop_waits_less_for_the_interpreter_lock(
+    python_switch_interval: Any, api: Api, jobext_config: Any
+) -> None:
+    """The database and file work runs on threads: the server's thread switch interval is
+    lowered (never raised) so that the loop gets the interpreter lock back sooner."""
+    import sys
+
+    assert sys.getswitchinterval() == pytest.approx(0.002)
