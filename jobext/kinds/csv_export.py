@@ -68,6 +68,24 @@ def export(url: str, sql: str, params: dict[str, Any], out: Path, size: int, cha
     return count
 
 
+class _Chunks:
+    """Between two chunks of an export: progress every :data:`REPORT_EVERY_S` seconds, and the
+    checkpoint where a pause or a stop takes effect."""
+
+    def __init__(self, channel: Any):
+        self.channel = channel
+        self.reported = time.monotonic()
+        _report(channel, 0)
+
+    def done(self, count: int) -> None:
+        from jobext.job import api as context
+
+        if time.monotonic() - self.reported >= REPORT_EVERY_S:
+            self.reported = time.monotonic()
+            _report(self.channel, count)
+        context.checkpoint()
+
+
 def _report(channel: Any, count: int) -> None:
     # The total is unknown until the last chunk (counting first would run the query twice):
     # the fraction stays unknown and the message says how far the export is.
@@ -89,16 +107,13 @@ def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any)
 
     from psycopg import ClientCursor
 
-    from jobext.job import api as context
-
     conn.exec_driver_sql(_PG_SETTINGS)
     raw = conn.connection.driver_connection
     # The same transaction as the settings above: SQLAlchemy began it on this connection.
     query = ClientCursor(raw).mogrify(str(compiled), compiled.params)
     query = query.strip().rstrip(";").rstrip()
     count = 0
-    reported = time.monotonic()
-    _report(channel, 0)
+    chunks = _Chunks(channel)
     with out.open("wb", buffering=_WRITE_BYTES) as handle, raw.cursor() as cursor:
         try:
             with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
@@ -112,10 +127,7 @@ def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any)
                 while chunk := list(map(bytes, itertools.islice(records, size))):
                     handle.writelines(chunk)
                     count += len(chunk)
-                    if time.monotonic() - reported >= REPORT_EVERY_S:
-                        reported = time.monotonic()
-                        _report(channel, count)
-                    context.checkpoint()
+                    chunks.done(count)
         except BaseException:
             # A stop (or an error) mid-stream: don't read the rest of the result first.
             with contextlib.suppress(Exception):
@@ -127,8 +139,6 @@ def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any)
 def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
     import csv
     import itertools
-
-    from jobext.job import api as context
 
     # Read-only where the database can say so; elsewhere the transaction is rolled back.
     if conn.dialect.name == "sqlite":
@@ -146,8 +156,7 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
     with out.open("w", encoding="utf-8", newline="", buffering=_WRITE_BYTES) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([column[0] for column in cursor.description])
-        reported = time.monotonic()
-        _report(channel, 0)
+        chunks = _Chunks(channel)
         while True:
             rows: Sequence[Any] = cursor.fetchmany(size)
             if not rows:
@@ -165,10 +174,7 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
             else:
                 writer.writerows(rows)
             count += len(rows)
-            if time.monotonic() - reported >= REPORT_EVERY_S:
-                reported = time.monotonic()
-                _report(channel, count)
-            context.checkpoint()
+            chunks.done(count)
     cursor.close()
     return count
 
