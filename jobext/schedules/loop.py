@@ -145,9 +145,8 @@ class Scheduler:
         late = (now - due).total_seconds()
         if late <= self.misfire_threshold_s:
             next_fire_at = cron.next_after(due)
-            await self.firing.fire(schedule, due, server=self.server_id)
-            await self.firing.advance(
-                schedule, expected=due, next_fire_at=next_fire_at, last_fire_at=due
+            await self.firing.fire(
+                schedule, due, server=self.server_id, advance=True, next_fire_at=next_fire_at
             )
             return
         missed = [due, *cron.fires_between(due, now, MAX_CATCH_UP - 1)]
