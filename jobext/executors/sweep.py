@@ -82,10 +82,6 @@ class Sweeper:
             self._task = asyncio.get_running_loop().create_task(self._scan())
         return future
 
-    @property
-    def busy(self) -> bool:
-        return self._task is not None
-
     async def _scan(self) -> None:
         try:
             while self._waiting:

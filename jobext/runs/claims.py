@@ -39,7 +39,7 @@ def claim_queued_runs(
         select(Run.id, Run.job, Run.batch_id, Run.worker)
         .where(
             Run.status == RunStatus.QUEUED.value,
-            or_(Run.not_before.is_(None), Run.not_before <= utcnow()),
+            or_(Run.not_before.is_(None), Run.not_before <= now),
             or_(Run.worker.is_(None), Run.worker.in_([server_id, *pinned])),
         )
         .order_by(Run.id)

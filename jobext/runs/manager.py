@@ -230,9 +230,7 @@ class RunManager:
             return run
 
         run = await self.db.run(move)
-        self.publish_state(run)
-        for queued in retried:
-            announce_retry(self, run, queued)
+        self._announce_change(run, retried)
         return run
 
     async def finish(
@@ -276,12 +274,15 @@ class RunManager:
             return run
 
         run = await self.hub.flush(then=end)
-        if run is None:
-            return None
+        if run is not None:
+            self._announce_change(run, retried)
+        return run
+
+    def _announce_change(self, run: Run, retried: list[Retry]) -> None:
+        """Once a status change is committed: its ``state`` event, then its retry's."""
         self.publish_state(run)
         for queued in retried:
             announce_retry(self, run, queued)
-        return run
 
     async def stop(
         self, run_id: int, *, force: bool = False, user: str | None, by_batch: bool = False
