@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -154,9 +155,18 @@ class JobManager:
     @staticmethod
     def insert(session: Session, job: Job) -> Job:
         """Add a built job in ``session``'s transaction; 409 if the name is taken."""
+        taken = Conflict(f"a job named {job.name!r} exists already", field="name")
         if session.get(Job, job.name) is not None:
-            raise Conflict(f"a job named {job.name!r} exists already", field="name")
-        session.add(job)
+            raise taken
+        try:
+            # Flushed now, in a savepoint: on PostgreSQL another transaction may register the
+            # same name between the check above and our commit, and the primary key decides.
+            with session.begin_nested():
+                session.add(job)
+        except IntegrityError:
+            if session.get(Job, job.name) is None:
+                raise
+            raise taken from None
         return job
 
     async def register(self, data: Any, *, user: str | None) -> Job:
