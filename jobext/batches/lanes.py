@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Select, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -86,12 +86,11 @@ def target_gone(job: Job | None, error: str | None) -> str | None:
     return None
 
 
-def advance_ended_lanes(session: Session, batch: Batch) -> Outcome:
-    """Sub-jobs whose run ended go on: next iteration, held (pausing) or completed; the
-    batch fails past its threshold, and is invalid when its target is gone."""
-    batch_id = batch.id
-    rows = session.execute(
-        sa_select(BatchSubJob, col(Run.status), col(Run.error))
+def _ended_lanes(batch_id: int | None, *columns: Any) -> Select[Any]:
+    """``columns`` of the batch's active sub-jobs whose run has ended (or is gone), joined
+    with that run."""
+    return (
+        sa_select(*columns)
         .select_from(BatchSubJob)
         .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
         .where(
@@ -99,7 +98,15 @@ def advance_ended_lanes(session: Session, batch: Batch) -> Outcome:
             col(BatchSubJob.state) == _S.ACTIVE.value,
             or_(col(Run.id).is_(None), col(Run.status).in_(_FINAL)),
         )
-        .limit(MAX_ADVANCE)
+    )
+
+
+def advance_ended_lanes(session: Session, batch: Batch) -> Outcome:
+    """Sub-jobs whose run ended go on: next iteration, held (pausing) or completed; the
+    batch fails past its threshold, and is invalid when its target is gone."""
+    batch_id = batch.id
+    rows = session.execute(
+        _ended_lanes(batch_id, BatchSubJob, col(Run.status), col(Run.error)).limit(MAX_ADVANCE)
     ).all()
     if not rows:
         return Outcome(batch)
@@ -228,17 +235,7 @@ def look(session: Session, batch_id: int) -> Look:
     batch = session.get(Batch, batch_id)
     if batch is None:
         return Look()
-    ended = session.execute(
-        sa_select(col(BatchSubJob.idx))
-        .select_from(BatchSubJob)
-        .outerjoin(Run, col(Run.id) == col(BatchSubJob.run_id))
-        .where(
-            col(BatchSubJob.batch_id) == batch_id,
-            col(BatchSubJob.state) == _S.ACTIVE.value,
-            or_(col(Run.id).is_(None), col(Run.status).in_(_FINAL)),
-        )
-        .limit(1)
-    ).first()
+    ended = session.execute(_ended_lanes(batch_id, col(BatchSubJob.idx)).limit(1)).first()
     counts = dict(
         session.execute(
             sa_select(col(BatchSubJob.state), func.count())
