@@ -48,6 +48,8 @@ _DRIVEN = [s.value for s in BATCH_DRIVEN]
 #: How a step's unexpected error is shown on its batch.
 _ASIDE = "set aside for"
 _IN_PROGRESS = [s.value for s in IN_PROGRESS]
+#: The statuses in which a batch stops its runs.
+_STOPPING = (BatchStatus.STOPPING.value, BatchStatus.RESTARTING.value)
 
 
 class BatchController:
@@ -207,9 +209,35 @@ class BatchController:
 
     # ------------------------------------------------------------------ stop, re-start
 
+    async def _stop_queued_runs(self, batch_id: int) -> None:
+        """Stop the batch's queued runs in one transaction (:func:`lanes.stop_queued_runs`),
+        then tell of each what :meth:`RunManager.stop` tells: its log line, its ``state``."""
+
+        def stop(session: Session) -> list[Run]:
+            batch = self.leases.locked(session, batch_id)
+            if batch.status not in _STOPPING:
+                return []
+            ids = lanes.stop_queued_runs(session, batch_id, "stopped")
+            stopped: list[Run] = []
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                stopped += session.exec(select(Run).where(col(Run.id).in_(chunk))).all()
+            return sorted(stopped, key=lambda run: run.id or 0)
+
+        stopped = await self.db.run(stop)
+        for n, run in enumerate(stopped, 1):
+            assert run.id is not None
+            self.runs.note(run.id, "stop requested")
+            self.runs.publish_state(run)
+            if n % 200 == 0:
+                await asyncio.sleep(0)
+        if stopped:
+            self.runs.control.wake()
+
     async def _stop_runs_in_progress(self, batch_id: int) -> int:
-        """Ask every run of the batch in progress to stop (gracefully); return how many are
-        still in progress."""
+        """Ask every run of the batch in progress to stop (gracefully): the queued ones at
+        once, in one statement; return how many are still in progress."""
+        await self._stop_queued_runs(batch_id)
         rows = await self.db.read(
             lambda s: s.exec(
                 select(Run.id, Run.status).where(

@@ -22,7 +22,16 @@ from sqlmodel import Session, col, select
 from jobext.batches.shapes import SubJobState
 from jobext.db.tables import Batch, BatchSubJob, Job, Run
 from jobext.runs.manager import RunManager
-from jobext.states import BATCH_DRIVEN, FINAL, IN_PROGRESS, BatchStatus, RunStatus, Trigger
+from jobext.states import (
+    BATCH_DRIVEN,
+    FINAL,
+    IN_PROGRESS,
+    BatchStatus,
+    RunAction,
+    RunStatus,
+    Trigger,
+    run_action_target,
+)
 from jobext.times import utcnow
 
 _S = SubJobState
@@ -177,6 +186,29 @@ def end_batch(session: Session, batch: Batch, status: BatchStatus, error: str) -
         select(Run.id).where(Run.batch_id == batch.id, col(Run.status).in_(_IN_PROGRESS))
     ).all()
     return [i for i in ids if i is not None]
+
+
+def stop_queued_runs(session: Session, batch_id: int, error: str) -> list[int]:
+    """Stop every queued run of the batch in one statement (a batch may queue thousands; they
+    have no process to steer), as a stop request does: ``stopped`` now, with ``error`` unless
+    the run has one. Returns their ids. Runs claimed meanwhile are not queued any more, and
+    are left to :meth:`RunManager.stop`."""
+    stopped = run_action_target(RunAction.STOP, RunStatus.QUEUED)
+    assert stopped is RunStatus.STOPPED
+    now = utcnow()
+    ids = session.execute(
+        update(Run)
+        .where(col(Run.batch_id) == batch_id, col(Run.status) == RunStatus.QUEUED.value)
+        .values(
+            status=stopped.value,
+            error=func.coalesce(func.nullif(col(Run.error), ""), error),
+            updated_at=now,
+            ended_at=now,
+        )
+        .returning(col(Run.id)),
+        execution_options={"synchronize_session": False},
+    ).scalars()
+    return [run_id for run_id in ids if run_id is not None]
 
 
 def start_due_lanes(session: Session, batch: Batch, runs: RunManager) -> Outcome:

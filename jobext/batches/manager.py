@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from jobext.batches.detail import batch_detail
 from jobext.batches.directives import apply_directive, reset_for_start, set_sub_job_states
+from jobext.batches.lanes import stop_queued_runs
 from jobext.batches.shapes import BatchCreate, SubJobState, batch_json
 from jobext.db.paging import PageRequest, paginate
 from jobext.db.tables import Batch, BatchSubJob, Job, Run, Worker
@@ -26,7 +27,7 @@ from jobext.kinds import registry as kinds
 from jobext.runs.manager import RunManager
 from jobext.runs.removal import delete_runs
 from jobext.shapes import parse
-from jobext.states import IN_PROGRESS, BatchDirective, BatchStatus, RunStatus
+from jobext.states import IN_PROGRESS, BatchDirective, BatchStatus
 from jobext.times import utcnow
 
 BATCH_SORTS = ("id", "job", "status", "created_at", "updated_at", "start_time", "stop_time")
@@ -177,19 +178,8 @@ class BatchManager:
             batch.status = BatchStatus.STOPPING.value
             session.add(batch)
             set_sub_job_states(session, batch_id, [_S.PENDING.value, _S.HELD.value], _S.STOPPED)
-            # Queued runs have no process: one statement stops them all (a batch may have
-            # thousands), so that no server claims one before they are deleted below.
-            now = utcnow()
-            session.execute(
-                update(Run)
-                .where(col(Run.batch_id) == batch_id, col(Run.status) == RunStatus.QUEUED.value)
-                .values(
-                    status=RunStatus.STOPPED.value,
-                    error="stopped: its batch was deleted",
-                    updated_at=now,
-                    ended_at=now,
-                )
-            )
+            # In this transaction, so that no server claims one before they are deleted below.
+            stop_queued_runs(session, batch_id, "stopped: its batch was deleted")
             return [
                 run_id
                 for run_id in session.exec(

@@ -262,6 +262,31 @@ async def test_stop_stops_every_run_and_resets_progress(api: Api) -> None:
     await wait_batch(api, made["id"], "stopped")
 
 
+async def test_stop_with_a_long_queue_stops_every_queued_run(api: Api) -> None:
+    """300 sub-jobs queue behind the server's 4 slots; stop ends the queued runs in one
+    statement, each as a stop request does (``stopped``, its log line), and the running ones
+    gracefully: every run ends ``stopped``, nothing starts afterwards."""
+    await lane_job(api)
+    made = await make(api, "lane", concurrent=300, args={"seconds": 30})
+    await wait_runs(
+        api, made["id"], lambda rs: len(rs) == 300 and any(r["status"] == "running" for r in rs)
+    )
+    assert (await api.post(f"batches/{made['id']}/stop")).code == 200
+    stopped = await wait_batch(api, made["id"], "stopped")
+    assert stopped["counts"] == {"stopped": 300}
+    runs = await runs_of(api, made["id"])
+    assert len(runs) == 300
+    assert {r["status"] for r in runs} == {"stopped"}
+    never_started = [r for r in runs if r["started_at"] is None]
+    assert len(never_started) >= 290
+    for run in never_started:
+        assert run["error"] == "stopped"
+        assert run["ended_at"] is not None
+    await api.wait_log(never_started[-1]["id"], "stop requested")
+    await asyncio.sleep(0.5)
+    assert len(await runs_of(api, made["id"])) == 300
+
+
 async def test_failure_threshold_fails_the_batch_and_stops_the_rest(api: Api) -> None:
     """failures_to_ignore: 2 and sub-jobs 0-2 failing: the batch is failed after the third
     failure, the other runs are stopped (queued or running), and nothing new starts."""

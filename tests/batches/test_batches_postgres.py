@@ -19,6 +19,7 @@ from test_batches_api import (  # noqa: F401  (fixtures and tests, run here on P
     test_pause_drains_then_holds_and_unpause_continues,
     test_start_on_a_running_batch_clears_and_restarts,
     test_stop_stops_every_run_and_resets_progress,
+    test_stop_with_a_long_queue_stops_every_queued_run,
     test_sub_jobs_start_in_groups_one_second_apart,
 )
 
