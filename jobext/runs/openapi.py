@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobext.http.spec import (
+    REF,
     comma_list,
     components,
     errors,
@@ -21,7 +22,15 @@ from jobext.http.spec import (
     sse_stream,
 )
 from jobext.runs.manager import RUN_SORTS
-from jobext.runs.shapes import LogLine, LogPage, Progress, Run, RunsDeleted, Truncated
+from jobext.runs.shapes import (
+    EnqueueRequest,
+    LogLine,
+    LogPage,
+    Progress,
+    Run,
+    RunsDeleted,
+    Truncated,
+)
 from jobext.states import GROUPS, RunStatus
 
 RUN = path("run_id", "run id")
@@ -115,11 +124,7 @@ def run_paths() -> dict[str, Any]:
                 requestBody={
                     "content": {
                         "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"args": {}, "follow": {"type": "boolean"}},
-                                "additionalProperties": False,
-                            },
+                            "schema": ref("EnqueueRequest"),
                             "examples": {"default": {"value": {}}},
                         }
                     }
@@ -255,5 +260,9 @@ def run_paths() -> dict[str, Any]:
 
 def run_schemas() -> dict[str, Any]:
     """``Run`` (with ``RunResult``, ``RunStatus``, ``Trigger``), ``LogLine``, ``LogPage``, and the
-    data of a run's events, from their models in :mod:`jobext.runs.shapes`."""
-    return components(Run, LogLine, LogPage, Progress, Truncated, RunsDeleted)
+    data of a run's events, from their models in :mod:`jobext.runs.shapes`; ``EnqueueRequest``
+    from the input model."""
+    return {
+        **components(Run, LogLine, LogPage, Progress, Truncated, RunsDeleted),
+        "EnqueueRequest": EnqueueRequest.model_json_schema(ref_template=REF + "{model}"),
+    }

@@ -20,7 +20,15 @@ from jobext.batches.shapes import Batch, BatchDeleted, BatchDetail, BatchesDelet
 from jobext.http.openapi import openapi_document
 from jobext.http.shapes import Connections, Error, Stats
 from jobext.jobs.shapes import Job, JobDeleted, JobDetail, JobStats
-from jobext.runs.shapes import LogPage, Progress, Run, RunProgress, RunsDeleted, Truncated
+from jobext.runs.shapes import (
+    EnqueueRequest,
+    LogPage,
+    Progress,
+    Run,
+    RunProgress,
+    RunsDeleted,
+    Truncated,
+)
 from jobext.schedules.shapes import Fire, Preview, Schedule, ScheduleDeleted
 from jobext.shapes import Page
 from jobext.states import BatchStatus, RunStatus
@@ -93,6 +101,24 @@ def test_every_ref_of_the_document_resolves() -> None:
     prefix = "#/components/schemas/"
     assert all(r.startswith(prefix) for r in refs(document))
     assert {r[len(prefix) :] for r in refs(document)} <= set(schemas)
+
+
+def test_every_json_request_body_refers_to_its_input_model() -> None:
+    """A body is described once, in ``components.schemas`` from its input model, and referred
+    to (an inline copy drifts from the model that parses it)."""
+    document = openapi_document("/jobext/api/v1")
+    bodies = {
+        f"{method.upper()} {route}": operation["requestBody"]["content"]["application/json"]
+        for route, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+    assert all(set(body["schema"]) == {"$ref"} for body in bodies.values()), bodies
+    enqueue = bodies["POST /jobs/{name}/runs"]["schema"]["$ref"]
+    assert enqueue == "#/components/schemas/EnqueueRequest"
+    schema = document["components"]["schemas"]["EnqueueRequest"]
+    assert set(schema["properties"]) == set(EnqueueRequest.model_fields)
+    assert schema["additionalProperties"] is False
 
 
 @pytest.fixture
