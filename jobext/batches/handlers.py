@@ -11,7 +11,7 @@ from jobext.batches.manager import (
     SUB_JOBS_PER_PAGE,
     BatchManager,
 )
-from jobext.batches.shapes import MAX_JOBS_PER_SECOND, batch_json
+from jobext.batches.shapes import MAX_JOBS_PER_SECOND
 from jobext.errors import Invalid
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
@@ -32,15 +32,16 @@ class BatchHandlerBase(JobExtHandler):
         items, total = await self.batches.list_page(
             page, job=job, status=self.arg("status") or None
         )
-        self.reply_page([batch_json(b) for b in items], page, total)
+        self.reply_page(items, page, total)
 
 
 class BatchesHandler(BatchHandlerBase):
     @web.authenticated
     @authorized("read")
     async def get(self) -> None:
-        """200 ``{items, page, per_page, total}``, newest first; filters ``job`` and
-        ``status`` (a status or a comma list); 400 names a bad parameter."""
+        """200 ``{items, page, per_page, total}``, newest first, each batch with its
+        ``counts``; filters ``job`` and ``status`` (a status or a comma list); 400 names a bad
+        parameter."""
         await self.reply_batches(self.arg("job") or None)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
-from jobext.batches.detail import batch_detail
+from jobext.batches.detail import batch_detail, batch_list_items
 from jobext.batches.directives import apply_directive, reset_for_start, set_sub_job_states
 from jobext.batches.lanes import stop_queued_runs
 from jobext.batches.shapes import BatchCreate, SubJobState, batch_json
@@ -237,8 +237,9 @@ class BatchManager:
 
     async def list_page(
         self, page: PageRequest, *, job: str | None = None, status: str | None = None
-    ) -> tuple[list[Batch], int]:
-        """One page of batches; ``status`` is a status or a comma list (400 naming it)."""
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of batches, each with ``counts`` (its sub-jobs by shown status, one query
+        for the page), and the total; ``status`` is a status or a comma list (400 naming it)."""
         stmt = select(Batch)
         if job is not None:
             stmt = stmt.where(Batch.job == job)
@@ -247,11 +248,14 @@ class BatchManager:
         if page.search:
             stmt = stmt.where(col(Batch.job).contains(page.search, autoescape=True))
         columns = {name: getattr(Batch, name) for name in BATCH_SORTS}
-        return await self.db.read(
-            lambda s: paginate(
-                s, stmt, page, columns=columns, default_sort="-id", tiebreak=Batch.id
+
+        def read(session: Session) -> tuple[list[dict[str, Any]], int]:
+            batches, total = paginate(
+                session, stmt, page, columns=columns, default_sort="-id", tiebreak=Batch.id
             )
-        )
+            return batch_list_items(session, batches), total
+
+        return await self.db.read(read)
 
     async def detail(
         self, batch_id: int, *, page: int = 0, per_page: int = SUB_JOBS_PER_PAGE

@@ -12,6 +12,7 @@ from jobext.batches.shapes import (
     BatchDeleted,
     BatchDetail,
     BatchesDeleted,
+    BatchListItem,
 )
 from jobext.http.spec import (
     REF,
@@ -39,7 +40,7 @@ _LIST = [
     *paging(BATCH_SORTS, search="part of the job name"),
     query("status", "a batch status or a comma list", comma_list(s.value for s in BatchStatus)),
 ]
-_PAGE = page_of(Batch)
+_PAGE = page_of(BatchListItem)
 _E409 = "the batch's status does not allow it: `message` says why"
 
 
@@ -163,9 +164,10 @@ def batch_paths() -> dict[str, Any]:
 
 
 def batch_schemas() -> dict[str, Any]:
-    """``Batch``, ``BatchDetail`` (with ``SubJob``), ``BatchesDeleted`` and ``BatchDeleted`` from
-    their models in :mod:`jobext.batches.shapes`; ``BatchCreate`` from the input model."""
+    """``Batch``, ``BatchListItem``, ``BatchDetail`` (with ``SubJob``), ``BatchesDeleted`` and
+    ``BatchDeleted`` from their models in :mod:`jobext.batches.shapes`; ``BatchCreate`` from
+    the input model."""
     return {
-        **components(Batch, BatchDetail, BatchesDeleted, BatchDeleted),
+        **components(Batch, BatchListItem, BatchDetail, BatchesDeleted, BatchDeleted),
         "BatchCreate": BatchCreate.model_json_schema(ref_template=REF + "{model}"),
     }

@@ -51,7 +51,7 @@ class BatchCreate(Input):
 
 
 class Batch(Output):
-    """A batch: what its row holds (what lists show)."""
+    """A batch: what its row holds (what the event feed shows)."""
 
     id: int
     job: str
@@ -103,12 +103,17 @@ class SubJob(Output):
     run_id: int | None
 
 
-class BatchDetail(Batch):
+class BatchListItem(Batch):
+    """A batch as ``GET /batches`` lists it: with its counts."""
+
+    counts: dict[str, int] = PField(description="sub-jobs by the status they show")
+
+
+class BatchDetail(BatchListItem):
     """A batch with its counts, lag and one page of its sub-jobs."""
 
     concurrent_jobs: int = PField(description="runs running now")
     lag_s: float = PField(description="how far behind its pace it is")
-    counts: dict[str, int] = PField(description="sub-jobs by the status they show")
     sub_jobs: list[SubJob]
     sub_jobs_page: int
     sub_jobs_per_page: int
@@ -129,7 +134,7 @@ class BatchDeleted(Output):
 
 
 def batch_json(batch: tables.Batch) -> dict[str, Any]:
-    """The fields of a batch that its row holds (what lists show)."""
+    """The fields of a batch that its row holds (what the event feed shows)."""
     body: dict[str, Any] = {
         "id": batch.id,
         "job": batch.job,

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import Api
+from sqlalchemy import event
 from waiting import eventually_async
 
 HERE = Path(__file__).parent
@@ -451,6 +452,37 @@ async def test_lists_paging_and_filters(api: Api) -> None:
     assert one["sub_jobs"][0] == {
         "id": 2, "status": "pending", "iteration": 1, "done": 0, "failures": 0, "run_id": None,
     }  # fmt: skip
+
+
+async def test_list_items_carry_counts_from_one_query_a_page(api: Api, jobext_app: Any) -> None:
+    """Each batch of a list has the ``counts`` of ``GET /batches/{id}`` (its sub-jobs by shown
+    status: a running run's status while an iteration is in progress), read for the whole page
+    with one grouped query."""
+    await lane_job(api)
+    idle = await make(api, "lane", concurrent=3, start=False)
+    busy = await make(api, "lane", concurrent=2, args={"seconds": 30})
+    await wait_runs(api, busy["id"], lambda rs: [r["status"] for r in rs] == ["running"] * 2)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "count(" in statement and "jobext_batch_sub_job" in statement:
+            statements.append(statement)
+
+    engine = jobext_app.db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = (await api.get("batches")).json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == 1, statements
+    counts = {item["id"]: item["counts"] for item in page["items"]}
+    assert counts == {idle["id"]: {"pending": 3}, busy["id"]: {"running": 2}}
+    assert counts[busy["id"]] == (await batch(api, busy["id"]))["counts"]
+    assert (await api.get("jobs/lane/batches", params={"status": "created"})).json()["items"][0][
+        "counts"
+    ] == {"pending": 3}
+    await api.post(f"batches/{busy['id']}/stop")
+    await wait_batch(api, busy["id"], "stopped")
 
 
 @pytest.mark.parametrize(
