@@ -1,18 +1,70 @@
 """Claiming queued runs: which runs this server starts next, decided in the database so that
-servers sharing it never start a run twice nor more runs of a job than it allows."""
+servers sharing it never start a run twice nor more runs of a job than it allows.
+
+A claim follows every run's end (in the same transaction) and every enqueue, so its
+statements are built once, here, and the columns that decide are read through the connection,
+not as ORM objects: only the runs chosen and their jobs are loaded whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, update
-from sqlmodel import Session, select
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlmodel import Session
 
 from jobext.db.engine import Database
 from jobext.db.tables import Job, Run
 from jobext.states import ACTIVE, RunStatus
 from jobext.times import utcnow
 from jobext.workers.heartbeats import accepts_runs
+
+_RUN = Run.__table__.c  # type: ignore[attr-defined]
+_QUEUED = RunStatus.QUEUED.value
+
+#: When the first queued run that waits for its backoff (``not_before``) may start.
+_BACKOFF = select(func.min(_RUN.not_before)).where(
+    _RUN.status == _QUEUED, _RUN.not_before > bindparam("now")
+)
+#: The oldest startable queued runs: the columns that decide.
+_CANDIDATES = (
+    select(_RUN.id, _RUN.job, _RUN.batch_id, _RUN.worker)
+    .where(
+        _RUN.status == _QUEUED,
+        or_(_RUN.not_before.is_(None), _RUN.not_before <= bindparam("now")),
+        or_(_RUN.worker.is_(None), _RUN.worker.in_(bindparam("workers", expanding=True))),
+    )
+    .order_by(_RUN.id)
+    .limit(bindparam("limit"))
+)
+#: Active runs per job; a batch's runs are bounded by the batch, not by max_concurrent.
+_ACTIVE = (
+    select(_RUN.job, func.count())
+    .where(
+        _RUN.job.in_(bindparam("names", expanding=True)),
+        _RUN.status.in_([s.value for s in ACTIVE]),
+        _RUN.batch_id.is_(None),
+    )
+    .group_by(_RUN.job)
+)
+_JOBS: Select[Job] = (
+    select(Job).where(Job.name.in_(bindparam("names", expanding=True))).order_by(Job.name)  # type: ignore[attr-defined]
+)
+#: The compare-and-set: a run another server claimed meanwhile is not queued any more.
+_CLAIM = (
+    update(Run)
+    .where(Run.id == bindparam("run_id"), Run.status == _QUEUED)  # type: ignore[arg-type]
+    .values(
+        status=RunStatus.RUNNING.value,
+        worker=bindparam("worker"),
+        server=bindparam("server"),
+        started_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+_CHOSEN: Select[Run] = (
+    select(Run).where(Run.id.in_(bindparam("ids", expanding=True))).order_by(Run.id)  # type: ignore[union-attr]
+)
 
 
 def claim_queued_runs(
@@ -28,44 +80,18 @@ def claim_queued_runs(
     """
     if not accepts_runs(session, server_id):
         return [], None
+    conn = session.connection()
     now = utcnow()
-    backoff = session.exec(
-        select(func.min(Run.not_before)).where(
-            Run.status == RunStatus.QUEUED.value, Run.not_before > now
-        )
-    ).one()
-    # The few columns that decide; the runs chosen are read whole at the end.
-    candidates = session.exec(
-        select(Run.id, Run.job, Run.batch_id, Run.worker)
-        .where(
-            Run.status == RunStatus.QUEUED.value,
-            or_(Run.not_before.is_(None), Run.not_before <= now),
-            or_(Run.worker.is_(None), Run.worker.in_([server_id, *pinned])),
-        )
-        .order_by(Run.id)
-        .limit(slots * 4 + 20)
+    backoff = conn.execute(_BACKOFF, {"now": now}).scalar()
+    candidates = conn.execute(
+        _CANDIDATES,
+        {"now": now, "workers": [server_id, *pinned], "limit": slots * 4 + 20},
     ).all()
     if not candidates:
         return [], backoff
     names = sorted({row[1] for row in candidates})
-    jobs = {
-        j.name: j
-        for j in session.exec(
-            db.for_update(select(Job).where(Job.name.in_(names)).order_by(Job.name))
-        ).all()
-    }
-    active = dict(
-        session.exec(
-            select(Run.job, func.count())
-            .where(
-                Run.job.in_(names),
-                Run.status.in_([s.value for s in ACTIVE]),
-                # A batch's runs are bounded by the batch, not by max_concurrent.
-                Run.batch_id.is_(None),
-            )
-            .group_by(Run.job)
-        ).all()
-    )
+    jobs = {j.name: j for j in session.scalars(db.for_update(_JOBS), {"names": names})}
+    active: dict[str, int] = dict(conn.execute(_ACTIVE, {"names": names}).tuples().all())
     chosen: list[int] = []
     for run_id, job_name, batch_id, pinned_to in candidates:
         if len(chosen) >= slots:
@@ -79,22 +105,11 @@ def claim_queued_runs(
         # Pinned to another worker: it stays that run's worker; else this server's, until
         # a remote executor's claim names where the run executes.
         worker = pinned_to if pinned_to in pinned else server_id
-        claimed = session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.status == RunStatus.QUEUED.value)
-            .values(
-                status=RunStatus.RUNNING.value,
-                worker=worker,
-                server=server_id,
-                started_at=now,
-                updated_at=now,
-            )
-            .returning(Run.id)
-        ).first()
-        if claimed is not None:
+        params = {"run_id": run_id, "worker": worker, "server": server_id, "now": now}
+        if conn.execute(_CLAIM, params).rowcount == 1:
             active[job_name] = active.get(job_name, 0) + own
             chosen.append(run_id)
     if not chosen:
         return [], backoff
-    runs = session.exec(select(Run).where(Run.id.in_(chosen)).order_by(Run.id)).all()
+    runs = session.scalars(_CHOSEN, {"ids": chosen}).all()
     return [(run, jobs[run.job]) for run in runs], backoff

@@ -30,7 +30,8 @@ import functools
 import uuid as uuid_mod
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -173,11 +174,17 @@ def accepts_runs(session: Session, worker_id: str) -> bool:
     """May ``worker_id`` be given a run now (it exists, is not draining, not offline)? For the
     transaction that claims runs: on PostgreSQL the row is share-locked until it commits, so a
     drain waits for the claim and no run is claimed after the drain answered."""
-    stmt = select(Worker.draining, Worker.offline_at).where(Worker.id == worker_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True)
-    row = session.exec(stmt).first()
+    conn = session.connection()
+    stmt = _ACCEPTS_LOCKED if conn.dialect.name == "postgresql" else _ACCEPTS
+    row = conn.execute(stmt, {"worker_id": worker_id}).first()
     return row is not None and not row[0] and row[1] is None
+
+
+# Built once: every claim asks it.
+_ACCEPTS = sa_select(Worker.draining, Worker.offline_at).where(  # type: ignore[call-overload]
+    Worker.id == bindparam("worker_id")
+)
+_ACCEPTS_LOCKED = _ACCEPTS.with_for_update(read=True)
 
 
 def worker_alive(session: Session, worker_id: str, *, offline_after_s: float) -> bool:
