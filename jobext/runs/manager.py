@@ -240,11 +240,16 @@ class RunManager:
         *,
         error: str | None,
         fields: Callable[[], dict[str, Any]],
+        also: Callable[[Session], object] | None = None,
     ) -> Run | None:
         """Record the end of a run's process, in ONE transaction with the log lines still
         waiting to be written (whoever sees the run ended reads all of its log): its final
         ``status`` with ``fields()`` (computed on the database's thread: it may look at the
         result file), and its retry when it failed and its job has retries left.
+
+        ``also(session)`` is run last in the same transaction, in a savepoint of its own: the
+        supervisor claims what runs next in the slot the run leaves. When it fails, only its
+        own work is undone (it is told by its exception; the run's end is committed anyway).
 
         A run that is already final (stopped by force while its process ended) keeps its
         status; only what the process left behind (result, exit code) is recorded. Returns the
@@ -273,7 +278,17 @@ class RunManager:
                 retried.extend(insert_retry(self, session, run))
             return run
 
-        run = await self.hub.flush(then=end)
+        def end_and_also(session: Session) -> Run | None:
+            ended = end(session)
+            if also is not None:
+                try:
+                    with session.begin_nested():
+                        also(session)
+                except Exception:
+                    log.exception("jobext: run %s: the work done with its end failed", run_id)
+            return ended
+
+        run = await self.hub.flush(then=end_and_also)
         if run is not None:
             self._announce_change(run, retried)
         return run

@@ -171,11 +171,8 @@ class Supervisor:
                 if not slots:
                     # A run that ends frees a slot and wakes the dispatcher again.
                     break
-                claimed, backoff = await self.db.run(functools.partial(self._claim, slots=slots))
-                self._wake_for_backoff(backoff)
-                self._starting += len(claimed)
-                for run, job in claimed:
-                    await self._launch(run, job)
+                claimed = await self.db.run(functools.partial(self._claim, slots=slots))
+                await self._start_claimed(*claimed)
                 # A wake during the claim may be for a run the claim could not see yet.
                 if not self._again:
                     break
@@ -184,6 +181,14 @@ class Supervisor:
             if self._again and not self._closing:
                 # Woken while looking for the backoff timer (or while failing): look again.
                 self.wake()
+
+    async def _start_claimed(
+        self, claimed: list[tuple[Run, Job]], backoff: dt.datetime | None
+    ) -> None:
+        self._wake_for_backoff(backoff)
+        self._starting += len(claimed)
+        for run, job in claimed:
+            await self._launch(run, job)
 
     def _wake_for_backoff(self, first: dt.datetime | None) -> None:
         """Set a timer for ``first``, when the earliest queued run waiting for its
@@ -208,6 +213,14 @@ class Supervisor:
             pinned=self.executor.placeable_workers(),
             slots=slots,
         )
+
+    def _claim_into(
+        self,
+        claims: list[tuple[list[tuple[Run, Job]], dt.datetime | None]],
+        slots: int,
+        session: Session,
+    ) -> None:
+        claims.append(self._claim(session, slots))
 
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
@@ -334,6 +347,15 @@ class Supervisor:
         self._in_order(run_id, self._settle_exit(live, outcome))
 
     async def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
+        # The slot the run leaves is filled in the transaction that records its end: one
+        # round trip from a process's exit to the next one's start. While it is under way the
+        # dispatcher waits (a wake meanwhile is kept for after).
+        claims: list[tuple[list[tuple[Run, Job]], dt.datetime | None]] = []
+        claim_next: Callable[[Session], object] | None = None
+        if not self._dispatching and not self._closing and self.free_slots() > 0:
+            self._dispatching = True
+            claim_next = functools.partial(self._claim_into, claims, self.free_slots())
+        started = False
         try:
             kinds.finished(live.kind, live.uuid, self.runs.jobs.kind_env)
             self.progress.send(live)
@@ -345,9 +367,18 @@ class Supervisor:
                 values = live.final_fields(status, self.runs.results_dir)
                 return {**values, "exit_code": exit_code}
 
-            await self._finish(live.run_id, live.job, status, error=error, fields=fields)
+            await self._finish(
+                live.run_id, live.job, status, error=error, fields=fields, also=claim_next
+            )
+            if claims:
+                # Committed with the end (the last attempt's, when the write was retried).
+                started = True
+                await self._start_claimed(*claims[-1])
         finally:
-            self.wake()
+            if claim_next is not None:
+                self._dispatching = False
+            if not started or self._again:
+                self.wake()
 
     async def _finish(
         self,
@@ -357,14 +388,16 @@ class Supervisor:
         *,
         error: str | None,
         fields: Callable[[], dict[str, Any]] = dict,
+        also: Callable[[Session], object] | None = None,
     ) -> None:
         """Record the end of run ``run_id``: its log, its status, and its retry when it failed
-        and its job has retries left, in one transaction (:meth:`RunManager.finish`)."""
+        and its job has retries left, in one transaction (:meth:`RunManager.finish`), with
+        ``also`` done in it last."""
         if error:
             self.runs.note(
                 run_id, error.splitlines()[0], "ERROR" if status is RunStatus.FAILED else "INFO"
             )
-        await self.runs.finish(run_id, status, error=error, fields=fields)
+        await self.runs.finish(run_id, status, error=error, fields=fields, also=also)
         self.retention.soon(job)
 
     # ------------------------------------------------------------------ steering
