@@ -276,7 +276,7 @@ class LocalExecutor(Executor):
             await asyncio.sleep(0)  # as in _read_events
 
     async def _wait(self, proc: _Process, events: ExecutorEvents) -> None:
-        returncode = await proc.exited
+        returncode = await self._ended(proc)
         # Whatever the job left behind in its group ends with it, so no pipe stays open.
         proc.signal_group(signal.SIGKILL)
         _, pending = await asyncio.wait(proc.readers, timeout=5.0)
@@ -294,6 +294,16 @@ class LocalExecutor(Executor):
         events.on_exit(proc.spec.run_id, Outcome(returncode, proc.end))
         # Children that left the group (a new session, a daemon) still carry the run's uuid.
         await self.sweeper.sweep(proc.spec.uuid)
+
+    async def _ended(self, proc: _Process) -> int | None:
+        """The exit code, once the process has exited, or has sent its ``end`` and closed its
+        pipes (the runner's last act before it exits with the code its end implies)."""
+        pipes: asyncio.Future[Any] = asyncio.gather(*proc.readers, return_exceptions=True)
+        either: list[asyncio.Future[Any]] = [proc.exited, pipes]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not proc.exited.done() and proc.end is not None:
+            return 0 if proc.end.get("status") == "succeeded" else 1
+        return await proc.exited
 
     def _get(self, run_id: int) -> _Process | None:
         return self._procs.get(run_id)

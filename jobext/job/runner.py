@@ -54,7 +54,8 @@ class Channel:
         self._resume.set()
         self.pause_requested = False
         self.stop_requested = False
-        threading.Thread(target=self._flush_loop, name="jobext-flush", daemon=True).start()
+        self._flusher = threading.Thread(target=self._flush_loop, name="jobext-flush", daemon=True)
+        self._flusher.start()
         threading.Thread(target=self._control_loop, name="jobext-control", daemon=True).start()
 
     @property
@@ -103,10 +104,25 @@ class Channel:
             self.flush()
 
     def close(self) -> None:
-        self.flush()
+        """Write what is left, after the flush thread's last write (one writer at the end,
+        so the last frames keep their order)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        if self._flusher is not threading.current_thread():
+            self._flusher.join(5.0)
+        self.flush()
+
+    def hang_up(self) -> None:
+        """Close the event pipe and the standard streams: with its ``end`` sent and these
+        closed, the run is over for the server, which need not wait for the exit (the
+        teardown of the process's memory, the fork server's report). The control pipe stays
+        open: its thread may be reading it."""
+        for fd in (self._event_fd, 1, 2):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     # -- from the server
 
@@ -277,6 +293,7 @@ def main() -> None:
     err.flush()
     channel.send(end)
     channel.close()
+    channel.hang_up()
     os._exit(0 if end["status"] == "succeeded" else 1)
 
 
