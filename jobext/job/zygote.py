@@ -9,6 +9,12 @@ never a job's own code), then forks one child per run. The child becomes exactly
 fresh import caches (so a module changed since the zygote started is read anew), and then the
 runner's ``main()``.
 
+The next run's child is forked ahead (the *spare*): it has left the zygote (its own session, no
+file of the zygote's) and waits on a socket pair of its own, so a request only hands it the
+run and its pipes; the zygote then forks the next spare. A spare that is gone when a request
+comes is replaced by a fork on the spot; a spare whose zygote ends sees its socket close and
+exits.
+
 Protocol, on the ``SOCK_SEQPACKET`` socket named by ``JOBEXT_ZYGOTE_FD`` (one JSON object per
 packet):
 
@@ -47,6 +53,7 @@ from jobext.job import runner
 
 TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 #: The variable holding the slot, and its value: a uuid's length.
@@ -102,6 +109,8 @@ class Zygote:
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
+        #: The next run's process, forked ahead: its pid and the socket it waits on.
+        self.spare: tuple[int, socket.socket] | None = None
 
     def send(self, message: dict[str, Any]) -> None:
         self.sock.send(json.dumps(message).encode())
@@ -109,6 +118,7 @@ class Zygote:
     def serve(self) -> None:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        self.make_spare()
         self.send({"t": "ready", "pid": os.getpid()})
         while True:
             try:
@@ -147,6 +157,7 @@ class Zygote:
         finally:
             for fd in fds:
                 os.close(fd)
+        self.make_spare()
         return True
 
     def reap(self) -> None:
@@ -163,11 +174,60 @@ class Zygote:
         uuid = str(message["uuid"]).encode()
         if len(uuid) != len(PLACEHOLDER):
             raise ValueError("the run's uuid does not fit the placeholder")
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            pid, sock = spare
+            try:
+                socket.send_fds(sock, [json.dumps(message).encode()], fds)
+                return pid
+            except OSError:
+                pass  # the spare is gone (its exit is reaped and reported): fork one now
+            finally:
+                sock.close()
         pid = os.fork()
         if pid:
             return pid
-        try:
+
+        def direct() -> None:
+            self.leave()
             self.become_run(message, fds, uuid)
+
+        self._in_child(direct)
+        return 0  # not reached
+
+    def make_spare(self) -> None:
+        """Fork the next run's process ahead of its request: it leaves the zygote (its own
+        session, the zygote's files closed) and waits on a socket of its own for the run."""
+        if self.spare is not None:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            ours.close()
+            theirs.close()
+            print(f"jobext zygote: cannot fork a spare process: {exc}", file=sys.stderr)
+            return
+        if pid:
+            theirs.close()
+            self.spare = (pid, ours)
+            return
+        ours.close()
+        self._in_child(lambda: self._wait_as_spare(theirs))
+
+    def _wait_as_spare(self, sock: socket.socket) -> None:
+        self.leave()
+        data, fds, _flags, _addr = socket.recv_fds(sock, MAX_PACKET, 4)
+        sock.close()
+        if not data:
+            os._exit(0)  # the zygote is gone: no run will come
+        message = json.loads(data)
+        self.become_run(message, fds, str(message["uuid"]).encode())
+
+    @staticmethod
+    def _in_child(become: Callable[[], object]) -> None:
+        try:
+            become()
         except BaseException as exc:
             # Nothing is wired up yet to report to: the server sees the exit code.
             try:
@@ -176,16 +236,22 @@ class Zygote:
                 os._exit(70)
         os._exit(0)  # runner.main() never returns
 
-    def become_run(self, message: dict[str, Any], fds: list[int], uuid: bytes) -> None:
-        """In the child: turn into the run's process, then run it."""
-        _stamp(self.slot_address, uuid)
+    def leave(self) -> None:
+        """In a child: drop what is the zygote's (its signal handling, socket, wake-up pipe
+        and any spare's socket) and lead a new session."""
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         self.sock.close()
         os.close(self.wake_r)
         os.close(self.wake_w)
+        if self.spare is not None:
+            self.spare[1].close()
         os.setsid()
+
+    def become_run(self, message: dict[str, Any], fds: list[int], uuid: bytes) -> None:
+        """In the child: turn into the run's process, then run it."""
+        _stamp(self.slot_address, uuid)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         event_w, control_r, out_w, err_w = fds
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)

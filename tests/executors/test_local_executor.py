@@ -165,18 +165,40 @@ async def test_the_zygote_holds_only_its_socket_and_standard_streams(workdir: Pa
     try:
         await ready(executor)
         zygote = executor.fork_server.pid  # type: ignore[union-attr]
-        fd_dir = Path(f"/proc/{zygote}/fd")
-        targets = sorted(os.readlink(fd_dir / fd).split(":")[0] for fd in os.listdir(fd_dir))
-        # stdin, stdout, stderr, the socket to the server, the two ends of its wake-up pipe.
-        assert len(targets) == 6, targets
-        assert targets.count("socket") == 1
+        targets = _fd_targets(zygote)
+        # stdin, stdout, stderr, the socket to the server, the two ends of its wake-up pipe,
+        # and the socket of the spare (the next run's process, forked ahead).
+        assert len(targets) == 7, targets
+        assert targets.count("socket") == 2
         assert "/dev/null" in targets
         assert not any(t.endswith((".db", ".sqlite")) for t in targets)
         # No threads: forking a threaded process would copy locks held by other threads.
         assert os.listdir(f"/proc/{zygote}/task") == [str(zygote)]
+        # The spare has left the zygote: its own session, only its standard streams and its
+        # socket, no run's uuid yet.
+        spare = _spare(zygote)
+        assert os.getsid(spare) == spare
+        held = _fd_targets(spare)
+        assert len(held) == 4 and held.count("socket") == 1, held
+        assert b"JOBEXT_RUN_UUID=" not in _environ(spare)
     finally:
         await executor.close()
     assert not Path(f"/proc/{zygote}").exists() or _zombie(zygote)
+    # Its zygote gone, the spare ends: no run will come.
+    await eventually_async(
+        lambda: not Path(f"/proc/{spare}").exists() or _zombie(spare), message="the spare"
+    )
+
+
+def _fd_targets(pid: int) -> list[str]:
+    fd_dir = Path(f"/proc/{pid}/fd")
+    return sorted(os.readlink(fd_dir / fd).split(":")[0] for fd in os.listdir(fd_dir))
+
+
+def _spare(zygote: int) -> int:
+    children = Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
 
 
 def _zombie(pid: int) -> bool:
