@@ -21,6 +21,7 @@ from jobext.db.tables import Batch, BatchSubJob, Job, Run, Schedule, ScheduleFir
 from jobext.errors import Conflict, Forbidden, Invalid, NotFound
 from jobext.jobs.shapes import JobCreate, JobUpdate, job_json
 from jobext.kinds import registry as kinds
+from jobext.runs.dispatch import ClaimAlong
 from jobext.runs.filters import escape_like
 from jobext.runs.removal import delete_runs
 from jobext.runs.shapes import run_json
@@ -40,10 +41,16 @@ class RunControl(Protocol):
     def apply(self, run: Run) -> None:
         """``run``'s status was changed by a request; steer its process to match."""
 
+    def claim_along(self) -> ClaimAlong | None:
+        """A claim of queued runs to make in an enqueue's transaction, if one can be made."""
+
 
 class _NoControl:
     def wake(self) -> None:
         pass
+
+    def claim_along(self) -> ClaimAlong | None:
+        return None
 
     def apply(self, run: Run) -> None:
         pass

@@ -111,10 +111,28 @@ class RunManager:
         ``queue_when_busy`` (then the run waits in ``queued``). 403 when its kind is disabled.
         ``links`` are the optional run fields of :meth:`insert_run`.
         """
-        run = await self.db.run(
-            lambda s: self.insert_run(s, job_name, args, user=user, trigger=trigger, **links)
-        )
-        self.announce(run)
+        # A run that can start at once is claimed in the transaction that creates it.
+        along = self.control.claim_along()
+
+        def insert(session: Session) -> Run:
+            run = self.insert_run(session, job_name, args, user=user, trigger=trigger, **links)
+            if along is not None:
+                # The reply shows the run as it was created; the claim reads it anew.
+                session.expunge(run)
+                _in_savepoint(session, along, f"the claim along run {run.id}'s enqueue")
+            return run
+
+        try:
+            run = await self.db.run(insert)
+        except BaseException:
+            if along is not None:
+                along.settle_soon(False)
+            raise
+        if along is None:
+            self.announce(run)
+        else:
+            self.publish_state(run)
+            along.settle_soon(True)
         return run
 
     def insert_run(
@@ -281,11 +299,7 @@ class RunManager:
         def end_and_also(session: Session) -> Run | None:
             ended = end(session)
             if also is not None:
-                try:
-                    with session.begin_nested():
-                        also(session)
-                except Exception:
-                    log.exception("jobext: run %s: the work done with its end failed", run_id)
+                _in_savepoint(session, also, f"the work done with run {run_id}'s end")
             return ended
 
         run = await self.hub.flush(then=end_and_also)
@@ -429,3 +443,13 @@ def _count_own_runs(session: Session, job: str) -> int:
 
 def _by(user: str | None) -> str:
     return f" by {user}" if user else ""
+
+
+def _in_savepoint(session: Session, work: Callable[[Session], object], what: str) -> None:
+    """Do ``work`` in a savepoint of ``session``'s transaction: when it fails, only its own
+    changes are undone (and the failure logged), the transaction goes on."""
+    try:
+        with session.begin_nested():
+            work(session)
+    except Exception:
+        log.exception("jobext: %s failed", what)

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -28,6 +27,7 @@ from jobext.executors import Executor, Outcome, RunSpec
 from jobext.executors.base import LogLine
 from jobext.kinds import registry as kinds
 from jobext.runs.claims import claim_queued_runs
+from jobext.runs.dispatch import ClaimAlong, Dispatcher
 from jobext.runs.live import LiveRun
 from jobext.runs.manager import RunManager
 from jobext.runs.progress import ProgressReporter
@@ -83,17 +83,14 @@ class Supervisor:
         #: Called at the end of every heartbeat (the workers' feed upkeep).
         self.on_heartbeat: Callable[[], Awaitable[None]] | None = None
         self.live: dict[int, LiveRun] = {}
-        self._starting = 0
-        self._dispatch_scheduled = False
-        self._dispatching = False
-        self._again = False
+        self.dispatcher = Dispatcher(
+            runs.db, claim=self._claim, free_slots=self.free_slots, launch=self._launch
+        )
         self._tasks: list[asyncio.Task[Any]] = []
         self._chains: dict[int, asyncio.Task[Any]] = {}
-        self._backoff_timer: asyncio.TimerHandle | None = None
         self.progress = ProgressReporter(runs.hub, runs.db, self.live)
         self._swept_at = 0.0
         self.retention = RetentionPacer(runs)
-        self._closing = False
         runs.jobs.control = self
 
     # ------------------------------------------------------------------ lifecycle
@@ -111,7 +108,7 @@ class Supervisor:
 
     async def stop(self) -> None:
         """Stop every running job gracefully, flush their logs, and sign off."""
-        self._closing = True
+        self.dispatcher.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -142,64 +139,15 @@ class Supervisor:
 
     def wake(self) -> None:
         """Look for startable queued runs soon (calls coalesce)."""
-        if self._closing:
-            return
-        if self._dispatching:
-            self._again = True
-            return
-        if not self._dispatch_scheduled:
-            self._dispatch_scheduled = True
-            asyncio.get_running_loop().call_soon(self._spawn_dispatch)
+        self.dispatcher.wake()
 
-    def _spawn_dispatch(self) -> None:
-        self._dispatch_scheduled = False
-        task = asyncio.get_running_loop().create_task(self._dispatch())
-        task.add_done_callback(_log_task_error)
+    def claim_along(self) -> ClaimAlong | None:
+        """A claim of queued runs to make inside another write transaction (an enqueue): see
+        :meth:`Dispatcher.along`."""
+        return self.dispatcher.along()
 
     def free_slots(self) -> int:
-        return self.max_workers - len(self.live) - self._starting
-
-    async def _dispatch(self) -> None:
-        if self._dispatching or self._closing:
-            self._again = True
-            return
-        self._dispatching = True
-        try:
-            while True:
-                self._again = False
-                slots = self.free_slots()
-                if not slots:
-                    # A run that ends frees a slot and wakes the dispatcher again.
-                    break
-                claimed = await self.db.run(functools.partial(self._claim, slots=slots))
-                await self._start_claimed(*claimed)
-                # A wake during the claim may be for a run the claim could not see yet.
-                if not self._again:
-                    break
-        finally:
-            self._dispatching = False
-            if self._again and not self._closing:
-                # Woken while looking for the backoff timer (or while failing): look again.
-                self.wake()
-
-    async def _start_claimed(
-        self, claimed: list[tuple[Run, Job]], backoff: dt.datetime | None
-    ) -> None:
-        self._wake_for_backoff(backoff)
-        self._starting += len(claimed)
-        for run, job in claimed:
-            await self._launch(run, job)
-
-    def _wake_for_backoff(self, first: dt.datetime | None) -> None:
-        """Set a timer for ``first``, when the earliest queued run waiting for its
-        ``not_before`` (a retry's backoff) may start."""
-        if self._backoff_timer is not None:
-            self._backoff_timer.cancel()
-            self._backoff_timer = None
-        if first is None or self._closing:
-            return
-        delay = max(0.0, (first - utcnow()).total_seconds()) + 0.01
-        self._backoff_timer = asyncio.get_running_loop().call_later(delay, self.wake)
+        return self.max_workers - len(self.live) - self.dispatcher.starting
 
     def _claim(
         self, session: Session, slots: int
@@ -214,21 +162,12 @@ class Supervisor:
             slots=slots,
         )
 
-    def _claim_into(
-        self,
-        claims: list[tuple[list[tuple[Run, Job]], dt.datetime | None]],
-        slots: int,
-        session: Session,
-    ) -> None:
-        claims.append(self._claim(session, slots))
-
     async def _launch(self, run: Run, job: Job) -> None:
         assert run.id is not None
         self.runs.publish_state(run)
         live = LiveRun(run_id=run.id, uuid=run.uuid, kind=run.kind, job=run.job)
         self.live[run.id] = live
         self.progress.woken.set()
-        self._starting -= 1
         env = self.runs.jobs.kind_env
         if getattr(self.executor, "remote", False):
             # The process runs on another host: the kernels pooled here are of no use to it.
@@ -348,14 +287,9 @@ class Supervisor:
 
     async def _settle_exit(self, live: LiveRun, outcome: Outcome) -> None:
         # The slot the run leaves is filled in the transaction that records its end: one
-        # round trip from a process's exit to the next one's start. While it is under way the
-        # dispatcher waits (a wake meanwhile is kept for after).
-        claims: list[tuple[list[tuple[Run, Job]], dt.datetime | None]] = []
-        claim_next: Callable[[Session], object] | None = None
-        if not self._dispatching and not self._closing and self.free_slots() > 0:
-            self._dispatching = True
-            claim_next = functools.partial(self._claim_into, claims, self.free_slots())
-        started = False
+        # round trip from a process's exit to the next one's start.
+        along = self.dispatcher.along()
+        ended = False
         try:
             kinds.finished(live.kind, live.uuid, self.runs.jobs.kind_env)
             self.progress.send(live)
@@ -368,16 +302,13 @@ class Supervisor:
                 return {**values, "exit_code": exit_code}
 
             await self._finish(
-                live.run_id, live.job, status, error=error, fields=fields, also=claim_next
+                live.run_id, live.job, status, error=error, fields=fields, also=along
             )
-            if claims:
-                # Committed with the end (the last attempt's, when the write was retried).
-                started = True
-                await self._start_claimed(*claims[-1])
+            ended = True
         finally:
-            if claim_next is not None:
-                self._dispatching = False
-            if not started or self._again:
+            if along is not None:
+                await along.settle(ended)
+            else:
                 self.wake()
 
     async def _finish(
@@ -487,11 +418,6 @@ class Supervisor:
             ).all()
         )
         for run in rows:
-            if run.id in held or self._starting:
+            if run.id in held or self.dispatcher.starting:
                 continue
             await self.registry.settle(run, f"this server ({self.server_id}) lost its process")
-
-
-def _log_task_error(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("jobext: dispatch failed", exc_info=task.exception())
