@@ -26,7 +26,9 @@ from jobext.executors.zygote import ForkServer
 log = logging.getLogger(__name__)
 
 MAX_LINE = 100_000
-_READ_SIZE = 1 << 16
+#: Bytes parsed in one turn of the loop (a flood is read a slice at a time, the loop handed
+#: back between slices).
+_READ_SIZE = 1 << 14
 #: How the runner's ``logging`` frames begin (``json.dumps`` of ``{"t": "log", ...}``).
 _LOG_FRAME = b'{"t": "log",'
 #: Larger specs travel in a file: an environment variable holds at most 128 KiB on Linux.

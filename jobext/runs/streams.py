@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
 import re
@@ -21,8 +22,9 @@ from jobext.states import FINAL, RunStatus
 SSE_TYPE = "text/event-stream; charset=utf-8"
 KEEPALIVE_S = 10.0
 _POLL_S = 1.0
-#: Events written to a stream at once (then the loop is handed back).
-_SLICE = 500
+#: Events written to a stream at once (then the loop is handed back: a flush that the socket
+#: takes at once does not yield by itself).
+_SLICE = 200
 _CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -73,6 +75,7 @@ class EventStreamMixin(JobExtHandler):
                     for start in range(0, len(events), _SLICE):
                         done = await self._send(events[start : start + _SLICE], types) or done
                         await self.flush()
+                        await asyncio.sleep(0)
                     last_write = time.monotonic()
                     continue
                 now = time.monotonic()
