@@ -123,6 +123,10 @@ class Outcome:
 class ExecutorEvents(Protocol):
     def on_logs(self, run_id: int, lines: list[LogLine]) -> None: ...
 
+    async def log_room(self) -> None:
+        """Return once more log lines may be passed on: an executor reading a flood waits
+        here, and the job's pipe, then its ``print``, wait in turn (a bounded backlog)."""
+
     def on_message(self, run_id: int, message: dict[str, Any]) -> None: ...
 
     def on_exit(self, run_id: int, outcome: Outcome) -> None: ...

@@ -62,7 +62,7 @@ def _text(raw: bytes) -> str:
 
 async def _reader(fd: int) -> asyncio.StreamReader:
     """An asyncio stream over the read end of a pipe."""
-    reader = asyncio.StreamReader(limit=1 << 24)
+    reader = asyncio.StreamReader(limit=1 << 16)
     await asyncio.get_running_loop().connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0)
     )
@@ -254,8 +254,10 @@ class LocalExecutor(Executor):
             if not chunk:
                 return
             # A flood fills the reader's buffer faster than it is read, and reading a full
-            # buffer does not yield: hand the loop back between chunks.
+            # buffer does not yield: hand the loop back between chunks; and leave the rest in
+            # the pipe while the lines read wait to be written.
             await asyncio.sleep(0)
+            await events.log_room()
 
     async def _read_raw(
         self,
@@ -276,6 +278,7 @@ class LocalExecutor(Executor):
             if not chunk:
                 return
             await asyncio.sleep(0)  # as in _read_events
+            await events.log_room()
 
     async def _wait(self, proc: _Process, events: ExecutorEvents) -> None:
         returncode = await self._ended(proc)

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Events waiting to be written beyond which the executors stop reading their jobs' pipes until
+#: a flush takes them (about a flush interval of a flood).
+MAX_PENDING = 5_000
+
 
 _quote = json.encoder.encode_basestring  # the C encoder: JSON string with non-ASCII kept
 
@@ -141,6 +145,11 @@ class EventHub:
         self._writing_top: dict[int, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._has_pending = asyncio.Event()
+        #: Set while fewer than :data:`MAX_PENDING` events wait to be written; ``_crowded``
+        #: while as many do.
+        self._roomy = asyncio.Event()
+        self._roomy.set()
+        self._crowded = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._last_poll = utcnow()
         #: ``updated_at`` of the runs this server published, so the poll does not repeat them.
@@ -191,6 +200,19 @@ class EventHub:
         )
         if len(self._pending) > before:
             self._has_pending.set()
+            if len(self._pending) >= MAX_PENDING:
+                self._crowd()
+
+    def _crowd(self) -> None:
+        self._roomy.clear()
+        self._crowded.set()
+
+    async def room(self) -> None:
+        """Return once fewer than :data:`MAX_PENDING` events wait to be written (at once when
+        they do): the executors' pipe readers wait here during a flood, so the backlog stays in
+        the job (its ``print`` waits) instead of growing in the server's memory."""
+        if not self._roomy.is_set():
+            await self._roomy.wait()
 
     async def flush(self, then: Callable[[Session], T] | None = None) -> T | None:
         """Write the waiting events now, and hand them to their followers; with ``then``, run
@@ -206,6 +228,8 @@ class EventHub:
             if not self._pending and then is None:
                 return None
             pending, self._pending = self._pending, []
+            self._roomy.set()
+            self._crowded.clear()
 
             def write(
                 session: Session,
@@ -221,6 +245,8 @@ class EventHub:
             except OperationalError:
                 log.warning("jobext: could not write %d run events; will retry", len(pending))
                 self._pending[:0] = pending
+                if len(self._pending) >= MAX_PENDING:
+                    self._crowd()
                 raise
             except Exception:
                 for event in pending:
@@ -262,7 +288,10 @@ class EventHub:
         sleeps until there is something to write."""
         while True:
             await self._has_pending.wait()
-            await asyncio.sleep(self.flush_interval)
+            if not self._crowded.is_set():
+                # A flood that fills the backlog is written at once, not after the interval.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._crowded.wait(), self.flush_interval)
             if not self._pending:
                 self._has_pending.clear()
                 continue

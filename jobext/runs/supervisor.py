@@ -261,6 +261,9 @@ class Supervisor:
     def on_logs(self, run_id: int, lines: list[LogLine]) -> None:
         self.hub.emit_logs(run_id, lines, None)
 
+    async def log_room(self) -> None:
+        await self.hub.room()
+
     def on_message(self, run_id: int, message: dict[str, Any]) -> None:
         live = self.live.get(run_id)
         if live is None:

@@ -29,6 +29,9 @@ class Recorder:
     def on_logs(self, run_id: int, lines: list[LogLine]) -> None:
         self.logs.setdefault(run_id, []).extend(lines)
 
+    async def log_room(self) -> None:
+        pass
+
     def on_message(self, run_id: int, message: dict[str, Any]) -> None:
         self.messages.setdefault(run_id, []).append(message)
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 
 import pytest
+from waiting import eventually_async
 
 from jobext.db.engine import Database
 from jobext.db.tables import Job, Run
@@ -193,3 +194,36 @@ async def test_two_servers_writing_one_stream_never_clash(tmp_path):
         await a.stop()
         a_db.dispose()
         b_db.dispose()
+
+
+async def test_a_full_backlog_holds_the_readers_until_it_is_written(hub, db):
+    from jobext.runs.events import MAX_PENDING
+
+    run = _new_run(db)
+    hub.emit_logs(run, _lines(MAX_PENDING - 1), None)
+    await asyncio.wait_for(hub.room(), 1.0)  # room left: no wait
+    hub.emit_logs(run, _lines(1, MAX_PENDING - 1), None)
+    waiting = asyncio.ensure_future(hub.room())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # a pipe reader waits here; the job's print waits behind it
+    await hub.flush()
+    await asyncio.wait_for(waiting, 1.0)
+    assert len(await hub.read_after(run, 0, limit=MAX_PENDING + 1)) == MAX_PENDING
+
+
+async def test_a_full_backlog_is_written_without_waiting_for_the_interval(db):
+    from jobext.runs.events import MAX_PENDING
+
+    hub = EventHub(db, flush_interval=30.0)
+    hub.start()
+    try:
+        run = _new_run(db)
+        hub.emit_logs(run, _lines(MAX_PENDING), None)
+        await asyncio.wait_for(hub.room(), 5.0)  # taken by a flush long before 30 s
+
+        async def stored() -> bool:
+            return len(await hub.read_after(run, 0, limit=MAX_PENDING + 1)) == MAX_PENDING
+
+        await eventually_async(stored, message="the backlog written")
+    finally:
+        await hub.stop()

@@ -79,6 +79,9 @@ class WorkerRun:
     def on_logs(self, run_id: int, lines: list[LogLine]) -> None:
         self._add(["l", [list(line) for line in lines]], sum(len(t) + 16 for _, _, t in lines))
 
+    async def log_room(self) -> None:
+        pass  # the spool on disk takes what the server has not fetched yet
+
     def on_message(self, run_id: int, message: dict[str, Any]) -> None:
         self._add(["m", message], 256)
 
