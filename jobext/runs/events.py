@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import json
@@ -26,17 +25,16 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from jobext.db.engine import Database
-from jobext.db.tables import Run, RunEvent
+from jobext.db.tables import RunEvent
 from jobext.runs.changes import Feed
+from jobext.runs.event_rows import EVENT_COLUMNS, Event, poll_changes, read_events, write_events
 from jobext.runs.followers import PAGE, Subscription
 from jobext.runs.shapes import run_json
-from jobext.states import IN_PROGRESS
 from jobext.times import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,85 +44,6 @@ T = TypeVar("T")
 #: Events waiting to be written beyond which the executors stop reading their jobs' pipes until
 #: a flush takes them (about a flush interval of a flood).
 MAX_PENDING = 5_000
-
-
-_quote = json.encoder.encode_basestring  # the C encoder: JSON string with non-ASCII kept
-
-
-@dataclasses.dataclass(slots=True)
-class Event:
-    """One event of a run's stream; ``text`` is the log line, or JSON for other types.
-
-    ``seq`` is 0 until the event is written. Its SSE form is built once, however many clients
-    follow the run; the lines of one batch share the formatting of their timestamp.
-    """
-
-    run_id: int
-    seq: int
-    ts: dt.datetime
-    type: str
-    text: str
-    stream: str | None = None
-    level: str | None = None
-    ts_iso: str = ""
-    _sse: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.ts_iso:
-            self.ts_iso = iso(self.ts) or ""
-
-    def data(self) -> str:
-        """The SSE ``data`` field: JSON (for a log line, the same as ``json.dumps(log_json())``)."""
-        if self.type != "log":
-            return self.text
-        stream = "null" if self.stream is None else _quote(self.stream)
-        level = "null" if self.level is None else _quote(self.level)
-        return (
-            f'{{"seq": {self.seq}, "ts": "{self.ts_iso}", "stream": {stream}, '
-            f'"level": {level}, "text": {_quote(self.text)}}}'
-        )
-
-    def log_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "ts": self.ts_iso,
-            "stream": self.stream,
-            "level": self.level,
-            "text": self.text,
-        }
-
-    def sse(self) -> str:
-        if self._sse is None:
-            self._sse = f"id: {self.seq}\nevent: {self.type}\ndata: {self.data()}\n\n"
-        return self._sse
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "seq": self.seq,
-            "ts": self.ts,
-            "type": self.type,
-            "stream": self.stream,
-            "level": self.level,
-            "text": self.text,
-        }
-
-
-#: The columns :func:`_read_events` selects, in :class:`Event`'s order (plain rows, not ORM
-#: objects: a follower replaying a flood reads thousands of them a second).
-_EVENT_COLUMNS = (
-    RunEvent.run_id,
-    RunEvent.seq,
-    RunEvent.ts,
-    RunEvent.type,
-    RunEvent.text,
-    RunEvent.stream,
-    RunEvent.level,
-)
-
-
-def _read_events(session: Session, stmt: Any) -> list[Event]:
-    return [Event(*row) for row in session.execute(stmt).all()]
 
 
 class EventHub:
@@ -234,7 +153,7 @@ class EventHub:
             def write(
                 session: Session,
             ) -> tuple[tuple[list[Event], dict[int, tuple[int, int]]], T | None]:
-                written = _write_events(session, pending) if pending else ([], {})
+                written = write_events(session, pending) if pending else ([], {})
                 for run_id, (_, after) in written[1].items():
                     if run_id in self._subs:
                         self._writing_top[run_id] = after
@@ -311,7 +230,7 @@ class EventHub:
             since = self._last_poll if self.feed.listeners else None
             started = utcnow()
             try:
-                poll = functools.partial(_poll, run_ids=watched, since=since, floor=floor)
+                poll = functools.partial(poll_changes, run_ids=watched, since=since, floor=floor)
                 tops, changed, floor = await self.db.read(poll)
             except Exception:
                 self.log_once("poll", "jobext: event poll failed")
@@ -359,19 +278,19 @@ class EventHub:
         self, run_id: int, after: int, *, limit: int = PAGE, type: str | None = None
     ) -> list[Event]:
         """Stored events of ``run_id`` with ``seq > after``, at most ``limit``."""
-        stmt = sa_select(*_EVENT_COLUMNS).where(RunEvent.run_id == run_id, RunEvent.seq > after)
+        stmt = sa_select(*EVENT_COLUMNS).where(RunEvent.run_id == run_id, RunEvent.seq > after)
         if type is not None:
             stmt = stmt.where(RunEvent.type == type)
         stmt = stmt.order_by(RunEvent.seq).limit(limit)
-        return await self.db.read(functools.partial(_read_events, stmt=stmt))
+        return await self.db.read(functools.partial(read_events, stmt=stmt))
 
     async def read_last(self, run_id: int, count: int, *, type: str | None = None) -> list[Event]:
         """The last ``count`` stored events of ``run_id`` (of ``type``), oldest first."""
-        stmt = sa_select(*_EVENT_COLUMNS).where(RunEvent.run_id == run_id)
+        stmt = sa_select(*EVENT_COLUMNS).where(RunEvent.run_id == run_id)
         if type is not None:
             stmt = stmt.where(RunEvent.type == type)
         stmt = stmt.order_by(RunEvent.seq.desc()).limit(count)  # type: ignore[attr-defined]
-        rows = await self.db.read(functools.partial(_read_events, stmt=stmt))
+        rows = await self.db.read(functools.partial(read_events, stmt=stmt))
         return rows[::-1]
 
     def subscribe(self, run_id: int, after: int = 0) -> Subscription:
@@ -392,97 +311,3 @@ class EventHub:
 
     def subscriber_count(self, run_id: int) -> int:
         return len(self._subs.get(run_id, ()))
-
-
-def _write_events(
-    session: Session, events: list[Event]
-) -> tuple[list[Event], dict[int, tuple[int, int]]]:
-    """Number ``events`` after what each run has stored and insert them; events of runs that no
-    longer exist are dropped. Returns the written events and, per run, the top ``seq`` before
-    and after."""
-    run_ids = sorted({e.run_id for e in events})
-    alive = select(Run.id).where(Run.id.in_(run_ids))
-    if session.get_bind().dialect.name == "postgresql":
-        alive = alive.with_for_update()
-    existing: set[int] = {int(i) for i in session.exec(alive).all() if i is not None}
-    tops: dict[int, int] = dict(
-        session.exec(
-            select(RunEvent.run_id, func.max(RunEvent.seq))
-            .where(RunEvent.run_id.in_(sorted(existing)))
-            .group_by(RunEvent.run_id)
-        ).all()
-    )
-    before = {run_id: int(tops.get(run_id) or 0) for run_id in existing}
-    counters = dict(before)
-    written = []
-    for event in events:
-        if event.run_id not in existing:
-            continue
-        counters[event.run_id] += 1
-        event.seq = counters[event.run_id]
-        event._sse = None
-        written.append(event)
-    if written:
-        connection = session.connection()
-        if connection.dialect.name == "sqlite":
-            # The driver's own executemany with tuples: a flood is written at twice the rate
-            # of SQLAlchemy's Core insert, which converts each row's parameters one by one.
-            connection.exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(written))
-        else:
-            # Core, not the ORM's bulk path: a third of the cost per row.
-            connection.execute(insert(RunEvent.__table__), [e.row() for e in written])
-    return written, {run_id: (before[run_id], counters[run_id]) for run_id in existing}
-
-
-_SQLITE_INSERT = (
-    "INSERT INTO jobext_run_event (run_id, seq, ts, type, stream, level, text)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _sqlite_rows(events: list[Event]) -> list[tuple[Any, ...]]:
-    """The rows of ``events`` for :data:`_SQLITE_INSERT`, times written as SQLAlchemy writes a
-    ``DateTime`` on SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC); the lines of one batch share
-    their time, formatted once."""
-    rows = []
-    last: dt.datetime | None = None
-    text = ""
-    for e in events:
-        if e.ts is not last:
-            last = e.ts
-            text = e.ts.strftime("%Y-%m-%d %H:%M:%S.%f")
-        rows.append((e.run_id, e.seq, text, e.type, e.stream, e.level, e.text))
-    return rows
-
-
-def _poll(
-    session: Session, run_ids: list[int], since: dt.datetime | None, floor: int
-) -> tuple[dict[int, int], list[Run], int]:
-    """The stored top ``seq`` of ``run_ids``; with ``since``, the runs changed after it (only
-    runs from ``floor`` on can change: those in progress and the newer ones); and the floor for
-    the next poll."""
-    tops: dict[int, int] = {}
-    if run_ids:
-        tops = {
-            run_id: int(top or 0)
-            for run_id, top in session.exec(
-                select(RunEvent.run_id, func.max(RunEvent.seq))
-                .where(RunEvent.run_id.in_(run_ids))
-                .group_by(RunEvent.run_id)
-            ).all()
-        }
-    changed: list[Run] = []
-    if since is not None:
-        changed = list(
-            session.exec(
-                select(Run)
-                .where(Run.id >= floor, Run.updated_at > since)
-                .order_by(Run.id)
-                .limit(1000)
-            ).all()
-        )
-    in_progress = [s.value for s in IN_PROGRESS]
-    lowest = session.exec(select(func.min(Run.id)).where(Run.status.in_(in_progress))).one()
-    if lowest is None:
-        lowest = (session.exec(select(func.max(Run.id))).one() or 0) + 1
-    return tops, changed, int(lowest)

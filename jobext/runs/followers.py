@@ -11,7 +11,8 @@ import contextlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jobext.runs.events import Event, EventHub
+    from jobext.runs.event_rows import Event
+    from jobext.runs.events import EventHub
 
 #: A follower more than this many events behind reads from the database instead of memory.
 MAX_QUEUED_EVENTS = 50_000

@@ -26,7 +26,8 @@ from jobext.db.tables import Job, Run
 from jobext.errors import Conflict, NotFound
 from jobext.jobs.manager import JobManager
 from jobext.kinds import registry as kinds
-from jobext.runs.events import Event, EventHub
+from jobext.runs.event_rows import Event
+from jobext.runs.events import EventHub
 from jobext.runs.filters import RunFilter
 from jobext.runs.retries import Retry, announce_retry, insert_retry
 from jobext.runs.rows import get_run, refuse_batch_run, set_status

@@ -13,7 +13,7 @@ from tornado.iostream import StreamClosedError
 from jobext.errors import NotFound
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
-from jobext.runs.events import Event
+from jobext.runs.event_rows import Event
 from jobext.runs.followers import Subscription
 from jobext.runs.results import result_file
 from jobext.runs.shapes import result_filename
