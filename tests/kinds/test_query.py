@@ -575,3 +575,169 @@ async def test_a_large_export_runs_in_constant_memory(api: Api, dialect: str) ->
     tail = await api.get(f"runs/{run['id']}/result", headers={"Range": f"bytes=-{PAD + 20}"})
     assert tail.code == 206
     assert tail.body.endswith(f"\n{BIG_ROWS},{str(BIG_ROWS).zfill(PAD)}\n".encode())
+
+
+# ---------------------------------------------------------------------------- SQLite's CSV, value by value
+
+
+def reference_csv(names: list[str], rows: list[tuple[Any, ...]]) -> bytes:
+    """The bytes the SQLite export wrote before it built its records a column at a time (as of
+    commit 91635a0): ``csv.writer`` for every row, except that a row holding an empty string was
+    written by ``_line``. The oracle of the tests below; sqlite3 gives ints, floats, str, bytes
+    and None, so bytes are the only values ``_cell`` converted.
+
+    It keeps two quirks of that code: a NULL alone on its row (a one-column result) is written
+    ``""`` like the empty string, and a field with a CR but no comma, quote or LF is quoted only
+    in a row that also holds an empty string."""
+
+    def line(row: list[Any]) -> str:
+        fields = []
+        for value in row:
+            if value is None:
+                fields.append("")
+            elif not isinstance(value, str):
+                fields.append(str(value) if not isinstance(value, float) else repr(value))
+            elif value == "" or any(c in value for c in (",", '"', "\n", "\r")):
+                fields.append('"' + value.replace('"', '""') + '"')
+            else:
+                fields.append(value)
+        return ",".join(fields) + "\n"
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    for row in rows:
+        values = ["\\x" + v.hex() if isinstance(v, bytes) else v for v in row]
+        if "" in values:
+            out.write(line(values))
+        else:
+            writer.writerow(values)
+    return out.getvalue().encode()
+
+
+#: Values as SQLite stores them: text CSV must quote (or not), numbers at the edges of their
+#: text forms, blobs. NaN becomes NULL in SQLite; -0.0 may come back as 0.0.
+TRICKY: list[Any] = [
+    None,
+    "",
+    "plain",
+    "comma, here",
+    'a "quote"',
+    '"',
+    '""',
+    "line\nbreak",
+    "cr\ronly",
+    "crlf\r\n",
+    "\r",
+    " leading and trailing ",
+    "ünïcødé ✓ 日本語 🎉",
+    "nul\x00inside",
+    "tab\there",
+    "it's",
+    "None",
+    "\\x00",
+    "%s %r %%",
+    "{0}",
+    0,
+    1,
+    -7,
+    2**63 - 1,
+    -(2**63),
+    10**15,
+    0.1,
+    1 / 3,
+    2 / 3,
+    1e300,
+    -1e-300,
+    5e-324,
+    1e16,
+    1e15,
+    1e-5,
+    0.0001,
+    123456789.125,
+    -0.0,
+    2.0,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    b"",
+    b"\x00\xff",
+    b"abc",
+    b',"\n\r',
+]
+
+
+def _sqlite_export(path: Path, sql: str, size: int) -> tuple[bytes, int, list[dict[str, Any]]]:
+    from jobext.kinds import csv_export
+
+    class Channel:
+        def __init__(self) -> None:
+            self.sent: list[dict[str, Any]] = []
+
+        def send(self, message: dict[str, Any]) -> None:
+            self.sent.append(message)
+
+    channel = Channel()
+    out = path.with_name(f"export-{size}.csv")
+    count = csv_export.export(f"sqlite:///{path}", sql, {}, out, size, channel)
+    return out.read_bytes(), count, channel.sent
+
+
+def _expected(path: Path, sql: str) -> tuple[bytes, int]:
+    db = sqlite3.connect(path)
+    try:
+        cursor = db.execute(sql)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        db.close()
+    return reference_csv(names, rows), len(rows)
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_sqlite_csv_is_byte_for_byte_what_it_was(tmp_path: Path) -> None:
+    import random
+
+    path = tmp_path / "values.db"
+    generator = random.Random(20261201)
+    # Columns without affinity keep each value's own type: every column mixes all of them,
+    # row by row, and some columns hold one type only (as a typical table does).
+    uniform = [v for v in TRICKY if isinstance(v, str)], [0.1, 1 / 3, 2.5, 1e300, -1.0]
+    rows = [
+        (
+            i,
+            *(generator.choice(TRICKY) for _ in range(5)),
+            generator.choice(uniform[0]),
+            generator.choice(uniform[1]),
+            generator.choice([None, *uniform[0]]),
+        )
+        for i in range(3000)
+    ]
+    rows += [
+        (3000 + i, value, value, "", "x\ry", None, "plain", 1.5, None)
+        for i, value in enumerate(TRICKY)
+    ]
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, a, b, c, d, e, t, f, n)")
+        db.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute("CREATE TABLE one (x)")
+        db.executemany("INSERT INTO one VALUES (?)", [(v,) for v in TRICKY * 3])
+    db.close()
+    queries = [
+        "SELECT * FROM v ORDER BY id",
+        # Only the columns of one type each; then names CSV must quote, twice the same name.
+        "SELECT id, t, f FROM v ORDER BY id",
+        'SELECT id AS "x", a AS "x", b AS "a,b", c AS "say ""hi""", d AS "new\nline",'
+        ' t AS "ü", f AS "" FROM v ORDER BY id',
+        # One column: a NULL alone on its line.
+        "SELECT x FROM one",
+        "SELECT t FROM v WHERE t <> '' ORDER BY id",
+        "SELECT 1 AS n, NULL AS absent, '' AS empty, x'00' AS blob, 0.5 AS half",
+    ]
+    for sql in queries:
+        expected, total = _expected(path, sql)
+        for size in (1, 7, 10_000):
+            body, count, sent = _sqlite_export(path, sql, size)
+            assert count == total, (sql, size)
+            assert body == expected, (sql, size)
+            assert sent[-1] == {"t": "progress", "fraction": None, "message": f"{total:,} rows"}
