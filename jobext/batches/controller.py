@@ -13,9 +13,9 @@ holder let the lease lapse: its server died), renews its own, and steps each bat
 
 Every write of a step is one transaction that first checks, under the batch's row lock, that
 this server still holds the lease, so two servers never both drive one batch. Runs are made by
-:meth:`RunManager.insert_run` and stopped by :meth:`RunManager.stop`, the REST API's own paths.
-A step that raises is set aside (with its error shown, or ``invalid`` when the batch cannot go
-on) and tried again only after a growing pause.
+:meth:`RunManager.insert_run` and stopped by :func:`~jobext.runs.actions.stop_run`, the REST
+API's own paths. A step that raises is set aside (with its error shown, or ``invalid`` when the
+batch cannot go on) and tried again only after a growing pause.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from jobext.batches.manager import BatchManager
 from jobext.batches.shapes import SubJobState
 from jobext.db.tables import Batch, BatchSubJob, Run
 from jobext.errors import Conflict, JobExtError, NotFound
+from jobext.runs.actions import stop_run
 from jobext.runs.removal import delete_runs
 from jobext.states import BATCH_DRIVEN, IN_PROGRESS, BatchStatus, RunStatus
 from jobext.times import utcnow
@@ -191,7 +192,7 @@ class BatchController:
                 await asyncio.sleep(0)
         for run_id in outcome.to_stop:
             with contextlib.suppress(Conflict, NotFound):
-                await self.runs.stop(run_id, user=None, by_batch=True)
+                await stop_run(self.runs, run_id, user=None, by_batch=True)
         if outcome.changed and outcome.batch is not None:
             self.batches.publish(outcome.batch)
 
@@ -211,7 +212,8 @@ class BatchController:
 
     async def _stop_queued_runs(self, batch_id: int) -> None:
         """Stop the batch's queued runs in one transaction (:func:`lanes.stop_queued_runs`),
-        then tell of each what :meth:`RunManager.stop` tells: its log line, its ``state``."""
+        then tell of each what :func:`~jobext.runs.actions.stop_run` tells: its log line, its
+        ``state``."""
 
         def stop(session: Session) -> list[Run]:
             batch = self.leases.locked(session, batch_id)
@@ -248,7 +250,7 @@ class BatchController:
         for run_id, status in rows:
             if status != RunStatus.STOPPING.value and run_id is not None:
                 with contextlib.suppress(Conflict, NotFound):
-                    await self.runs.stop(run_id, user=None, by_batch=True)
+                    await stop_run(self.runs, run_id, user=None, by_batch=True)
                 await asyncio.sleep(0)
         return len(rows)
 

@@ -192,7 +192,7 @@ def stop_queued_runs(session: Session, batch_id: int, error: str) -> list[int]:
     """Stop every queued run of the batch in one statement (a batch may queue thousands; they
     have no process to steer), as a stop request does: ``stopped`` now, with ``error`` unless
     the run has one. Returns their ids. Runs claimed meanwhile are not queued any more, and
-    are left to :meth:`RunManager.stop`."""
+    are left to :func:`~jobext.runs.actions.stop_run`."""
     stopped = run_action_target(RunAction.STOP, RunStatus.QUEUED)
     assert stopped is RunStatus.STOPPED
     now = utcnow()

@@ -24,6 +24,7 @@ from jobext.db.paging import PageRequest, paginate
 from jobext.db.tables import Batch, BatchSubJob, Job, Run, Worker
 from jobext.errors import Conflict, Invalid, NotFound
 from jobext.kinds import registry as kinds
+from jobext.runs.actions import stop_run
 from jobext.runs.manager import RunManager
 from jobext.runs.removal import delete_runs
 from jobext.shapes import parse
@@ -193,7 +194,7 @@ class BatchManager:
 
         for run_id in await self.db.run(halt):
             try:
-                await self.runs.stop(run_id, force=True, user=None, by_batch=True)
+                await stop_run(self.runs, run_id, force=True, user=None, by_batch=True)
             except (Conflict, NotFound):
                 pass
 

@@ -8,6 +8,7 @@ from tornado import web
 from jobext.errors import Invalid
 from jobext.http.base import JobExtHandler
 from jobext.http.params import parse_int
+from jobext.runs.actions import pause_run, restart_run, resume_run, stop_run
 from jobext.runs.filters import RunFilter
 from jobext.runs.manager import RUN_SORTS
 from jobext.runs.removal import remove_matching_runs, remove_run
@@ -82,11 +83,11 @@ class RunActionHandler(JobExtHandler):
         rid = self.run_id(run_id)
         user = self.username
         if action == "stop":
-            run = await self.runs.stop(rid, force=self.flag("force"), user=user)
+            run = await stop_run(self.runs, rid, force=self.flag("force"), user=user)
         elif action == "pause":
-            run = await self.runs.pause(rid, user=user)
+            run = await pause_run(self.runs, rid, user=user)
         else:
-            run = await self.runs.resume(rid, user=user)
+            run = await resume_run(self.runs, rid, user=user)
         self.reply(self.runs.run_json(run))
 
 
@@ -96,7 +97,7 @@ class RunRestartHandler(JobExtHandler):
     async def post(self, run_id: str) -> None:
         """201 the new run (``restarted_from`` names the old one, which is kept); 409 for a run
         that is not failed or stopped, or whose job is not restartable."""
-        run = await self.runs.restart(self.run_id(run_id), user=self.username)
+        run = await restart_run(self.runs, self.run_id(run_id), user=self.username)
         self.set_header("Location", self.api_url(f"/runs/{run.id}"))
         self.reply(self.runs.run_json(run), 201)
 

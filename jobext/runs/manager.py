@@ -1,12 +1,15 @@
-"""The run operations: reading, enqueueing, and every change of a run's status (stop, pause,
-resume, restart; a failed run's retry comes from :mod:`jobext.runs.retries`). Removing runs is
+"""The run operations: reading, enqueueing, and the one writer of a run's status
+(:meth:`RunManager.transition`, and :meth:`RunManager.finish` for the end of its process; a
+failed run's retry comes from :mod:`jobext.runs.retries`). The actions asked of a run (stop,
+pause, resume, restart) are :mod:`jobext.runs.actions`; removing runs is
 :mod:`jobext.runs.removal` and :mod:`jobext.runs.retention`.
 
-The REST handlers, the supervisor, the scheduler and the batch controller all go through these
-coroutines, so every path shares one set of rules: which action is legal comes from
-:data:`~jobext.states.RUN_ACTIONS`, which status may follow which from
-:data:`~jobext.states.TRANSITIONS`. Each database step is one transaction run off the event loop;
-events are published on the loop once it has committed. Nothing here knows HTTP.
+The REST handlers, the run actions, the supervisor, the scheduler and the batch controller all
+go through these coroutines, so every path shares one set of rules: which status may follow which
+comes from :data:`~jobext.states.TRANSITIONS` (which action is legal, from
+:data:`~jobext.states.RUN_ACTIONS`, is checked in :mod:`jobext.runs.actions`). Each database
+step is one transaction run off the event loop; events are published on the loop once it has
+committed. Nothing here knows HTTP.
 """
 
 from __future__ import annotations
@@ -30,17 +33,15 @@ from jobext.runs.event_rows import Event
 from jobext.runs.events import EventHub
 from jobext.runs.filters import RunFilter
 from jobext.runs.retries import Retry, announce_retry, insert_retry
-from jobext.runs.rows import get_run, refuse_batch_run, set_status
+from jobext.runs.rows import get_run, set_status
 from jobext.runs.shapes import run_json
 from jobext.states import (
     FINAL,
     IN_PROGRESS,
-    RunAction,
     RunStatus,
     Trigger,
     can_transition,
     check_transition,
-    run_action_target,
 )
 
 log = logging.getLogger(__name__)
@@ -314,120 +315,6 @@ class RunManager:
         for queued in retried:
             announce_retry(self, run, queued)
 
-    async def stop(
-        self, run_id: int, *, force: bool = False, user: str | None, by_batch: bool = False
-    ) -> Run:
-        """Stop a run: gracefully (``stopping`` until its process ends) or, with ``force``,
-        mark it ``stopped`` at once whatever it is doing, and kill its process if it has one.
-
-        A queued run is stopped at once. 409 for a run that has ended, and for a batch's run
-        unless its batch asks (``by_batch``).
-        """
-        action = RunAction.FORCE_STOP if force else RunAction.STOP
-        who = f" by {user}" if user else ""
-        changed = False
-
-        def move(session: Session) -> Run:
-            nonlocal changed
-            run = get_run(session, run_id, lock=self.db)
-            if not by_batch:
-                refuse_batch_run(run)
-            if run.state in FINAL:
-                raise Conflict(
-                    f"run {run_id} has already {run.status}", reason="illegal_transition"
-                )
-            target = run_action_target(action, run.state)
-            if target is run.state:
-                return run
-            assert target is not None
-            changed = True
-            if target is RunStatus.STOPPED:
-                run.error = run.error or f"stopped{who}" + (" (force)" if force else "")
-            set_status(run, target)
-            session.add(run)
-            return run
-
-        run = await self.db.run(move)
-        if changed:
-            self.note(run_id, f"stop{' (force)' if force else ''} requested{who}")
-            self.publish_state(run)
-        self.control.apply(run)
-        self.control.wake()
-        return run
-
-    async def pause(self, run_id: int, *, user: str | None) -> Run:
-        """Ask a running run to pause at its next checkpoint; 409 unless it is running."""
-        return await self._steer(run_id, RunAction.PAUSE, f"pause requested{_by(user)}")
-
-    async def resume(self, run_id: int, *, user: str | None) -> Run:
-        """Let a pausing or paused run go on from where it halted; 409 otherwise."""
-        return await self._steer(run_id, RunAction.RESUME, f"resume requested{_by(user)}")
-
-    async def _steer(self, run_id: int, action: RunAction, note: str) -> Run:
-        changed = False
-
-        def move(session: Session) -> Run:
-            nonlocal changed
-            run = get_run(session, run_id, lock=self.db)
-            refuse_batch_run(run)
-            target = run_action_target(action, run.state)
-            if target is run.state:
-                return run
-            assert target is not None
-            changed = True
-            set_status(run, target)
-            session.add(run)
-            return run
-
-        run = await self.db.run(move)
-        if changed:
-            self.note(run_id, note)
-            self.publish_state(run)
-            self.control.apply(run)
-        return run
-
-    async def restart(self, run_id: int, *, user: str | None) -> Run:
-        """A new run of a failed or stopped run's job with the same args (the old run is kept).
-
-        409 for a run that succeeded or is in progress, a job with ``restartable: false``, or a
-        run that was restarted already (restart the newer one).
-        """
-
-        def make(session: Session) -> Run:
-            old = get_run(session, run_id, lock=self.db)
-            refuse_batch_run(old)
-            try:
-                run_action_target(RunAction.RESTART, old.state)
-            except Conflict:
-                raise Conflict(
-                    f"only failed or stopped runs can be restarted; run {run_id} is {old.status}",
-                    reason="illegal_transition",
-                ) from None
-            if old.restarted_as is not None:
-                raise Conflict(
-                    f"run {run_id} was restarted already as run {old.restarted_as}",
-                    reason="already_restarted",
-                )
-            job = session.get(Job, old.job)
-            if job is None:
-                raise NotFound(f"no job named {old.job!r}")
-            if not job.restartable:
-                raise Conflict(f"job {job.name!r} is not restartable", reason="not_restartable")
-            return self.insert_run(
-                session,
-                job.name,
-                old.args,
-                user=user,
-                trigger=Trigger.RESTART,
-                restarted_from=old.id,
-            )
-
-        new = await self.db.run(make)
-        assert new.id is not None
-        self.announce(new)
-        self.note(new.id, f"restart of run {run_id}{_by(user)}")
-        return new
-
 
 def _count_own_runs(session: Session, job: str) -> int:
     """How many of ``job``'s runs that are no batch's are in progress."""
@@ -440,10 +327,6 @@ def _count_own_runs(session: Session, job: str) -> int:
             )
         ).one()
     )
-
-
-def _by(user: str | None) -> str:
-    return f" by {user}" if user else ""
 
 
 def _in_savepoint(session: Session, work: Callable[[Session], object], what: str) -> None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from jobext.db.tables import Run, Schedule, ScheduleFire
 from jobext.errors import Conflict, Forbidden, Invalid, JobExtError, NotFound
+from jobext.runs.actions import stop_run
 from jobext.runs.manager import RunManager
 from jobext.states import IN_PROGRESS, Trigger
 from jobext.times import iso, utcnow
@@ -88,7 +89,7 @@ class Firing:
                 self.runs.note(result.run.id or 0, f"replaces run(s) {stops} (overlap: replace)")
         for run_id in stops:
             try:
-                await self.runs.stop(run_id, user=f"schedule {schedule.id} (overlap: replace)")
+                await stop_run(self.runs, run_id, user=f"schedule {schedule.id} (overlap: replace)")
             except JobExtError:
                 continue
         if result.message:
