@@ -289,7 +289,7 @@ class JobExtApp(ExtensionApp):
         )
         self.workers = WorkerManager(self.db, self.hub.feed)
         self.workers.on_change = self._worker_changed
-        self.supervisor.on_heartbeat = self.workers.tend
+        self.supervisor.upkeep.on_heartbeat = self.workers.tend
         self.schedules = ScheduleService(self.runs, default_grace_s=self.misfire_grace_s)
         self.scheduler = Scheduler(
             self.schedules,

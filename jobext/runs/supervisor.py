@@ -1,7 +1,8 @@
 """The supervisor: claims queued runs (:mod:`jobext.runs.claims`) and starts them on the
 executor, turns what their processes report into state changes (through the run manager),
-enforces timeouts and stop grace periods, and keeps the server's heartbeat (its worker's row:
-see :mod:`jobext.workers.heartbeats`). While the worker is draining it claims nothing.
+enforces timeouts and stop grace periods, and steers processes to the status a request gave
+their runs. It starts the server's heartbeat (:mod:`jobext.runs.upkeep`: its worker's row, the
+runs it lost, retention). While the worker is draining it claims nothing.
 
 Executor callbacks arrive on the event loop; whatever they need from the database is done in
 tasks that await the database off the loop, one at a time per run, so a run's events keep their
@@ -15,11 +16,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from jobext.db.tables import Job, Run
 from jobext.errors import Conflict, JobExtError, NotFound
@@ -31,16 +32,14 @@ from jobext.runs.dispatch import ClaimAlong, Dispatcher
 from jobext.runs.live import LiveRun
 from jobext.runs.manager import RunManager
 from jobext.runs.progress import ProgressReporter
-from jobext.runs.retention import RetentionPacer, apply_retention
-from jobext.states import ACTIVE, FINAL, RunStatus
+from jobext.runs.retention import RetentionPacer
+from jobext.runs.upkeep import Upkeep
+from jobext.states import FINAL, RunStatus
 from jobext.times import utcnow
 from jobext.workers.heartbeats import accepts_runs
 from jobext.workers.registry import WorkerRegistry
 
 log = logging.getLogger(__name__)
-
-#: A run this server claimed but holds no process for after this long was lost by it.
-_ORPHAN_AFTER_S = 30.0
 
 
 class Supervisor:
@@ -67,9 +66,7 @@ class Supervisor:
         self.max_workers = max_workers
         self.cwd = cwd
         self.stop_grace_s = stop_grace_s
-        self.heartbeat_s = heartbeat_s
         self.dead_after_s = dead_after_s
-        self.retention_every_s = retention_every_s
         self.registry = WorkerRegistry(
             runs,
             executor,
@@ -80,8 +77,6 @@ class Supervisor:
         )
         #: This server's worker id: the ``worker`` of the runs it claims.
         self.server_id = self.registry.worker_id
-        #: Called at the end of every heartbeat (the workers' feed upkeep).
-        self.on_heartbeat: Callable[[], Awaitable[None]] | None = None
         self.live: dict[int, LiveRun] = {}
         self.dispatcher = Dispatcher(
             runs.db, claim=self._claim, free_slots=self.free_slots, launch=self._launch
@@ -89,8 +84,8 @@ class Supervisor:
         self._tasks: list[asyncio.Task[Any]] = []
         self._chains: dict[int, asyncio.Task[Any]] = {}
         self.progress = ProgressReporter(runs.hub, runs.db, self.live)
-        self._swept_at = 0.0
         self.retention = RetentionPacer(runs)
+        self.upkeep = Upkeep(self, heartbeat_s=heartbeat_s, retention_every_s=retention_every_s)
         runs.jobs.control = self
 
     # ------------------------------------------------------------------ lifecycle
@@ -102,7 +97,7 @@ class Supervisor:
         self.executor.open()
         self.hub.start()
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._heartbeat_loop()))
+        self._tasks.append(loop.create_task(self.upkeep.loop()))
         self._tasks.append(loop.create_task(self.progress.loop()))
         self.wake()
 
@@ -148,6 +143,11 @@ class Supervisor:
 
     def free_slots(self) -> int:
         return self.max_workers - len(self.live) - self.dispatcher.starting
+
+    def held_runs(self) -> set[int]:
+        """Runs this server holds a process for, or whose reported changes it is still
+        recording: the database does not show yet what became of them."""
+        return set(self.live) | set(self._chains)
 
     def _claim(
         self, session: Session, slots: int
@@ -375,52 +375,3 @@ class Supervisor:
         self._in_order(run_id, self.runs.transition(run_id, RunStatus.STOPPING, action="stop"))
         self.executor.stop(run_id)
         self._kill_later(run_id)
-
-    # ------------------------------------------------------------------ heartbeats
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat_s)
-            try:
-                await self.registry.heartbeat()
-                await self.registry.settle_dead_workers()
-                await self._settle_orphans()
-                await self._sync_remote_changes()
-                now = asyncio.get_running_loop().time()
-                if now - self._swept_at >= self.retention_every_s:
-                    self._swept_at = now
-                    await apply_retention(self.runs)
-                if self.on_heartbeat is not None:
-                    await self.on_heartbeat()
-                self.wake()
-            except Exception:
-                self.hub.log_once("heartbeat", "jobext: heartbeat failed")
-
-    async def _sync_remote_changes(self) -> None:
-        """Apply status changes another server made to runs this server owns."""
-        if not self.live:
-            return
-        ids = list(self.live)
-        rows = await self.db.read(lambda s: s.exec(select(Run).where(Run.id.in_(ids))).all())
-        for run in rows:
-            self.apply(run)
-
-    async def _settle_orphans(self) -> None:
-        """Settle runs this server claimed but holds no process for (a launch that died
-        half-way): failed, or stopped when a stop was asked for."""
-        held = set(self.live) | set(self._chains)
-        cutoff = utcnow() - dt.timedelta(seconds=_ORPHAN_AFTER_S)
-        rows = await self.db.read(
-            lambda s: s.exec(
-                select(Run).where(
-                    Run.server == self.server_id,
-                    # Not queued: a queued run pinned here (a batch's worker) is not claimed yet.
-                    Run.status.in_([st.value for st in ACTIVE]),
-                    Run.updated_at < cutoff,
-                )
-            ).all()
-        )
-        for run in rows:
-            if run.id in held or self.dispatcher.starting:
-                continue
-            await self.registry.settle(run, f"this server ({self.server_id}) lost its process")
