@@ -10,8 +10,9 @@ or the empty string), quotes doubled; NULL is an empty field and the empty strin
   renders each value as a quoted literal with the connection's own escaping rules; COPY takes
   no server-side parameters. The session uses ``DateStyle ISO`` and ``IntervalStyle
   iso_8601``, so intervals are ISO 8601 durations (``P1DT2H3.5S``); booleans are ``t``/``f``.
-* Any other database (SQLite first): rows are fetched in chunks through the driver's cursor
-  and written by ``csv`` in C; values arrive as the driver gives them (see ``_cell``).
+* Any other database (SQLite first): rows are fetched in chunks through the driver's cursor;
+  values arrive as the driver gives them (see ``_cell``). SQLite's rows are written a column at
+  a time (``_records``), other drivers' by ``csv`` in C; both write the same bytes.
 
 Either way a pause or a stop takes effect between chunks, and progress is reported every
 ``REPORT_EVERY_S`` seconds.
@@ -23,13 +24,15 @@ import time
 
 TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
     from typing import Any
 
 #: Seconds between two progress reports of a running export.
 REPORT_EVERY_S = 0.25
 _WRITE_BYTES = 1 << 20
+#: Rows fetched and written at a time within a chunk (of ``chunk_size`` rows).
+_BATCH = 1000
 
 
 class NoRows(Exception):
@@ -158,7 +161,7 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
     width = len(cursor.description)
     record = ",".join(["%s"] * width) + "\n"
     count = 0
-    # A chunk is thousands of fresh tuples of numbers and strings, which hold no cycles: the
+    # Each batch is a thousand fresh tuples of numbers and strings, which hold no cycles: the
     # collector, run every 700 of them, would only walk them again (4% of the time).
     collecting = gc.isenabled()
     gc.disable()
@@ -166,23 +169,37 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
         with out.open("w", encoding="utf-8", newline="", buffering=_WRITE_BYTES) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([column[0] for column in cursor.description])
-            chunks = _Chunks(channel)
-            while True:
-                rows: Sequence[Any] = cursor.fetchmany(size)
-                if not rows:
-                    break
+            for rows in _batches(cursor, size, _Chunks(channel)):
                 text = _records(rows, width, record) if sqlite else None
                 if text is None:
                     _write_rows(writer, handle, rows)
                 else:
                     handle.write(text)
                 count += len(rows)
-                chunks.done(count)
     finally:
         if collecting:
             gc.enable()
     cursor.close()
     return count
+
+
+def _batches(cursor: Any, size: int, chunks: _Chunks) -> Iterator[Sequence[Any]]:
+    """The cursor's rows, :data:`_BATCH` at a time; :meth:`_Chunks.done` after each chunk of
+    ``size`` rows (and the last), once the caller has written it and asks for more. Rows written
+    soon after they were fetched are still in the CPU's cache: a tenth faster than by 10,000."""
+    count = started = 0  # rows so far; the first row of the current chunk
+    while True:
+        wanted = min(_BATCH, started + size - count)
+        rows = cursor.fetchmany(wanted)
+        if not rows:
+            if count > started:  # the last chunk ended with a full batch
+                chunks.done(count)
+            return
+        yield rows
+        count += len(rows)
+        if count == started + size or len(rows) < wanted:
+            started = count
+            chunks.done(count)
 
 
 _NUMBERS = frozenset({int, float})
@@ -191,7 +208,7 @@ _SIMPLE = frozenset({int, float, str, bytes, type(None)})
 
 
 def _records(rows: Sequence[Any], width: int, record: str) -> str | None:
-    """The CSV records of a chunk, exactly as :func:`_write_rows` writes them, built a column at
+    """The CSV records of ``rows``, exactly as :func:`_write_rows` writes them, built a column at
     a time: a column of numbers, or of text that needs no quotes, costs a scan in C, and only a
     column with other values is converted value by value; then ``record`` (``%s`` per field)
     writes each row, floats as their ``repr``. None when the chunk holds a value of another type

@@ -741,3 +741,35 @@ def test_sqlite_csv_is_byte_for_byte_what_it_was(tmp_path: Path) -> None:
             assert count == total, (sql, size)
             assert body == expected, (sql, size)
             assert sent[-1] == {"t": "progress", "fraction": None, "message": f"{total:,} rows"}
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("total", "size"), [(6000, 2500), (2000, 1000), (999, 1), (3, 10), (0, 10)]
+)
+def test_a_checkpoint_follows_every_chunk_and_the_last(total: int, size: int) -> None:
+    """Rows are fetched a batch at a time, but a pause or a stop still takes effect after each
+    ``chunk_size`` rows, as the option says, and after the last row."""
+    from jobext.kinds import csv_export
+
+    class Chunks:
+        def __init__(self) -> None:
+            self.at: list[int] = []
+
+        def done(self, count: int) -> None:
+            self.at.append(count)
+
+    db = sqlite3.connect(":memory:")
+    cursor = db.execute(
+        "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?)"
+        " SELECT n FROM s WHERE n <= ?",
+        (max(total, 1), total),
+    )
+    chunks = Chunks()
+    seen = []
+    for batch in csv_export._batches(cursor, size, chunks):  # type: ignore[arg-type]
+        assert len(batch) <= min(size, csv_export._BATCH)
+        seen += [row[0] for row in batch]
+    db.close()
+    assert seen == list(range(1, total + 1))
+    assert chunks.at == [*range(size, total + 1, size), *([total] if total % size else [])]
