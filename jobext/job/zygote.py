@@ -262,8 +262,13 @@ class Zygote:
         env = dict(message["env"])
         env["JOBEXT_EVENT_FD"] = str(event_w)
         env["JOBEXT_CONTROL_FD"] = str(control_r)
-        os.environ.clear()
-        os.environ.update(env)
+        # The run's environment is mostly the zygote's own: change only what differs (each
+        # change is a putenv or unsetenv).
+        for name in [n for n in os.environ if n not in env]:
+            del os.environ[name]
+        for name, value in env.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
         os.chdir(message["cwd"])
         # As `python -m` would have it: the working directory first on the path, the runner
         # as __main__, and no stale view of directories a job's modules may have changed in.
