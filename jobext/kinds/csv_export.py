@@ -211,8 +211,8 @@ def _records(rows: Sequence[Any], width: int, record: str) -> str | None:
     """The CSV records of ``rows``, exactly as :func:`_write_rows` writes them, built a column at
     a time: a column of numbers, or of text that needs no quotes, costs a scan in C, and only a
     column with other values is converted value by value; then ``record`` (``%s`` per field)
-    writes each row, floats as their ``repr``. None when the chunk holds a value of another type
-    than sqlite3's, or both an empty string and a CR (a case where the two writers disagree)."""
+    writes each row, floats as their ``repr``. None when the rows hold a value of another type
+    than sqlite3's, or both an empty string and a CR (where the csv module and _line disagree)."""
     columns: list[Any] = list(zip(*rows, strict=True))
     converted = False
     empty = cr = False
