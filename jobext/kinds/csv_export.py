@@ -208,14 +208,12 @@ _SIMPLE = frozenset({int, float, str, bytes, type(None)})
 
 
 def _records(rows: Sequence[Any], width: int, record: str) -> str | None:
-    """The CSV records of ``rows``, exactly as :func:`_write_rows` writes them, built a column at
-    a time: a column of numbers, or of text that needs no quotes, costs a scan in C, and only a
-    column with other values is converted value by value; then ``record`` (``%s`` per field)
-    writes each row, floats as their ``repr``. None when the rows hold a value of another type
-    than sqlite3's, or both an empty string and a CR (where the csv module and _line disagree)."""
+    """The CSV records of ``rows`` as COPY writes them, built a column at a time: a column of
+    numbers, or of text that needs no quotes, costs a scan in C, and only a column with other
+    values is converted value by value; then ``record`` (``%s`` per field) writes each row,
+    floats as their ``repr``. None when the rows hold a value of another type than sqlite3's."""
     columns: list[Any] = list(zip(*rows, strict=True))
     converted = False
-    empty = cr = False
     for j, column in enumerate(columns):
         try:
             text = "".join(column)
@@ -225,37 +223,28 @@ def _records(rows: Sequence[Any], width: int, record: str) -> str | None:
                 continue
             if not kinds <= _SIMPLE:
                 return None
-            text = "".join([v for v in column if type(v) is str])
-            empty = empty or "" in column
-            null = '""' if width == 1 else ""
-            columns[j] = [_field(v, null) for v in column]
+            columns[j] = [_field(v) for v in column]
             converted = True
         else:
-            if "," in text or '"' in text or "\n" in text:
-                empty = empty or "" in column
+            if "," in text or '"' in text or "\n" in text or "\r" in text or "" in column:
                 columns[j] = list(map(_quoted, column))
                 converted = True
-            elif "" in column:
-                empty = True
-                columns[j] = list(map(_quoted, column))
-                converted = True
-        cr = cr or "\r" in text
-    if empty and cr:
-        return None
     return "".join(map(record.__mod__, zip(*columns, strict=True) if converted else rows))
 
 
 def _quoted(text: str) -> str:
-    """A text field as ``csv`` writes it, and the empty string as COPY does."""
-    if text == "" or "," in text or '"' in text or "\n" in text:
+    """A text field as COPY writes it: quoted when empty or holding a comma, a quote or a line
+    break (LF or CR), quotes doubled."""
+    if text == "" or "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
-def _field(value: Any, null: str) -> Any:
-    """A value of a column of mixed types: ``record`` writes the result with ``%s``."""
+def _field(value: Any) -> Any:
+    """A value of a column of mixed types: ``record`` writes the result with ``%s``; NULL is an
+    empty field."""
     if value is None:
-        return null
+        return ""
     if type(value) is str:
         return _quoted(value)
     if type(value) is bytes:
@@ -264,23 +253,29 @@ def _field(value: Any, null: str) -> Any:
 
 
 def _write_rows(writer: Any, handle: Any, rows: Sequence[Any]) -> None:
-    """A chunk that :func:`_records` does not write: by ``csv``, and rows holding an empty
-    string by :func:`_line`. A NULL alone on its row is written ``""`` (``csv`` does so), and a
-    CR is quoted only in a row that holds an empty string; :func:`_records` keeps both."""
+    """A chunk that :func:`_records` does not write: by ``csv``, except the rows that ``csv``
+    would write otherwise than COPY, written by :func:`_line`: those holding an empty string
+    (``csv`` writes it like NULL), a CR (``csv`` leaves it unquoted), or a NULL alone on its row
+    (``csv`` writes ``""``; COPY an empty line)."""
     import itertools
 
     if not _PLAIN.issuperset(map(type, itertools.chain.from_iterable(rows))):
         # Values csv would not write as COPY does (bytes, dates, decimals, ...).
         rows = [[v if type(v) in _PLAIN else _cell(v) for v in r] for r in rows]
-    if "" in itertools.chain.from_iterable(rows):
-        # csv writes "" like NULL (an empty field); COPY writes it quoted.
-        for row in rows:
-            if "" in row:
-                handle.write(_line(row))
-            else:
-                writer.writerow(row)
-    else:
+    if not any(map(_unlike_csv, rows)):
         writer.writerows(rows)
+        return
+    for row in rows:
+        if _unlike_csv(row):
+            handle.write(_line(row))
+        else:
+            writer.writerow(row)
+
+
+def _unlike_csv(row: Sequence[Any]) -> bool:
+    if len(row) == 1 and row[0] is None:
+        return True
+    return any(type(v) is str and (v == "" or "\r" in v) for v in row)
 
 
 _PLAIN = frozenset({str, int, float, type(None)})

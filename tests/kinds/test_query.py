@@ -581,20 +581,18 @@ async def test_a_large_export_runs_in_constant_memory(api: Api, dialect: str) ->
 
 
 def reference_csv(names: list[str], rows: list[tuple[Any, ...]]) -> bytes:
-    """The bytes the SQLite export wrote before it built its records a column at a time (as of
-    commit 91635a0): ``csv.writer`` for every row, except that a row holding an empty string was
-    written by ``_line``. The oracle of the tests below; sqlite3 gives ints, floats, str, bytes
-    and None, so bytes are the only values ``_cell`` converted.
-
-    It keeps two quirks of that code: a NULL alone on its row (a one-column result) is written
-    ``""`` like the empty string, and a field with a CR but no comma, quote or LF is quoted only
-    in a row that also holds an empty string."""
+    """The bytes of PostgreSQL's COPY CSV for ``rows`` (the header as ``csv`` writes it): NULL
+    an empty field (a NULL alone on its row, an empty line), the empty string ``""``, a field
+    quoted when it holds a comma, a quote, LF or CR, quotes doubled; floats as ``repr``, blobs
+    as ``\\x`` and hex. The oracle of the tests below."""
 
     def line(row: list[Any]) -> str:
         fields = []
         for value in row:
             if value is None:
                 fields.append("")
+            elif isinstance(value, bytes):
+                fields.append("\\x" + value.hex())
             elif not isinstance(value, str):
                 fields.append(str(value) if not isinstance(value, float) else repr(value))
             elif value == "" or any(c in value for c in (",", '"', "\n", "\r")):
@@ -604,14 +602,9 @@ def reference_csv(names: list[str], rows: list[tuple[Any, ...]]) -> bytes:
         return ",".join(fields) + "\n"
 
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
+    csv.writer(out, lineterminator="\n").writerow(names)
     for row in rows:
-        values = ["\\x" + v.hex() if isinstance(v, bytes) else v for v in row]
-        if "" in values:
-            out.write(line(values))
-        else:
-            writer.writerow(values)
+        out.write(line(list(row)))
     return out.getvalue().encode()
 
 
@@ -773,3 +766,35 @@ def test_a_checkpoint_follows_every_chunk_and_the_last(total: int, size: int) ->
     db.close()
     assert seen == list(range(1, total + 1))
     assert chunks.at == [*range(size, total + 1, size), *([total] if total % size else [])]
+
+
+def test_the_csv_module_path_writes_what_copy_writes() -> None:
+    # Rows of values sqlite3 never gives (dates, decimals) take the csv module's way: where it
+    # would not write as COPY does, the row is written by _line.
+    import datetime as dt
+    import decimal
+
+    from jobext.kinds.csv_export import _write_rows
+
+    cases = [
+        [(None,), ("",), ("x",)],  # a NULL alone on its row is an empty line
+        [("cr\ronly", dt.date(2026, 1, 2)), ("plain", dt.date(2026, 1, 3))],
+        [(decimal.Decimal("1.50"), None, "", "a,b")],
+        [(dt.date(2026, 1, 2), "no specials")],
+    ]
+    for rows in cases:
+        out = io.StringIO(newline="")
+        _write_rows(csv.writer(out, lineterminator="\n"), out, rows)
+        expected = reference_csv(["h"], [[_as_copy(v) for v in row] for row in rows])
+        assert out.getvalue().encode() == expected.split(b"\n", 1)[1], rows
+
+
+def _as_copy(value: Any) -> Any:
+    import datetime as dt
+    import decimal
+
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    return value
