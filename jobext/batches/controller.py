@@ -190,11 +190,24 @@ class BatchController:
             self.runs.announce(run)
             if n % 200 == 0:
                 await asyncio.sleep(0)
+        await self._announce_stopped(outcome.stopped)
         for run_id in outcome.to_stop:
             with contextlib.suppress(Conflict, NotFound):
                 await stop_run(self.runs, run_id, user=None, by_batch=True)
         if outcome.changed and outcome.batch is not None:
             self.batches.publish(outcome.batch)
+
+    async def _announce_stopped(self, stopped: list[Run]) -> None:
+        """Tell of each queued run a step stopped what :func:`~jobext.runs.actions.stop_run`
+        tells: its log line, its ``state``."""
+        for n, run in enumerate(stopped, 1):
+            assert run.id is not None
+            self.runs.note(run.id, "stop requested")
+            self.runs.publish_state(run)
+            if n % 200 == 0:
+                await asyncio.sleep(0)
+        if stopped:
+            self.runs.control.wake()
 
     # ------------------------------------------------------------------ steps (transactions)
     # Each under the batch's row lock, once this server's lease is checked.
@@ -219,22 +232,9 @@ class BatchController:
             batch = self.leases.locked(session, batch_id)
             if batch.status not in _STOPPING:
                 return []
-            ids = lanes.stop_queued_runs(session, batch_id, "stopped")
-            stopped: list[Run] = []
-            for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
-                stopped += session.exec(select(Run).where(col(Run.id).in_(chunk))).all()
-            return sorted(stopped, key=lambda run: run.id or 0)
+            return lanes.stop_queued(session, batch_id)
 
-        stopped = await self.db.run(stop)
-        for n, run in enumerate(stopped, 1):
-            assert run.id is not None
-            self.runs.note(run.id, "stop requested")
-            self.runs.publish_state(run)
-            if n % 200 == 0:
-                await asyncio.sleep(0)
-        if stopped:
-            self.runs.control.wake()
+        await self._announce_stopped(await self.db.run(stop))
 
     async def _stop_runs_in_progress(self, batch_id: int) -> int:
         """Ask every run of the batch in progress to stop (gracefully): the queued ones at
@@ -317,8 +317,8 @@ class BatchController:
             batch = self.leases.locked(session, batch_id)
             if batch.status not in _DRIVEN:
                 return Outcome(batch)
-            to_stop = lanes.end_batch(session, batch, BatchStatus.INVALID, error)
-            return Outcome(batch, to_stop=to_stop, changed=True)
+            stopped, to_stop = lanes.end_batch(session, batch, BatchStatus.INVALID, error)
+            return Outcome(batch, stopped=stopped, to_stop=to_stop, changed=True)
 
         await self._after(await self.db.run(end))
         log.warning("jobext: batch %s is invalid: %s", batch_id, error)

@@ -63,6 +63,8 @@ class Outcome:
 
     batch: Batch | None = None
     started: list[Run] = dataclasses.field(default_factory=list)
+    #: Queued runs the step stopped itself (to announce), and runs in progress to stop.
+    stopped: list[Run] = dataclasses.field(default_factory=list)
     to_stop: list[int] = dataclasses.field(default_factory=list)
     changed: bool = False
 
@@ -153,20 +155,23 @@ def advance_ended_lanes(session: Session, batch: Batch) -> Outcome:
     batch.updated_at = now
     outcome = Outcome(batch, changed=True)
     if gone is not None:
-        outcome.to_stop = end_batch(session, batch, BatchStatus.INVALID, gone)
+        outcome.stopped, outcome.to_stop = end_batch(session, batch, BatchStatus.INVALID, gone)
     elif batch.failures > batch.failures_to_ignore:
         why = (
             f"{batch.failures} run(s) failed, more than failures_to_ignore="
             f"{batch.failures_to_ignore}"
         )
-        outcome.to_stop = end_batch(session, batch, BatchStatus.FAILED, why)
+        outcome.stopped, outcome.to_stop = end_batch(session, batch, BatchStatus.FAILED, why)
     session.add(batch)
     return outcome
 
 
-def end_batch(session: Session, batch: Batch, status: BatchStatus, error: str) -> list[int]:
-    """Make the batch ``failed`` or ``invalid``: nothing new starts; return the runs in
-    progress, to be stopped once this commits."""
+def end_batch(
+    session: Session, batch: Batch, status: BatchStatus, error: str
+) -> tuple[list[Run], list[int]]:
+    """Make the batch ``failed`` or ``invalid``: nothing new starts, its queued runs are stopped
+    (in one statement); return those, to announce, and the runs in progress, to be stopped once
+    this commits."""
     assert batch.id is not None
     now = utcnow()
     batch.status = status.value
@@ -182,10 +187,22 @@ def end_batch(session: Session, batch: Batch, status: BatchStatus, error: str) -
         .values(state=_S.STOPPED.value)
     )
     session.add(batch)
+    stopped = stop_queued(session, batch.id)
     ids = session.exec(
         select(Run.id).where(Run.batch_id == batch.id, col(Run.status).in_(_IN_PROGRESS))
     ).all()
-    return [i for i in ids if i is not None]
+    return stopped, [i for i in ids if i is not None]
+
+
+def stop_queued(session: Session, batch_id: int) -> list[Run]:
+    """:func:`stop_queued_runs` as a stop request does it (error ``stopped``), and the runs it
+    stopped, read whole, oldest first (to announce once this commits)."""
+    ids = stop_queued_runs(session, batch_id, "stopped")
+    stopped: list[Run] = []
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        stopped += session.exec(select(Run).where(col(Run.id).in_(chunk))).all()
+    return sorted(stopped, key=lambda run: run.id or 0)
 
 
 def stop_queued_runs(session: Session, batch_id: int, error: str) -> list[int]:

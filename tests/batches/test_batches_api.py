@@ -309,6 +309,11 @@ async def test_failure_threshold_fails_the_batch_and_stops_the_rest(api: Api) ->
     runs = await wait_runs(api, made["id"], settled)
     assert sorted(r["sub_job"] for r in runs if r["status"] == "failed") == [0, 1, 2]
     assert all(r["status"] == "stopped" for r in runs if r["sub_job"] >= 3)
+    # The queued ones were stopped with the batch's end (one statement), as a stop request does.
+    for run in runs:
+        if run["status"] == "stopped" and run["started_at"] is None:
+            assert run["error"] == "stopped" and run["ended_at"] is not None
+            await api.wait_log(run["id"], "stop requested")
     assert all(r["iteration"] == 1 for r in runs)
     assert [s["failures"] for s in failed["sub_jobs"]] == [1, 1, 1, 0, 0]
     count = len(runs)
