@@ -7,6 +7,7 @@ import uuid
 from typing import Any, Literal
 
 from pydantic import ConfigDict
+from pydantic import Field as PField
 
 from jobext.db import tables
 from jobext.shapes import Input, Output
@@ -17,8 +18,17 @@ from jobext.times import iso, utcnow
 class EnqueueRequest(Input):
     """``POST /jobs/{name}/runs``."""
 
-    args: Any = None
-    follow: bool = False
+    args: Any = PField(
+        default=None,
+        description="The run's arguments, merged over the job's default_args (what they may be "
+        "depends on the job's kind: keyword arguments of a callable, a notebook's parameters, "
+        "a query's bound parameters).",
+    )
+    follow: bool = PField(
+        default=False,
+        description="Answer with the run's event stream (SSE, as GET /runs/{id}/events) "
+        "instead of the run.",
+    )
 
 
 class RunResult(Output):
