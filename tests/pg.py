@@ -50,3 +50,30 @@ def fresh_database(prefix: str = "jobext_test") -> Iterator[str]:
     finally:
         with admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_on_fresh_database(prefix: str = "jobext_test") -> tuple[Any, Any, Any]:
+    """The fixtures that put a test's Jupyter server (and so jobext) on a fresh PostgreSQL
+    database, to bind at the top of a test module::
+
+        pg_database, jp_server_cleanup, db_url = server_on_fresh_database("jobext_jobs")
+
+    ``pg_database`` is the database's name (dropped after the test); ``db_url`` overrides
+    conftest's SQLite file; ``jp_server_cleanup`` makes pytest-jupyter's autouse cleanup, which
+    stops the server (jobext writes to its database as it stops) after every other fixture, run
+    before the database is dropped, by setting it up after ``pg_database``."""
+
+    @pytest.fixture(name="pg_database")
+    def database() -> Iterator[str]:
+        with fresh_database(prefix) as name:
+            yield name
+
+    @pytest.fixture(name="jp_server_cleanup", autouse=True)
+    def cleanup(pg_database: str, jp_server_cleanup: None) -> None:
+        pass
+
+    @pytest.fixture(name="db_url")
+    def url(pg_database: str) -> str:
+        return url_of(pg_database)
+
+    return database, cleanup, url

@@ -3,10 +3,7 @@ grouped read model's SQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from pg import fresh_database, url_of
+from pg import server_on_fresh_database
 from test_batches_api import (  # noqa: F401  (fixtures and tests, run here on PostgreSQL)
     jobext_config,
     jp_root_dir,
@@ -23,18 +20,4 @@ from test_batches_api import (  # noqa: F401  (fixtures and tests, run here on P
     test_sub_jobs_start_in_groups_one_second_apart,
 )
 
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    with fresh_database("jobext_batches") as name:
-        yield name
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup(pg_database: str, jp_server_cleanup: None) -> None:
-    """Stop the server (jobext writes as it stops) before the database is dropped."""
-
-
-@pytest.fixture
-def db_url(pg_database: str) -> str:
-    return url_of(pg_database)
+pg_database, jp_server_cleanup, db_url = server_on_fresh_database("jobext_batches")

@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import psutil
 import psycopg
 import pytest
-from pg import POSTGRES, admin, fresh_database, url_of
+from pg import POSTGRES, admin, server_on_fresh_database
 from sqlalchemy.engine import make_url
 from waiting import eventually_async
 
@@ -28,24 +27,7 @@ TIMEOUT = 60.0
 # ---------------------------------------------------------------------------- database
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """The name of a fresh, empty PostgreSQL database, dropped after the test."""
-    with fresh_database() as name:
-        yield name
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup(pg_database: str, jp_server_cleanup: None) -> None:
-    """pytest-jupyter's autouse cleanup stops the server (and so jobext, which writes to its
-    database as it stops) after every other fixture: make it run before the database is
-    dropped, by setting it up after ``pg_database``."""
-
-
-@pytest.fixture
-def db_url(pg_database: str) -> str:
-    """Overrides conftest's SQLite file: the test server's jobext uses PostgreSQL."""
-    return url_of(pg_database)
+pg_database, jp_server_cleanup, db_url = server_on_fresh_database()
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -4,26 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
-import pytest
-from pg import fresh_database, url_of
+from pg import server_on_fresh_database
 
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    with fresh_database("jobext_jobs") as name:
-        yield name
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup(pg_database: str, jp_server_cleanup: None) -> None:
-    """Stop the server (jobext writes as it stops) before the database is dropped."""
-
-
-@pytest.fixture
-def db_url(pg_database: str) -> str:
-    return url_of(pg_database)
+pg_database, jp_server_cleanup, db_url = server_on_fresh_database("jobext_jobs")
 
 
 async def test_concurrent_registrations_of_one_name_answer_201_and_409(api):
