@@ -89,12 +89,6 @@ async def test_a_burst_of_300_runs(api: Api, loop_stalls: LoopWatch, jobext_conf
 
 
 @pytest.mark.parametrize("jobext_config", [{"max_workers": 2}])
-@pytest.mark.xfail(
-    reason="issue 8, open: the delete itself stays under 50 ms, but while two 150,000-line runs "
-    "are written, a loaded 2-core machine still sees single ticks past 250 ms (the job "
-    "processes, the database writer thread and the loop share two cores); see the issue note",
-    strict=False,
-)
 async def test_deleting_a_job_with_big_logs(
     api: Api, loop_stalls: LoopWatch, jobext_config: Any
 ) -> None:
