@@ -37,8 +37,9 @@ def doomed_runs(
 ) -> list[int]:
     """Ids of at most :data:`RETENTION_BATCH` ended runs to remove: beyond each job's
     ``keep_runs`` newest, or older than its ``keep_days`` (``default_*`` where the job sets
-    none; 0 keeps all), of ``job_name`` or of every job. A batch's runs are never chosen: they
-    stay until the batch starts again or is deleted."""
+    none; 0 keeps all), of ``job_name`` or of every job. Runs whose job is gone (an app's
+    redeploy dropped it and kept its history) follow the defaults. A batch's runs are never
+    chosen: they stay until the batch starts again or is deleted."""
     ended = [s.value for s in FINAL]
     keep_runs = func.coalesce(Job.keep_runs, default_keep_runs)
     keep_days = func.coalesce(Job.keep_days, default_keep_days)
@@ -60,13 +61,15 @@ def doomed_runs(
     )
     over = (
         sa_select(ranked.c.id)
-        .join(Job, Job.name == ranked.c.job)
+        .join(Job, Job.name == ranked.c.job, isouter=True)
         .where(keep_runs > 0, ranked.c.rank > keep_runs)
         .limit(RETENTION_BATCH)
     )
     doomed.update(session.execute(over).scalars())
     # Older than keep_days: one statement per distinct setting (few).
     settings = {row[2] for row in session.exec(jobs).all()}
+    if job_name is None:
+        settings.add(None)  # the defaults, for the runs of jobs that are gone
     for days in settings:
         days = default_keep_days if days is None else days
         if not days:
@@ -74,7 +77,7 @@ def doomed_runs(
         cutoff = now - dt.timedelta(days=days)
         stmt = (
             sa_select(Run.id)
-            .join(Job, Job.name == Run.job)
+            .join(Job, Job.name == Run.job, isouter=True)
             .where(
                 Run.status.in_(ended),
                 Run.batch_id.is_(None),
