@@ -279,22 +279,11 @@ def _unlike_csv(row: Sequence[Any]) -> bool:
 
 
 _PLAIN = frozenset({str, int, float, type(None)})
-_NEEDS_QUOTES = (",", '"', "\n", "\r")
 
 
 def _line(row: Sequence[Any]) -> str:
-    """One record as COPY writes it (for rows holding an empty string)."""
-    fields = []
-    for value in row:
-        if value is None:
-            fields.append("")
-        elif not isinstance(value, str):
-            fields.append(str(value) if not isinstance(value, float) else repr(value))
-        elif value == "" or any(c in value for c in _NEEDS_QUOTES):
-            fields.append('"' + value.replace('"', '""') + '"')
-        else:
-            fields.append(value)
-    return ",".join(fields) + "\n"
+    """One record as COPY writes it (for the rows ``csv`` would write otherwise)."""
+    return ",".join([str(_field(value)) for value in row]) + "\n"
 
 
 def _cell(value: Any) -> Any:
