@@ -36,7 +36,7 @@ from jobext.batches.manager import BatchManager
 from jobext.batches.shapes import SubJobState
 from jobext.db.tables import Batch, BatchSubJob, Run
 from jobext.errors import Conflict, JobExtError, NotFound
-from jobext.runs.actions import stop_run
+from jobext.runs.actions import announce_stop, stop_run
 from jobext.runs.removal import delete_runs
 from jobext.states import BATCH_DRIVEN, IN_PROGRESS, BatchStatus, RunStatus
 from jobext.times import utcnow
@@ -198,12 +198,10 @@ class BatchController:
             self.batches.publish(outcome.batch)
 
     async def _announce_stopped(self, stopped: list[Run]) -> None:
-        """Tell of each queued run a step stopped what :func:`~jobext.runs.actions.stop_run`
-        tells: its log line, its ``state``."""
+        """Tell of each queued run a step stopped what a stop request tells
+        (:func:`~jobext.runs.actions.announce_stop`)."""
         for n, run in enumerate(stopped, 1):
-            assert run.id is not None
-            self.runs.note(run.id, "stop requested")
-            self.runs.publish_state(run)
+            announce_stop(self.runs, run)
             if n % 200 == 0:
                 await asyncio.sleep(0)
         if stopped:

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from jobext.batches.shapes import SubJobState
 from jobext.db.tables import Batch, BatchSubJob, Job, Run
+from jobext.runs.actions import stopped_error
 from jobext.runs.manager import RunManager
 from jobext.states import (
     BATCH_DRIVEN,
@@ -195,9 +196,9 @@ def end_batch(
 
 
 def stop_queued(session: Session, batch_id: int) -> list[Run]:
-    """:func:`stop_queued_runs` as a stop request does it (error ``stopped``), and the runs it
+    """:func:`stop_queued_runs` as a stop request does it (its error), and the runs it
     stopped, read whole, oldest first (to announce once this commits)."""
-    ids = stop_queued_runs(session, batch_id, "stopped")
+    ids = stop_queued_runs(session, batch_id, stopped_error())
     stopped: list[Run] = []
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]

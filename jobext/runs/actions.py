@@ -39,7 +39,6 @@ async def stop_run(
     unless its batch asks (``by_batch``).
     """
     action = RunAction.FORCE_STOP if force else RunAction.STOP
-    who = _by(user)
     changed = False
 
     def move(session: Session) -> Run:
@@ -55,18 +54,31 @@ async def stop_run(
         assert target is not None
         changed = True
         if target is RunStatus.STOPPED:
-            run.error = run.error or f"stopped{who}" + (" (force)" if force else "")
+            run.error = run.error or stopped_error(user, force=force)
         set_status(run, target)
         session.add(run)
         return run
 
     run = await runs.db.run(move)
     if changed:
-        runs.note(run_id, f"stop{' (force)' if force else ''} requested{who}")
-        runs.publish_state(run)
+        announce_stop(runs, run, force=force, user=user)
     runs.control.apply(run)
     runs.control.wake()
     return run
+
+
+def stopped_error(user: str | None = None, *, force: bool = False) -> str:
+    """The ``error`` of a run stopped before its process could end: who stopped it, and how."""
+    return f"stopped{_by(user)}" + (" (force)" if force else "")
+
+
+def announce_stop(
+    runs: RunManager, run: Run, *, force: bool = False, user: str | None = None
+) -> None:
+    """Once a stop is committed: the run's log line, then its ``state``."""
+    assert run.id is not None
+    runs.note(run.id, f"stop{' (force)' if force else ''} requested{_by(user)}")
+    runs.publish_state(run)
 
 
 async def pause_run(runs: RunManager, run_id: int, *, user: str | None) -> Run:
