@@ -79,6 +79,11 @@ def _slot_address() -> int | None:
     return None
 
 
+def _uuid(message: dict[str, Any]) -> bytes:
+    """The run's uuid in a request (checked against the slot before the fork)."""
+    return str(message["uuid"]).encode()
+
+
 def _stamp(address: int, uuid: bytes) -> None:
     """Write ``JOBEXT_RUN_UUID=<uuid>`` over the slot (in the child)."""
     entry = _UUID_VAR + uuid
@@ -171,8 +176,7 @@ class Zygote:
             self.send({"t": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
     def fork(self, message: dict[str, Any], fds: list[int]) -> int:
-        uuid = str(message["uuid"]).encode()
-        if len(uuid) != len(PLACEHOLDER):
+        if len(_uuid(message)) != len(PLACEHOLDER):
             raise ValueError("the run's uuid does not fit the placeholder")
         spare, self.spare = self.spare, None
         if spare is not None:
@@ -190,7 +194,7 @@ class Zygote:
 
         def direct() -> None:
             self.leave()
-            self.become_run(message, fds, uuid)
+            self.become_run(message, fds)
 
         self._in_child(direct)
         return 0  # not reached
@@ -222,7 +226,7 @@ class Zygote:
         if not data:
             os._exit(0)  # the zygote is gone: no run will come
         message = json.loads(data)
-        self.become_run(message, fds, str(message["uuid"]).encode())
+        self.become_run(message, fds)
 
     @staticmethod
     def _in_child(become: Callable[[], object]) -> None:
@@ -248,9 +252,9 @@ class Zygote:
             self.spare[1].close()
         os.setsid()
 
-    def become_run(self, message: dict[str, Any], fds: list[int], uuid: bytes) -> None:
+    def become_run(self, message: dict[str, Any], fds: list[int]) -> None:
         """In the child: turn into the run's process, then run it."""
-        _stamp(self.slot_address, uuid)
+        _stamp(self.slot_address, _uuid(message))
         signal.signal(signal.SIGINT, signal.default_int_handler)
         event_w, control_r, out_w, err_w = fds
         null = os.open(os.devnull, os.O_RDONLY)
