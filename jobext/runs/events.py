@@ -119,12 +119,16 @@ class EventHub:
         )
         if len(self._pending) > before:
             self._has_pending.set()
-            if len(self._pending) >= MAX_PENDING:
-                self._crowd()
+            self._measure_backlog()
 
-    def _crowd(self) -> None:
-        self._roomy.clear()
-        self._crowded.set()
+    def _measure_backlog(self) -> None:
+        """Set both events from the number of events waiting (the one state they show)."""
+        if len(self._pending) >= MAX_PENDING:
+            self._roomy.clear()
+            self._crowded.set()
+        else:
+            self._roomy.set()
+            self._crowded.clear()
 
     async def room(self) -> None:
         """Return once fewer than :data:`MAX_PENDING` events wait to be written (at once when
@@ -147,8 +151,7 @@ class EventHub:
             if not self._pending and then is None:
                 return None
             pending, self._pending = self._pending, []
-            self._roomy.set()
-            self._crowded.clear()
+            self._measure_backlog()
 
             def write(
                 session: Session,
@@ -164,8 +167,7 @@ class EventHub:
             except OperationalError:
                 log.warning("jobext: could not write %d run events; will retry", len(pending))
                 self._pending[:0] = pending
-                if len(self._pending) >= MAX_PENDING:
-                    self._crowd()
+                self._measure_backlog()
                 raise
             except Exception:
                 for event in pending:
