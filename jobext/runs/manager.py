@@ -269,7 +269,7 @@ class RunManager:
 
         ``also(session)`` is run last in the same transaction, in a savepoint of its own: the
         supervisor claims what runs next in the slot the run leaves. When it fails, only its
-        own work is undone (it is told by its exception; the run's end is committed anyway).
+        own work is undone and the failure logged; the run's end is committed anyway.
 
         A run that is already final (stopped by force while its process ended) keeps its
         status; only what the process left behind (result, exit code) is recorded. Returns the
