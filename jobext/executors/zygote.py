@@ -1,4 +1,5 @@
-"""The server's end of the fork server (``jobext.job.zygote``): ask it for a run's process.
+"""The server's end of a fork server: ask it for a run's process (``jobext.job.zygote``, for
+the local executor) or a kernel (``jobext.job.kernel_zygote``, for the kernel pool).
 
 The local executor asks :meth:`ForkServer.spawn` first and falls back to starting
 ``python -m jobext.job.runner`` itself whenever the fork server cannot serve (still starting,
@@ -29,11 +30,13 @@ _MAX_RETRY_S = 60.0
 
 
 class ForkServer:
-    """One ``python -m jobext.job.zygote`` process, started on demand."""
+    """One ``python -m <module>`` fork server process (``jobext.job.zygote`` for runs,
+    ``jobext.job.kernel_zygote`` for kernels), started on demand."""
 
-    def __init__(self, python: str, env: dict[str, str]):
+    def __init__(self, python: str, env: dict[str, str], module: str = "jobext.job.zygote"):
         self.python = python
         self.env = env
+        self.module = module
         self._process: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -60,20 +63,28 @@ class ForkServer:
     ) -> tuple[int, asyncio.Future[int | None]] | None:
         """Fork a run's process; its pid and a future of its exit code, or None when the fork
         server cannot serve now (the caller spawns the process itself)."""
-        if not self._ready or self._sock is None:
-            self._launch_soon()
-            return None
         if len(uuid) != len(_PLACEHOLDER):
             return None
+        return await self.fork({"env": env, "cwd": cwd, "uuid": uuid}, list(fds))
+
+    async def fork(
+        self, request: dict[str, Any], fds: list[int]
+    ) -> tuple[int, asyncio.Future[int | None]] | None:
+        """Fork a child for ``request`` (with ``fds`` passed along); its pid and a future of its
+        exit code, or None when the fork server cannot serve now (the caller starts the
+        process itself)."""
+        if not self._ready or self._sock is None:
+            self.start()
+            return None
         request_id = next(self._ids)
-        packet = json.dumps({"id": request_id, "env": env, "cwd": cwd, "uuid": uuid}).encode()
+        packet = json.dumps({"id": request_id, **request}).encode()
         if len(packet) > _MAX_PACKET:
             return None
         future: asyncio.Future[tuple[int, asyncio.Future[int | None]]]
         future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            socket.send_fds(self._sock, [packet], list(fds))
+            socket.send_fds(self._sock, [packet], fds)
         except OSError as exc:
             # A full socket buffer or a packet over the kernel's limit: spawn this one directly.
             self._pending.pop(request_id, None)
@@ -83,10 +94,22 @@ class ForkServer:
             # The exit may be reported before this resumes: it comes with the pid.
             return await future
         except ForkError as exc:
-            log.warning("jobext: the fork server could not start a run: %s", exc)
+            log.warning("jobext: the fork server (%s) could not fork: %s", self.module, exc)
             return None
 
-    def _launch_soon(self) -> None:
+    async def started(self, timeout: float) -> bool:
+        """Start the fork server if it is not running, and wait up to ``timeout`` seconds for
+        it to serve; whether it does."""
+        deadline = time.monotonic() + timeout
+        self.start()
+        while not self._ready and time.monotonic() < deadline:
+            if self._closed or not (self._launching or self._process is not None):
+                return False  # could not be started (and is not retried yet)
+            await asyncio.sleep(0.02)
+        return self._ready
+
+    def start(self) -> None:
+        """Start the fork server in the background unless it runs, or died moments ago."""
         if self._closed or self._launching or self._process is not None:
             return
         if time.monotonic() < self._retry_at:
@@ -108,7 +131,7 @@ class ForkServer:
             process = await asyncio.create_subprocess_exec(
                 self.python,
                 "-m",
-                "jobext.job.zygote",
+                self.module,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 pass_fds=(child.fileno(),),
@@ -242,4 +265,4 @@ class ForkServer:
 
 
 class ForkError(Exception):
-    """The fork server could not start a run's process."""
+    """The fork server could not fork what was asked for."""

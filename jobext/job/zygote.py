@@ -40,6 +40,7 @@ daemon) carries it too, and the zygote itself carries no run's uuid.
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import importlib
 import json
@@ -106,11 +107,22 @@ def preload(kinds: tuple[str, ...] = KINDS) -> list[str]:
 
 
 class Zygote:
-    """The fork loop."""
+    """The fork loop. ``become(message, fds)`` turns a child into what a request asks for (a
+    run's process here, a kernel in ``jobext.job.kernel_zygote``); each request carries ``fds``
+    file descriptors; ``check(message)`` refuses a request before anything is forked."""
 
-    def __init__(self, sock: socket.socket, slot_address: int):
+    def __init__(
+        self,
+        sock: socket.socket,
+        become: Callable[[dict[str, Any], list[int]], None],
+        *,
+        fds: int,
+        check: Callable[[dict[str, Any]], None] | None = None,
+    ):
         self.sock = sock
-        self.slot_address = slot_address
+        self.become = become
+        self.fds = fds
+        self.check = check
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -144,7 +156,7 @@ class Zygote:
     def request(self) -> bool:
         """Serve one request; False when the server is gone."""
         try:
-            data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_PACKET, 4)
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_PACKET, self.fds)
         except InterruptedError:
             return True
         if not data:
@@ -152,8 +164,8 @@ class Zygote:
         message: dict[str, Any] = {}
         try:
             message = json.loads(data)
-            if len(fds) != 4:
-                raise ValueError(f"expected 4 file descriptors, got {len(fds)}")
+            if len(fds) != self.fds:
+                raise ValueError(f"expected {self.fds} file descriptors, got {len(fds)}")
             pid = self.fork(message, fds)
         except Exception as exc:
             self.send({"t": "error", "id": message.get("id"), "error": f"{exc}"})
@@ -176,8 +188,8 @@ class Zygote:
             self.send({"t": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
     def fork(self, message: dict[str, Any], fds: list[int]) -> int:
-        if len(_uuid(message)) != len(PLACEHOLDER):
-            raise ValueError("the run's uuid does not fit the placeholder")
+        if self.check is not None:
+            self.check(message)
         spare, self.spare = self.spare, None
         if spare is not None:
             pid, sock = spare
@@ -194,14 +206,14 @@ class Zygote:
 
         def direct() -> None:
             self.leave()
-            self.become_run(message, fds)
+            self.become(message, fds)
 
         self._in_child(direct)
         return 0  # not reached
 
     def make_spare(self) -> None:
-        """Fork the next run's process ahead of its request: it leaves the zygote (its own
-        session, the zygote's files closed) and waits on a socket of its own for the run."""
+        """Fork the next child ahead of its request: it leaves the zygote (its own session, the
+        zygote's files closed) and waits on a socket of its own for the request."""
         if self.spare is not None:
             return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -221,12 +233,11 @@ class Zygote:
 
     def _wait_as_spare(self, sock: socket.socket) -> None:
         self.leave()
-        data, fds, _flags, _addr = socket.recv_fds(sock, MAX_PACKET, 4)
+        data, fds, _flags, _addr = socket.recv_fds(sock, MAX_PACKET, self.fds)
         sock.close()
         if not data:
-            os._exit(0)  # the zygote is gone: no run will come
-        message = json.loads(data)
-        self.become_run(message, fds)
+            os._exit(0)  # the zygote is gone: no request will come
+        self.become(json.loads(data), fds)
 
     @staticmethod
     def _in_child(become: Callable[[], object]) -> None:
@@ -235,10 +246,10 @@ class Zygote:
         except BaseException as exc:
             # Nothing is wired up yet to report to: the server sees the exit code.
             try:
-                os.write(2, f"jobext zygote: cannot start the run: {exc!r}\n".encode())
+                os.write(2, f"jobext zygote: cannot start the child: {exc!r}\n".encode())
             finally:
                 os._exit(70)
-        os._exit(0)  # runner.main() never returns
+        os._exit(0)  # what the child became has ended
 
     def leave(self) -> None:
         """In a child: drop what is the zygote's (its signal handling, socket, wake-up pipe
@@ -252,54 +263,81 @@ class Zygote:
             self.spare[1].close()
         os.setsid()
 
-    def become_run(self, message: dict[str, Any], fds: list[int]) -> None:
-        """In the child: turn into the run's process, then run it."""
-        _stamp(self.slot_address, _uuid(message))
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        event_w, control_r, out_w, err_w = fds
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        for fd in (null, out_w, err_w):
+
+def become_process(message: dict[str, Any], stdio: tuple[int, int, int], main: Any) -> None:
+    """In a child: take the request's standard streams, environment and working directory as
+    ``python -m <main>`` would have started with them, and make ``main`` the ``__main__``."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for target, fd in enumerate(stdio):
+        os.dup2(fd, target)
+    for fd in set(stdio):
+        if fd > 2:
             os.close(fd)
-        env = dict(message["env"])
-        env["JOBEXT_EVENT_FD"] = str(event_w)
-        env["JOBEXT_CONTROL_FD"] = str(control_r)
-        # The run's environment is mostly the zygote's own: change only what differs (each
-        # change is a putenv or unsetenv).
-        for name in [n for n in os.environ if n not in env]:
-            del os.environ[name]
-        for name, value in env.items():
-            if os.environ.get(name) != value:
-                os.environ[name] = value
-        os.chdir(message["cwd"])
-        # As `python -m` would have it: the working directory first on the path, the runner
-        # as __main__, and no stale view of directories a job's modules may have changed in.
-        sys.path[0] = os.getcwd()
-        sys.argv = [runner.__file__ or "runner"]
-        sys.modules["__main__"] = runner
-        importlib.invalidate_caches()
-        runner.main()
+    env = message["env"]
+    # The child's environment is mostly the zygote's own: change only what differs (each
+    # change is a putenv or unsetenv).
+    for name in [n for n in os.environ if n not in env]:
+        del os.environ[name]
+    for name, value in env.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+    os.chdir(message["cwd"])
+    # The working directory first on the path, and no stale view of directories whose modules
+    # may have changed since the zygote started.
+    sys.path[0] = os.getcwd()
+    sys.argv = [main.__file__ or main.__name__]
+    sys.modules["__main__"] = main
+    importlib.invalidate_caches()
 
 
-def main() -> None:
+def become_run(slot_address: int, message: dict[str, Any], fds: list[int]) -> None:
+    """In the child: turn into the run's process, then run it."""
+    _stamp(slot_address, _uuid(message))
+    event_w, control_r, out_w, err_w = fds
+    message = {**message, "env": dict(message["env"])}
+    message["env"]["JOBEXT_EVENT_FD"] = str(event_w)
+    message["env"]["JOBEXT_CONTROL_FD"] = str(control_r)
+    become_process(message, (os.open(os.devnull, os.O_RDONLY), out_w, err_w), runner)
+    runner.main()
+
+
+def _check_uuid(message: dict[str, Any]) -> None:
+    if len(_uuid(message)) != len(PLACEHOLDER):
+        raise ValueError("the run's uuid does not fit the placeholder")
+
+
+def serve(preload: Callable[[], list[str]], make: Callable[[socket.socket], Zygote | None]) -> None:
+    """A fork server's life: take the socket the server passed, preload, then fork on request
+    until the server goes. ``make`` builds the fork loop (None: this zygote cannot serve, and
+    has told the server why)."""
     sock = socket.socket(fileno=int(os.environ.pop("JOBEXT_ZYGOTE_FD")))
     # Ctrl-C in the server's terminal is for the server, which ends the zygote itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    address = _slot_address()
-    if address is None:
-        sock.send(json.dumps({"t": "unusable", "error": f"no {SLOT_VAR} slot"}).encode())
+    zygote = make(sock)
+    if zygote is None:
         return
-    # Out of os.environ (so no child inherits it); the bytes stay where the kernel shows them.
-    os.environ.pop(SLOT_VAR)
-    for problem in preload(tuple(sys.argv[1:]) or KINDS):
+    for problem in preload():
         print(f"jobext zygote: preload {problem}", file=sys.stderr)
     gc.collect()
     # What the zygote imported is shared with every child: keep the collector off it, so the
     # children's pages stay shared.
     gc.freeze()
-    Zygote(sock, address).serve()
+    zygote.serve()
+
+
+def _run_zygote(sock: socket.socket) -> Zygote | None:
+    address = _slot_address()
+    if address is None:
+        sock.send(json.dumps({"t": "unusable", "error": f"no {SLOT_VAR} slot"}).encode())
+        return None
+    # Out of os.environ (so no child inherits it); the bytes stay where the kernel shows them.
+    os.environ.pop(SLOT_VAR)
+    become = functools.partial(become_run, address)
+    return Zygote(sock, become, fds=4, check=_check_uuid)
+
+
+def main() -> None:
+    serve(lambda: preload(tuple(sys.argv[1:]) or KINDS), _run_zygote)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """A small pool of pre-started kernels per kernelspec, so a notebook run does not wait for one.
 
-Each kernel serves exactly one run: :meth:`KernelPool.take` hands a ready kernel to a run and
-starts its replacement; :meth:`KernelPool.release` shuts it down when the run has ended. A kernel
+Each kernel serves exactly one run: :meth:`KernelPool.take` hands a ready kernel to a run (or,
+when none is ready, one forked for it on the spot) and starts its replacement; :meth:`KernelPool.release` shuts it down when the run has ended. A kernel
 is never reused, so no state leaks from one run to the next.
+
+Kernels are forked by a kernel fork server (``jobext.kinds.kernel_fork``) where the kernelspec
+allows, which makes each about a tenth of the CPU of a started one: the pool refills that much
+faster under a burst of notebook runs.
 """
 
 from __future__ import annotations
@@ -10,21 +14,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+from jobext.kinds.kernel_fork import ForkingProvisioner, kernel_fork_server
+
 log = logging.getLogger(__name__)
 
 _START_TIMEOUT_S = 60.0
+#: How long a fill waits for the kernel fork server to be ready before starting kernels itself.
+_FORK_SERVER_WAIT_S = 10.0
 
 
 class KernelPool:
     """Keeps ``size`` ready kernels of each kernelspec that notebook jobs use."""
 
-    def __init__(self, size: int, *, cwd: str):
+    def __init__(self, size: int, *, cwd: str, fork: bool = True):
         self.size = size
         self.cwd = cwd
+        self.forks = kernel_fork_server() if fork and size > 0 else None
         self._ready: dict[str, list[AsyncKernelManager]] = {}
         self._owned: dict[str, AsyncKernelManager] = {}
         self._filling: dict[str, asyncio.Task[None]] = {}
@@ -44,9 +54,10 @@ class KernelPool:
         if task is None or task.done():
             self._filling[name] = loop.create_task(self._fill(name))
 
-    def take(self, name: str, owner: str) -> dict[str, Any] | None:
-        """A ready kernel of ``name`` for run ``owner``: its connection info and pid; None when
-        none is ready (the run then starts its own)."""
+    async def take(self, name: str, owner: str) -> dict[str, Any] | None:
+        """A kernel of ``name`` for run ``owner``: its connection info and pid. A ready one if
+        there is one; else one forked now (the run's handshake waits for it to answer); None
+        when neither can be had (the run then starts its own)."""
         ready = self._ready.get(name, [])
         km = None
         while ready and km is None:
@@ -58,7 +69,12 @@ class KernelPool:
                 continue
             km = candidate
         self.warm(name)
+        if km is None and self.forks is not None and self.forks.ready:
+            km = await self._start(name, wait=False)
         if km is None:
+            return None
+        if self._closing:
+            self._spawn(self._shutdown(km))
             return None
         self._owned[owner] = km
         info = dict(km.get_connection_info(session=False))
@@ -81,6 +97,8 @@ class KernelPool:
 
     async def _fill(self, name: str) -> None:
         ready = self._ready.setdefault(name, [])
+        if self.forks is not None:
+            await self.forks.started(_FORK_SERVER_WAIT_S)
         while not self._closing and len(ready) < self.size:
             # Start the missing ones side by side: a burst of runs empties the pool at once.
             missing = self.size - len(ready)
@@ -93,10 +111,19 @@ class KernelPool:
                 else:
                     ready.append(km)
 
-    async def _start(self, name: str) -> AsyncKernelManager | None:
+    async def _start(self, name: str, *, wait: bool = True) -> AsyncKernelManager | None:
         km = AsyncKernelManager(kernel_name=name)
         try:
+            if self.forks is not None:
+                km.kernel_id = str(uuid.uuid4())
+                provisioner = ForkingProvisioner(
+                    kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
+                )
+                provisioner.forks = self.forks
+                km.provisioner = provisioner
             await km.start_kernel(cwd=self.cwd)
+            if not wait:
+                return km
             client = km.client()
             client.start_channels()
             try:
@@ -134,3 +161,5 @@ class KernelPool:
         self._ready.clear()
         self._owned.clear()
         await asyncio.gather(*(self._shutdown(km) for km in kernels))
+        if self.forks is not None:
+            await self.forks.close()

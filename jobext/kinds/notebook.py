@@ -103,11 +103,11 @@ def merge_args(default_args: Any, args: Any, *, field: str) -> dict[str, Any]:
     return merged
 
 
-def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:
+async def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:
     path = _notebook_path(job.target, env.root_dir)
     name = _kernel_name(job, path)
     options = dict(job.options or {})
-    kernel = env.kernels.take(name, run_uuid) if env.kernels is not None else None
+    kernel = await env.kernels.take(name, run_uuid) if env.kernels is not None else None
     return {"path": str(path), "kernel_name": name, "kernel": kernel, **options}
 
 

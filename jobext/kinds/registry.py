@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -68,10 +69,16 @@ def merge_args(
     return merged
 
 
-def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:
-    """What the job's process for run ``run_uuid`` needs besides target and args."""
+async def launch_options(job: Job, env: KindEnv, run_uuid: str) -> dict[str, Any]:
+    """What the job's process for run ``run_uuid`` needs besides target and args (a kind's
+    ``launch_options`` may be a coroutine: a notebook's may fork a kernel)."""
     launch = getattr(module(job.kind), "launch_options", None)
-    return dict(launch(job, env, run_uuid)) if launch is not None else {}
+    if launch is None:
+        return {}
+    options = launch(job, env, run_uuid)
+    if inspect.isawaitable(options):
+        options = await options
+    return dict(options)
 
 
 def finished(kind: str, run_uuid: str, env: KindEnv) -> None:

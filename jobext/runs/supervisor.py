@@ -174,7 +174,7 @@ class Supervisor:
             env = dataclasses.replace(env, kernels=None)
         try:
             # On the loop: a notebook's launch takes a kernel from the pool, which lives here.
-            options = kinds.launch_options(job, env, run.uuid)
+            options = await kinds.launch_options(job, env, run.uuid)
             spec = RunSpec(
                 run_id=run.id,
                 uuid=run.uuid,

@@ -105,7 +105,7 @@ async def run(executor: LocalExecutor, events: Recorder, run_spec: RunSpec) -> O
 async def ready(executor: LocalExecutor) -> None:
     """Start the fork server (a first run starts it and runs without it) and wait for it."""
     assert executor.fork_server is not None
-    executor.fork_server._launch_soon()
+    executor.fork_server.start()
     await eventually_async(lambda: executor.fork_server.ready, message="the fork server")
 
 

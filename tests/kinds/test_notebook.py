@@ -11,6 +11,8 @@ import psutil
 import pytest
 from waiting import eventually_async
 
+from notebooks import write_notebook
+
 PARAMS = {
     "text": "quotes ' \" and \\ backslash\nand a newline",
     "number": 3.5,
@@ -22,23 +24,6 @@ PARAMS = {
 }
 
 
-def _notebook(path, *sources, parameters=None):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nb.cells.append(nbformat.v4.new_markdown_cell("# A notebook"))
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in sources]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-
-
 @pytest.fixture
 def jobext_config():
     return {"kernel_pool_size": 1}
@@ -46,7 +31,7 @@ def jobext_config():
 
 async def test_parameters_arrive_as_the_same_values(api, jp_root_dir):
     defaults = "\n".join(f"{name} = None" for name in PARAMS)
-    _notebook(
+    write_notebook(
         jp_root_dir / "reports" / "params.ipynb",
         f"import json, os\nprint(json.dumps({{k: globals()[k] for k in {list(PARAMS)!r}}}))",
         "print('cwd', os.getcwd())",
@@ -68,8 +53,8 @@ async def test_parameters_arrive_as_the_same_values(api, jp_root_dir):
     assert executed.cells[-2].outputs[0]["text"].startswith("{")
 
 
-async def test_failing_cell_fails_the_run_and_keeps_the_partial_notebook(api, jp_root_dir):
-    _notebook(jp_root_dir / "bad.ipynb", "print('before')", "1 / 0", "print('after')")
+async def test_failing_cell_fails_the_run_and_keeps_the_partialwrite_notebook(api, jp_root_dir):
+    write_notebook(jp_root_dir / "bad.ipynb", "print('before')", "1 / 0", "print('after')")
     await api.job("bad", "bad.ipynb", kind="notebook")
     run = await api.wait((await api.run("bad"))["id"], timeout=60)
     assert run["status"] == "failed"
@@ -85,7 +70,7 @@ async def test_failing_cell_fails_the_run_and_keeps_the_partial_notebook(api, jp
 
 async def test_pause_between_cells_and_resume(api, jp_root_dir):
     cells = [f"import time; time.sleep(0.4); print('cell {i}')" for i in range(6)]
-    _notebook(jp_root_dir / "slow.ipynb", *cells)
+    write_notebook(jp_root_dir / "slow.ipynb", *cells)
     await api.job("slow", "slow.ipynb", kind="notebook")
     run = await api.run("slow")
     await api.wait_log(run["id"], "cell 1", timeout=60)
@@ -103,7 +88,7 @@ async def test_pause_between_cells_and_resume(api, jp_root_dir):
 
 
 async def test_stop_interrupts_the_running_cell(api, jp_root_dir):
-    _notebook(
+    write_notebook(
         jp_root_dir / "long.ipynb",
         "import os; print('KPID', os.getpid(), flush=True)",
         "import time; time.sleep(120)",
@@ -128,7 +113,7 @@ async def test_stop_interrupts_the_running_cell(api, jp_root_dir):
 
 
 async def test_each_run_gets_a_fresh_kernel_from_the_pool(api, jp_root_dir, jobext_app):
-    _notebook(jp_root_dir / "pid.ipynb", "import os; print('kernel', os.getpid())")
+    write_notebook(jp_root_dir / "pid.ipynb", "import os; print('kernel', os.getpid())")
     await api.job("pid", "pid.ipynb", kind="notebook")
     await eventually_async(
         lambda: jobext_app.kernels.ready_count("python3") >= 1,
@@ -146,7 +131,7 @@ async def test_each_run_gets_a_fresh_kernel_from_the_pool(api, jp_root_dir, jobe
 
 @pytest.mark.parametrize("jobext_config", [{"kernel_pool_size": 0}])
 async def test_without_a_pool_and_with_html(api, jp_root_dir, jobext_config):
-    _notebook(jp_root_dir / "h.ipynb", "print('hello html')")
+    write_notebook(jp_root_dir / "h.ipynb", "print('hello html')")
     await api.job("h", "h.ipynb", kind="notebook", options={"html": True})
     run = await api.wait((await api.run("h"))["id"], timeout=60)
     assert run["status"] == "succeeded", run["error"]
@@ -171,7 +156,7 @@ async def test_without_a_pool_and_with_html(api, jp_root_dir, jobext_config):
     ],
 )
 async def test_bad_notebook_jobs_are_refused(api, jp_root_dir, fields, field):
-    _notebook(jp_root_dir / "ok.ipynb", "print(1)")
+    write_notebook(jp_root_dir / "ok.ipynb", "print(1)")
     reply = await api.post("jobs", {"name": "nb", "kind": "notebook", **fields})
     assert reply.code == 400, reply
     assert reply.json()["field"] == field
@@ -181,7 +166,7 @@ async def test_a_dead_pool_kernel_is_never_handed_out(api, jp_root_dir, jobext_a
     import os
     import signal
 
-    _notebook(jp_root_dir / "alive.ipynb", "print('alive')")
+    write_notebook(jp_root_dir / "alive.ipynb", "print('alive')")
     await api.job("alive", "alive.ipynb", kind="notebook")
     pool = jobext_app.kernels
     await eventually_async(
