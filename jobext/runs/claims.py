@@ -91,7 +91,9 @@ def claim_queued_runs(
         return [], backoff
     names = sorted({row[1] for row in candidates})
     jobs = {j.name: j for j in session.scalars(db.for_update(_JOBS), {"names": names})}
-    active: dict[str, int] = dict(conn.execute(_ACTIVE, {"names": names}).tuples().all())
+    active: dict[str, int] = {
+        name: count for name, count in conn.execute(_ACTIVE, {"names": names})
+    }
     chosen: list[int] = []
     for run_id, job_name, batch_id, pinned_to in candidates:
         if len(chosen) >= slots:
