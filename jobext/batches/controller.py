@@ -287,7 +287,7 @@ class BatchController:
         )
         for run_id in ids:
             self.runs.hub.discard(run_id)
-        await delete_runs(self.db, self.runs.results_dir, ids)
+        await delete_runs(self.db, self.runs.results_dir, ids, publish=self.runs.hub.feed.publish)
 
         def restart(session: Session) -> Outcome:
             batch = self.leases.locked(session, batch_id)

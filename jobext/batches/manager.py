@@ -208,7 +208,9 @@ class BatchManager:
         ids = await self.db.run(drop)
         for run_id in ids:
             self.runs.hub.discard(run_id)
-        removed = await delete_runs(self.db, self.runs.results_dir, ids)
+        removed = await delete_runs(
+            self.db, self.runs.results_dir, ids, publish=self.runs.hub.feed.publish
+        )
         self.runs.hub.feed.publish("batch", {"id": batch_id, "deleted": True})
         return removed
 

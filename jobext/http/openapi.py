@@ -19,7 +19,11 @@ from jobext.workers.openapi import worker_paths, worker_schemas
 
 #: The events of ``GET /events``, the server-wide feed.
 FEED_EVENTS = [
-    sse_event("run", ref("Run"), "a run changed state: the whole run"),
+    sse_event(
+        "run",
+        {"oneOf": [ref("Run"), ref("RunDeleted")]},
+        "a run changed state: the whole run (or `{id, deleted: true}` when it was removed)",
+    ),
     sse_event("progress", ref("RunProgress"), "a run reported progress"),
     sse_event(
         "job",

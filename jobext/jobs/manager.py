@@ -222,7 +222,7 @@ class JobManager:
         """
         ids, batches = await self.db.run(lambda s: self.drop(s, name))
         self.announce_dropped(name, batches)
-        return await delete_runs(self.db, self.results_dir, ids)
+        return await delete_runs(self.db, self.results_dir, ids, publish=self.publish)
 
     def drop(
         self, session: Session, name: str, *, app: str | None = None

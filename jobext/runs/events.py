@@ -203,6 +203,7 @@ class EventHub:
     def discard(self, run_id: int) -> None:
         """Forget a removed run: its unwritten events are not written."""
         self._pending = [e for e in self._pending if e.run_id != run_id]
+        self._measure_backlog()
 
     async def run_flusher(self) -> None:
         """Flush ``flush_interval`` seconds after events arrive, until cancelled; idle, it

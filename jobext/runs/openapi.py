@@ -28,6 +28,7 @@ from jobext.runs.shapes import (
     LogPage,
     Progress,
     Run,
+    RunDeleted,
     RunsDeleted,
     Truncated,
 )
@@ -263,6 +264,6 @@ def run_schemas() -> dict[str, Any]:
     data of a run's events, from their models in :mod:`jobext.runs.shapes`; ``EnqueueRequest``
     from the input model."""
     return {
-        **components(Run, LogLine, LogPage, Progress, Truncated, RunsDeleted),
+        **components(Run, LogLine, LogPage, Progress, Truncated, RunDeleted, RunsDeleted),
         "EnqueueRequest": EnqueueRequest.model_json_schema(ref_template=REF + "{model}"),
     }

@@ -13,9 +13,9 @@ leaves whole runs that can be removed again, never a run without its log.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy import select as sa_select
@@ -53,7 +53,7 @@ async def remove_run(runs: RunManager, run_id: int) -> None:
             f"run {run_id} is {run.status}; stop it before removing it", reason="in_progress"
         ) from None
     runs.hub.discard(run_id)
-    await delete_runs(runs.db, runs.results_dir, [run_id])
+    await delete_runs(runs.db, runs.results_dir, [run_id], publish=runs.hub.feed.publish)
 
 
 async def remove_matching_runs(runs: RunManager, filters: RunFilter) -> dict[str, int]:
@@ -85,7 +85,7 @@ async def remove_matching_runs(runs: RunManager, filters: RunFilter) -> dict[str
     ids, busy, in_batches = await runs.db.read(matching)
     for run_id in ids:
         runs.hub.discard(run_id)
-    deleted = await delete_runs(runs.db, runs.results_dir, ids)
+    deleted = await delete_runs(runs.db, runs.results_dir, ids, publish=runs.hub.feed.publish)
     return {"deleted": deleted, "in_progress": busy, "in_batches": in_batches}
 
 
@@ -93,9 +93,17 @@ def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-async def delete_runs(db: Database, results_dir: Path, ids: list[int]) -> int:
+async def delete_runs(
+    db: Database,
+    results_dir: Path,
+    ids: list[int],
+    *,
+    publish: Callable[[str, Any], None] | None = None,
+) -> int:
     """Delete the runs ``ids``, their events and their result folders; return how many runs
-    went. The caller has checked that none of them is in progress."""
+    went. The caller has checked that none of them is in progress. ``publish`` tells the
+    server-wide feed of each run that went (a ``run`` event ``{id, deleted: true}``), chunk by
+    chunk, so that lists drop them."""
     removed = 0
     for chunk in _chunks(sorted(ids), RUNS_PER_TX):
         while await db.run(lambda s, c=chunk: _delete_some_events(s, c)) == EVENTS_PER_TX:
@@ -103,6 +111,9 @@ async def delete_runs(db: Database, results_dir: Path, ids: list[int]) -> int:
         uuids = await db.run(lambda s, c=chunk: _delete_run_rows(s, c))
         await db.off_loop(remove_result_dirs, results_dir, uuids)
         removed += len(uuids)
+        if publish is not None:
+            for run_id in chunk:
+                publish("run", {"id": run_id, "deleted": True})
     return removed
 
 

@@ -119,6 +119,13 @@ class Truncated(Output):
     message: str
 
 
+class RunDeleted(Output):
+    """A run that went (in the server-wide event feed)."""
+
+    id: int
+    deleted: Literal[True]
+
+
 class RunsDeleted(Output):
     """``DELETE /runs``: how many went, and how many matched but stayed."""
 

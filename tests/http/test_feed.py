@@ -46,3 +46,35 @@ async def test_jobs_and_their_batches_appear_change_and_go(api: Api, jp_fetch: A
     ids = [e["id"] for e in _events(chunks)]
     assert len(set(ids)) == len(ids)
     follow.cancel()  # the feed never ends
+
+
+async def test_removed_runs_leave_the_lists(api: Api, jp_fetch: Any) -> None:
+    chunks: list[bytes] = []
+    follow = asyncio.ensure_future(
+        jp_fetch(*API.split("/"), "events", streaming_callback=chunks.append, request_timeout=60)
+    )
+
+    def deleted() -> list[Any]:
+        return [
+            e["data"]["id"]
+            for e in _events(chunks)
+            if e["event"] == "run" and e["data"].get("deleted") is True
+        ]
+
+    await eventually_async(lambda: chunks, timeout=10)  # connected
+    await api.job("gone", "jobs_lib:noop", max_concurrent=5, queue_when_busy=True)
+    runs = [(await api.run("gone"))["id"] for _ in range(4)]
+    for run_id in runs:
+        await api.wait(run_id)
+    # One run by id, the other three by a filter.
+    assert (await api.delete(f"runs/{runs[0]}")).code == 204
+    await eventually_async(lambda: deleted() == runs[:1], timeout=10)
+    reply = await api.call("DELETE", "runs", params={"job": "gone"})
+    assert reply.code == 200, reply.body
+    assert reply.json()["deleted"] == 3
+    await eventually_async(lambda: sorted(deleted()) == sorted(runs), timeout=10)
+    assert {e["data"].get("deleted") for e in _events(chunks) if e["event"] == "run"} == {
+        None,
+        True,
+    }, "a removed run is announced as {id, deleted: true}, the others as whole runs"
+    follow.cancel()

@@ -31,6 +31,7 @@ from jobext.runs.shapes import (
     LogPage,
     Progress,
     Run,
+    RunDeleted,
     RunProgress,
     RunsDeleted,
     Truncated,
@@ -251,7 +252,7 @@ async def test_every_reply_has_exactly_the_keys_of_its_model(
 
     # Every event of the server-wide feed so far, by kind.
     feed: dict[str, tuple[type[BaseModel], ...]] = {
-        "run": (Run,),
+        "run": (Run, RunDeleted),
         "progress": (RunProgress,),
         "job": (Job, JobDeleted),
         "batch": (Batch, BatchDeleted),
@@ -275,6 +276,7 @@ async def test_every_reply_has_exactly_the_keys_of_its_model(
         seen.add((change.kind, "deleted" if deleted else "whole"))
     assert {
         ("run", "whole"),
+        ("run", "deleted"),
         ("progress", "whole"),
         ("job", "whole"),
         ("job", "deleted"),
