@@ -98,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Result] = []
     began = time.perf_counter()
+    yardstick = reference_loop_ms()
+    print(
+        f"machine: {os.cpu_count()} CPUs; reference loop {yardstick} ms (pure Python, one core: "
+        "CPU-bound figures scale with it)",
+        flush=True,
+    )
     for name in names:
         idle_cpu = wait_quiet(args.wait_quiet)
         busy = f"  [the machine is {idle_cpu:.0f}% busy before the start: figures may be skewed]"
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "bytecode_cache": None if server.BYTECODE_CACHE is None else str(server.BYTECODE_CACHE),
         "total_seconds": round(time.perf_counter() - began, 1),
-        "machine": machine(),
+        "machine": {**machine(), "reference_loop_ms": yardstick},
         "benchmarks": {r.name: r.as_json() for r in results},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +177,21 @@ def wait_quiet(limit: float, threshold: float = 15.0) -> float:
     while busy > threshold and time.monotonic() < deadline:
         busy = other_cpu_use(1.0)
     return busy
+
+
+def reference_loop_ms(rounds: int = 5) -> float:
+    """The machine's speed as one number: the best of ``rounds`` timings of a fixed pure-Python
+    loop (``sum(range(3_000_000))`` and a 1,000,000-step ``for`` loop), in ms. Figures measured on machines whose reference
+    differs can be compared through it."""
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        sum(range(3_000_000))
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1000, 1)
 
 
 def machine() -> dict[str, object]:
