@@ -52,8 +52,9 @@ def preload() -> list[str]:
     import importlib
 
     problems = []
-    # debugpy warns at import that frozen modules may hide breakpoints: its check is for the
-    # kernel's own start, which prints it to the kernel's log as usual.
+    # debugpy warns at import that frozen modules may hide breakpoints. Imported here, the
+    # warning would go to the server's log at each start of this fork server and never to a
+    # kernel's: it is kept quiet.
     quiet = "PYDEVD_DISABLE_FILE_VALIDATION"
     had = os.environ.get(quiet)
     os.environ[quiet] = "1"
