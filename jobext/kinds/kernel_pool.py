@@ -1,8 +1,9 @@
 """A small pool of pre-started kernels per kernelspec, so a notebook run does not wait for one.
 
 Each kernel serves exactly one run: :meth:`KernelPool.take` hands a ready kernel to a run (or,
-when none is ready, one forked for it on the spot) and starts its replacement; :meth:`KernelPool.release` shuts it down when the run has ended. A kernel
-is never reused, so no state leaks from one run to the next.
+when none is ready, one forked for it on the spot) and starts its replacement;
+:meth:`KernelPool.release` shuts it down when the run has ended. A kernel is never reused, so
+no state leaks from one run to the next.
 
 Kernels are forked by a kernel fork server (``jobext.kinds.kernel_fork``) where the kernelspec
 allows, which makes each about a tenth of the CPU of a started one: the pool refills that much

@@ -234,7 +234,7 @@ async def _run_cells(nb: Any, path: Path, spec: dict[str, Any], channel: Any) ->
         await km.start_kernel(cwd=str(path.parent))
         kc = km.client()
     kc.start_channels()
-    await _handshake(kc)
+    await _handshake(kc, kernel_pid)
     client.kc = kc
     client.km = km
     client.reset_execution_trackers()
@@ -291,11 +291,13 @@ async def _run_cells(nb: Any, path: Path, spec: dict[str, Any], channel: Any) ->
         kc.stop_channels()
 
 
-async def _handshake(kc: Any, timeout: float = 60.0) -> None:
+async def _handshake(kc: Any, pid: int | None = None, timeout: float = 60.0) -> None:
     """Return once the kernel answers ``kernel_info`` and its output channel is connected.
 
     jupyter_client's ``wait_for_ready`` sleeps 0.2-0.4 s on fixed timers even for a kernel
-    that is up already, as pool kernels are: most of a notebook run's cost.
+    that is up already, as pool kernels are: most of a notebook run's cost. A kernel forked for
+    the run may still be starting: while its process (``pid``) lives it is waited for (its
+    heartbeat says nothing until it is up).
     """
     import asyncio
     import queue
@@ -307,7 +309,7 @@ async def _handshake(kc: Any, timeout: float = 60.0) -> None:
         try:
             reply = await kc.shell_channel.get_msg(timeout=1)
         except queue.Empty:
-            if not await kc.is_alive():
+            if not (_process_lives(pid) if pid else await kc.is_alive()):
                 raise RuntimeError("the kernel died before it answered") from None
             continue
         if reply["msg_type"] != "kernel_info_reply":
@@ -324,6 +326,25 @@ async def _handshake(kc: Any, timeout: float = 60.0) -> None:
                 return
         await asyncio.sleep(0)
     raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+
+
+def _process_lives(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped by its parent, does
+    not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # no /proc: ask the kernel
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 async def _end_kernel(km: Any, pid: int | None) -> None:

@@ -150,3 +150,21 @@ async def test_without_its_fork_server_the_pool_starts_kernels_and_forks_again_l
         if seen["ppid"] == forks.pid:
             break
     assert forks.pid != old and seen["ppid"] == forks.pid, "forked again"
+
+
+def test_a_kernel_that_ended_unreaped_counts_as_dead():
+    """The run's handshake waits for a forked kernel while its process lives; a zombie (ended,
+    not yet reaped by the process that started it) does not."""
+    import subprocess
+    import time
+
+    from jobext.kinds.notebook import _process_lives
+
+    ended = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while _process_lives(ended.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _process_lives(ended.pid)
+    assert psutil.Process(ended.pid).status() == psutil.STATUS_ZOMBIE
+    ended.wait()
+    assert _process_lives(os.getpid())
