@@ -10,8 +10,8 @@ import { consumeStream, IStreamHandlers, SSEParser } from './sse';
 import {
   IApp,
   IAppDeployment,
-  IBatch,
   IBatchDetail,
+  IBatchListItem,
   IConnection,
   IDeleteRunsResult,
   IFire,
@@ -303,14 +303,15 @@ export class JobextAPI {
 
   // -- batches and workers (newer servers)
 
-  listBatches(options: IListOptions & { job?: string } = {}): Promise<IPage<IBatch>> {
+  /** A page of batches, each with its sub-job `counts`. */
+  listBatches(options: IListOptions & { job?: string } = {}): Promise<IPage<IBatchListItem>> {
     const { job, ...rest } = options;
     const path = job ? `jobs/${encodeURIComponent(job)}/batches` : 'batches';
     return this.request('GET', path, undefined, { ...rest });
   }
 
   /** One batch with its sub-job `counts`, `concurrent_jobs`, `lag_s` and a page of its
-   * sub-jobs (`subJobsPerPage` of them). */
+   * sub-jobs (`subJobsPerPage` of them): what a list item lacks. */
   getBatch(id: number, subJobsPerPage?: number): Promise<IBatchDetail> {
     return this.request('GET', `batches/${id}`, undefined, {
       sub_jobs_per_page: subJobsPerPage

@@ -1,8 +1,7 @@
 /**
- * The details of listed things that their list items lack (a batch's sub-job `counts` come
- * only with `GET /batches/{id}`): read once when the item is listed, and again when news of
- * it arrives, at most once per `minInterval` per item and `concurrency` reads at a time, so
- * that a batch of 1,000 busy sub-jobs costs one request a second, not one per run event.
+ * The details of listed things that their list items lack (a batch's `lag_s` comes only with
+ * `GET /batches/{id}`): read when asked, at most once per `minInterval` per item and
+ * `concurrency` reads at a time, however often they are asked for meanwhile.
  */
 export class DetailCache<K, D> {
   constructor(

@@ -17,6 +17,7 @@ import {
   IApp,
   IBatch,
   IBatchDetail,
+  IBatchListItem,
   IJob,
   IPage,
   IRun,
@@ -113,14 +114,23 @@ export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
 
 // ---------------------------------------------------------------------------- the model
 
-/** Batch statuses in which nothing runs or starts: their sub-job counts stay as they are. */
-const BATCH_SETTLED: ReadonlySet<string> = new Set([
-  'created',
-  'completed',
-  'failed',
-  'stopped',
-  'invalid'
-]);
+/** Batch statuses in which sub-jobs start at the batch's pace. */
+const BATCH_PACED: ReadonlySet<string> = new Set(['starting', 're-starting', 'running']);
+
+/** Sub-job statuses that wait to start (a lane due, a run queued): the server measures a
+ * batch's lag from the longest-waiting of them. */
+const WAITING: readonly string[] = ['pending', 'queued'];
+
+/**
+ * Whether a listed batch can be behind its pace, so that its `lag_s` (which lists lack) is
+ * worth a `GET /batches/{id}`: it is starting sub-jobs and its counts show some waiting.
+ */
+export function mayLag(batch: IBatchListItem): boolean {
+  return BATCH_PACED.has(batch.status) && WAITING.some(s => (batch.counts[s] ?? 0) > 0);
+}
+
+/** The least time between two reads of the batch list that news of batches asks for. */
+const BATCHES_MIN_INTERVAL = 1000;
 
 /** One section's list as shown. */
 export interface IListState<T> {
@@ -169,9 +179,10 @@ export class JobextModel {
   jobs: IListState<IJob> = emptyList();
   runs: IListState<IRun> = emptyList();
   schedules: IListState<ISchedule> = emptyList();
-  batches: IListState<IBatch> = emptyList();
-  /** The listed batches' sub-job counts (`GET /batches/{id}`), read again as they change. */
-  readonly batchDetails = new DetailCache<number, IBatchDetail>(
+  /** Each with its sub-job counts, which the list read brings. */
+  batches: IListState<IBatchListItem> = emptyList();
+  /** The lag of listed batches that may lag (`mayLag`): only `GET /batches/{id}` has it. */
+  readonly batchLag = new DetailCache<number, IBatchDetail>(
     id => this.api.getBatch(id, 1),
     () => this._changed.emit()
   );
@@ -211,7 +222,9 @@ export class JobextModel {
     this._disposed = true;
     this._abort.abort();
     this._poll?.dispose();
-    this.batchDetails.dispose();
+    clearTimeout(this._batchesTimer ?? undefined);
+    this._batchesTimer = null;
+    this.batchLag.dispose();
     Signal.clearData(this);
   }
 
@@ -289,7 +302,7 @@ export class JobextModel {
       case 'batch':
         if (deleted) {
           this.batches = this._without(this.batches, b => b.id === id);
-          this.batchDetails.forget(id as number);
+          this.batchLag.forget(id as number);
         } else {
           this.applyBatch(data as IBatch);
         }
@@ -326,13 +339,17 @@ export class JobextModel {
     this._changed.emit();
   }
 
-  /** A batch changed (an event, or a directive's answer: then with its counts). */
-  applyBatch(batch: IBatch | IBatchDetail): void {
-    this.batches = this._upsertList(this.batches, batch, b => b.id);
-    if ('counts' in batch) {
-      this.batchDetails.set(batch.id, batch);
-    } else if (this.batches.items.some(b => b.id === batch.id)) {
-      this.batchDetails.request(batch.id);
+  /** A batch changed: an event (its row's fields: the counts it had stay until the list is
+   * read again, soon) or a directive's answer (with its counts and lag). */
+  applyBatch(batch: IBatch | IBatchListItem | IBatchDetail): void {
+    const held = this.batches.items.find(b => b.id === batch.id);
+    const item: IBatchListItem = { counts: {}, ...held, ...batch };
+    this.batches = this._upsertList(this.batches, item, b => b.id);
+    if ('lag_s' in batch) {
+      this.batchLag.set(batch.id, batch);
+    }
+    if (!('counts' in batch)) {
+      this._refreshBatchesSoon();
     }
     this._changed.emit();
   }
@@ -399,9 +416,9 @@ export class JobextModel {
       // jump away under the user's pointer.
       this.runs = this._upsertList(this.runs, run, r => r.id, matches);
     }
-    // A run of a listed batch changes its sub-job counts.
+    // A run of a listed batch changes its sub-job counts: the list brings them.
     if (run.batch_id !== null && this.batches.items.some(b => b.id === run.batch_id)) {
-      this.batchDetails.request(run.batch_id);
+      this._refreshBatchesSoon();
     }
     this._runUpdated.emit(run);
     const before = this._mine.get(run.id);
@@ -432,17 +449,25 @@ export class JobextModel {
         case 'schedules':
           this.schedules = this._loaded(await this.api.listSchedules(page));
           break;
-        case 'batches':
-          this.batches = this._loaded(await this.api.listBatches(page));
-          this.batchDetails.retain(this.batches.items.map(b => b.id));
-          for (const batch of this.batches.items) {
-            // A batch that is done changes no more: its counts are read once.
-            const held = this.batchDetails.get(batch.id);
-            if (!held || held.status !== batch.status || !BATCH_SETTLED.has(batch.status)) {
-              this.batchDetails.request(batch.id);
+        case 'batches': {
+          this._batchesReads++;
+          this._batchesReadAt = Date.now();
+          try {
+            this.batches = this._loaded(await this.api.listBatches(page));
+          } finally {
+            this._batchesReads--;
+            if (this._batchesAgain && !this._batchesReads) {
+              this._batchesAgain = false;
+              this._refreshBatchesSoon();
             }
           }
+          const lagging = this.batches.items.filter(mayLag);
+          this.batchLag.retain(lagging.map(b => b.id));
+          for (const batch of lagging) {
+            this.batchLag.request(batch.id);
+          }
           break;
+        }
         case 'workers':
           this.workers = this._loaded(await this.api.listWorkers(page));
           break;
@@ -460,6 +485,27 @@ export class JobextModel {
       };
       (this as unknown as { [key: string]: unknown })[section] = state;
     }
+  }
+
+  /** Read the batch list again soon (their counts changed): one read at a time, at most one
+   * a second, however much news of batches and their runs arrives meanwhile. */
+  private _refreshBatchesSoon(): void {
+    if (this._disposed || this._batchesTimer !== null) {
+      return;
+    }
+    if (this._batchesReads) {
+      this._batchesAgain = true;
+      return;
+    }
+    const wait = Math.max(0, this._batchesReadAt + BATCHES_MIN_INTERVAL - Date.now());
+    this._batchesTimer = setTimeout(() => {
+      this._batchesTimer = null;
+      if (this._batchesReads) {
+        this._batchesAgain = true;
+      } else {
+        void this.refresh(['batches']);
+      }
+    }, wait);
   }
 
   private _loaded<T>(page: IPage<T>): IListState<T> {
@@ -556,4 +602,8 @@ export class JobextModel {
   private _mine = new Map<number, string>();
   private _poll: Poll | null = null;
   private _visible = true;
+  private _batchesTimer: ReturnType<typeof setTimeout> | null = null;
+  private _batchesReadAt = -Infinity;
+  private _batchesReads = 0;
+  private _batchesAgain = false;
 }

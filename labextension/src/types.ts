@@ -178,7 +178,7 @@ export interface ISubJob {
   run_id: number | null;
 }
 
-/** A batch as lists and `batch` events have it. */
+/** A batch as `batch` events have it (the fields of its row). */
 export interface IBatch {
   id: number;
   job: string;
@@ -201,10 +201,14 @@ export interface IBatch {
   driven_by?: string | null;
 }
 
-/** One batch as `GET /batches/{id}` (and the directives) answer it. */
-export interface IBatchDetail extends IBatch {
+/** A batch as `GET /batches` and `GET /jobs/{name}/batches` list it: with its counts. */
+export interface IBatchListItem extends IBatch {
   /** Sub-jobs by status (a sub-job in an iteration has its run's status). */
   counts: { [status: string]: number };
+}
+
+/** One batch as `GET /batches/{id}` (and the directives) answer it. */
+export interface IBatchDetail extends IBatchListItem {
   /** Runs running now. */
   concurrent_jobs: number;
   /** How far behind its pace the longest-waiting sub-job is. */

@@ -2,7 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it, vi } from 'vitest';
 
 import { JobextAPI } from '../src/api';
-import { groupByJob, insertSorted, JobextModel, mergeRun, upsert } from '../src/model';
+import { groupByJob, insertSorted, JobextModel, mayLag, mergeRun, upsert } from '../src/model';
 import { IJob, IRun } from '../src/types';
 import { job, run } from './fixtures';
 
@@ -98,7 +98,8 @@ describe('JobextModel', () => {
       event: 'batch',
       data: JSON.stringify({ id: 7, status: 'paused' })
     });
-    expect(model.batches.items).toEqual([{ id: 7, status: 'paused' }]);
+    // (the counts it had stay until the list is read again)
+    expect(model.batches.items).toEqual([{ id: 7, status: 'paused', counts: {} }]);
     model.applyEvent({
       id: '3',
       event: 'worker',
@@ -107,6 +108,7 @@ describe('JobextModel', () => {
     expect(model.workers.items[0].status).toBe('draining');
     model.applyEvent({ id: '4', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
     expect(model.batches.items).toEqual([]);
+    model.dispose();
   });
 
   it('keeps the job list live from job events, as searched and sorted', () => {
@@ -139,40 +141,92 @@ describe('JobextModel', () => {
     expect(model.jobs.items.map(j => j.name)).toEqual(['b', 'c', 'nightly-export']);
   });
 
-  it('keeps the sub-job counts of listed batches, read again when their runs change', async () => {
+  /** An API whose batch list is `items()` at each read, and whose batch details have `lag_s`
+   * 5; `asked` is every request's path. */
+  function batchesAPI(items: () => object[]): { api: JobextAPI; asked: string[] } {
     const asked: string[] = [];
     const settings = ServerConnection.makeSettings({
       baseUrl: 'http://lab.test/',
       init: { cache: 'default', credentials: 'same-origin' },
       fetch: async (input: RequestInfo | URL) => {
-        const url = (input as Request).url;
-        asked.push(url.replace(/^.*\/v1\//, ''));
-        const id = Number(/batches\/(\d+)/.exec(url)?.[1]);
-        return new Response(
-          JSON.stringify({ id, job: 'etl', status: 'running', counts: { running: asked.length } }),
-          { headers: { 'Content-Type': 'application/json' } }
-        );
+        const path = (input as Request).url.replace(/^.*\/v1\//, '');
+        asked.push(path);
+        const id = /^batches\/(\d+)/.exec(path)?.[1];
+        const listed = id ? [] : items();
+        const body = id
+          ? { id: Number(id), status: 'running', counts: {}, lag_s: 5, sub_jobs: [] }
+          : { items: listed, page: 0, per_page: 50, total: listed.length };
+        return new Response(JSON.stringify(body), {
+          headers: { 'Content-Type': 'application/json' }
+        });
       }
     });
-    const model = new JobextModel(new JobextAPI(settings));
-    const batch = { id: 7, job: 'etl', status: 'running' };
-    model.applyEvent({ id: '1', event: 'batch', data: JSON.stringify(batch) });
-    await vi.waitFor(() => expect(model.batchDetails.get(7)?.counts).toEqual({ running: 1 }));
-    expect(asked).toEqual(['batches/7?sub_jobs_per_page=1']);
-    // a run of the batch changed: its counts are read again (at most once a second)
-    model.applyRun(run(1, { batch_id: 7, status: 'succeeded' }));
-    model.applyRun(run(2, { batch_id: 7, status: 'succeeded' }));
-    model.applyRun(run(3, { batch_id: 8, status: 'succeeded' }));
-    await vi.waitFor(() => expect(model.batchDetails.get(7)?.counts).toEqual({ running: 2 }), {
+    return { api: new JobextAPI(settings), asked };
+  }
+
+  it('shows the counts the batch list brings, read again at most once a second', async () => {
+    let reads = 0;
+    const { api, asked } = batchesAPI(() => [
+      { id: 7, job: 'etl', status: 'running', counts: { running: ++reads } }
+    ]);
+    const model = new JobextModel(api);
+    await model.refresh(['batches']);
+    expect(model.batches.items[0].counts).toEqual({ running: 1 });
+    // no batch can lag (none waits): no batch is read on its own
+    expect(asked).toEqual(['batches?per_page=50']);
+    // a flood of news of the batch's runs: one more read of the list, a second after the first
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) {
+      model.applyRun(run(i, { batch_id: 7, status: 'succeeded' }));
+    }
+    model.applyRun(run(1000, { batch_id: 8, status: 'succeeded' }));
+    await vi.waitFor(() => expect(model.batches.items[0].counts).toEqual({ running: 2 }), {
       timeout: 3000
     });
-    expect(asked).toHaveLength(2);
-    // a directive's answer carries the counts: no read
-    model.applyBatch({ ...batch, status: 'paused', counts: { held: 3 } } as never);
-    expect(model.batchDetails.get(7)?.counts).toEqual({ held: 3 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    await new Promise(resolve => setTimeout(resolve, 1200));
+    expect(asked).toEqual(['batches?per_page=50', 'batches?per_page=50']);
+    // a batch event has no counts: the ones held stay, and the list is read again
+    model.applyEvent({
+      id: '1',
+      event: 'batch',
+      data: JSON.stringify({ id: 7, status: 'paused' })
+    });
+    expect(model.batches.items[0]).toMatchObject({ status: 'paused', counts: { running: 2 } });
+    await vi.waitFor(() => expect(asked).toHaveLength(3), { timeout: 3000 });
+    // a directive's answer carries the counts (and lag): nothing is read
+    model.applyBatch({ id: 7, status: 'paused', counts: { held: 3 }, lag_s: 0 } as never);
+    expect(model.batches.items[0].counts).toEqual({ held: 3 });
+    expect(model.batchLag.get(7)?.lag_s).toBe(0);
     model.applyEvent({ id: '2', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
-    expect(model.batchDetails.get(7)).toBeUndefined();
+    expect(model.batches.items).toEqual([]);
+    expect(model.batchLag.get(7)).toBeUndefined();
+    await new Promise(resolve => setTimeout(resolve, 1200));
+    expect(asked).toHaveLength(3);
     model.dispose();
+  });
+
+  it('reads the lag of the listed batches that may lag, and only theirs', async () => {
+    const { api, asked } = batchesAPI(() => [
+      { id: 9, job: 'etl', status: 'running', counts: { pending: 3, running: 2 } },
+      { id: 8, job: 'etl', status: 'running', counts: { running: 2, succeeded: 3 } },
+      { id: 7, job: 'etl', status: 'completed', counts: { completed: 5 } }
+    ]);
+    const model = new JobextModel(api);
+    await model.refresh(['batches']);
+    await vi.waitFor(() => expect(model.batchLag.get(9)?.lag_s).toBe(5));
+    expect(asked).toEqual(['batches?per_page=50', 'batches/9?sub_jobs_per_page=1']);
+    model.dispose();
+  });
+
+  it('tells which batches may be behind their pace', () => {
+    const batch = (status: string, counts: { [s: string]: number }) =>
+      ({ id: 1, status, counts }) as never;
+    expect(mayLag(batch('running', { pending: 1 }))).toBe(true);
+    expect(mayLag(batch('starting', { queued: 2, running: 1 }))).toBe(true);
+    expect(mayLag(batch('running', { running: 2, pending: 0 }))).toBe(false);
+    expect(mayLag(batch('paused', { pending: 2 }))).toBe(false);
+    expect(mayLag(batch('completed', { completed: 2 }))).toBe(false);
   });
 
   it('keeps apps live from app events, by name', () => {

@@ -6,15 +6,16 @@ import * as React from 'react';
 import { allowed } from '../actions';
 import { errorMessage } from '../api';
 import { formatDuration, orderedCounts } from '../format';
-import { IBatch } from '../types';
+import { IBatchListItem } from '../types';
 import { ActionButton, Empty, ErrorLine, NotAvailable, ProgressBar, StatusBadge } from './common';
 import { IPanelContext } from './context';
 
 const DIRECTIVES = ['start', 'stop', 'pause', 'unpause'] as const;
 
-function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
+function BatchRow(props: { ctx: IPanelContext; batch: IBatchListItem }) {
   const { ctx, batch } = props;
-  const detail = ctx.model.batchDetails.get(batch.id);
+  // Read only for a batch that may be behind its pace (the list has no lag).
+  const lag = ctx.model.batchLag.get(batch.id)?.lag_s ?? 0;
   const percent = batch.percent_complete;
   return (
     <li className="jp-jobext-item jp-jobext-batch" data-batch={batch.id} data-status={batch.status}>
@@ -30,18 +31,17 @@ function BatchRow(props: { ctx: IPanelContext; batch: IBatch }) {
       </div>
       <ProgressBar value={percent === null || percent === undefined ? null : percent / 100} />
       <div className="jp-jobext-counts" title={`${batch.concurrent} sub-jobs, by status`}>
-        {detail &&
-          orderedCounts(detail.counts).map(([status, count]) => (
-            <span key={status} className="jp-jobext-count" data-status={status}>
-              {status} <b>{count}</b>
-            </span>
-          ))}
+        {orderedCounts(batch.counts).map(([status, count]) => (
+          <span key={status} className="jp-jobext-count" data-status={status}>
+            {status} <b>{count}</b>
+          </span>
+        ))}
         <span className="jp-jobext-count" data-count="failures">
           failures {batch.failures}/{batch.failures_to_ignore}
         </span>
-        {detail && detail.lag_s >= 1 && (
+        {lag >= 1 && (
           <span className="jp-jobext-count" data-count="lag" title="behind its pace by">
-            lag {formatDuration(detail.lag_s)}
+            lag {formatDuration(lag)}
           </span>
         )}
       </div>
