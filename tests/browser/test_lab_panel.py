@@ -316,12 +316,15 @@ def test_batch_counts_and_directives(page: Any, lab: Lab) -> None:
     batch = lab.api(
         "POST", "jobs/panel-batch/batches", {"concurrent": 2, "iterations": 1, "start": True}
     )
+    idle = lab.api(
+        "POST", "jobs/panel-batch/batches", {"concurrent": 3, "iterations": 1, "start": False}
+    )
     from playwright.sync_api import expect
 
     panel = open_panel(page)
     row = section(panel, "batches").locator(f'[data-batch="{batch["id"]}"]')
     row.wait_for()
-    # The sub-jobs counted by status, as GET /batches/{id} counts them, kept live.
+    # The sub-jobs counted by status, as the batch list counts them, kept live.
     expect(row.locator('.jp-jobext-count[data-status="running"]')).to_have_text(
         "running 2", timeout=30_000
     )
@@ -357,6 +360,15 @@ def test_batch_counts_and_directives(page: Any, lab: Lab) -> None:
         assert time.monotonic() < deadline, f"counts shown {shown}, not {wanted}"
         time.sleep(0.2)
         shown = set(row.locator(".jp-jobext-count[data-status]").all_inner_texts())
+    # A batch that is not starting sub-jobs cannot lag: its counts come with the list, and the
+    # panel never reads it on its own (GET /batches/{id}).
+    (listed,) = [b for b in lab.api("GET", "batches")["items"] if b["id"] == idle["id"]]
+    idle_row = section(panel, "batches").locator(f'[data-batch="{idle["id"]}"]')
+    assert set(idle_row.locator(".jp-jobext-count[data-status]").all_inner_texts()) == {
+        f"{status} {n}" for status, n in listed["counts"].items() if n
+    }
+    own = re.compile(rf"/batches/{idle['id']}(\?|$)")
+    assert not [url for url in page.jobext_urls if own.search(url)]
 
 
 def test_workers_drain_and_resume(page: Any, lab: Lab) -> None:
