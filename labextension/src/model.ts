@@ -289,7 +289,13 @@ export class JobextModel {
     const id = (data as { id?: string | number }).id;
     switch (event.event) {
       case 'run':
-        this._applyRun(data as IRun);
+        if (deleted) {
+          // Removed (by this tab, another, or retention): it leaves the list at once.
+          this.runs = this._without(this.runs, r => r.id === id);
+          this._mine.delete(id as number);
+        } else {
+          this._applyRun(data as IRun);
+        }
         break;
       case 'progress': {
         // {id, progress, message, records_written, steps}: news of a run we may be showing.

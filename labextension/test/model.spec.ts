@@ -84,6 +84,11 @@ describe('JobextModel', () => {
     expect(model.runs.items.find(r => r.id === 1)?.status).toBe('succeeded');
     model.applyEvent({ id: '4', event: 'run', data: 'not json' });
     expect(changes).toBe(3);
+    // a removed run leaves the list, whatever the filter
+    model.applyEvent({ id: '5', event: 'run', data: JSON.stringify({ id: 2, deleted: true }) });
+    expect(model.runs.items.map(r => r.id)).toEqual([1]);
+    expect(model.runs.total).toBe(1);
+    expect(changes).toBe(4);
   });
 
   it('updates batches, schedules and workers, and drops removed things', () => {
