@@ -104,16 +104,19 @@ class SubJob(Output):
 
 
 class BatchListItem(Batch):
-    """A batch as ``GET /batches`` lists it: with its counts."""
+    """A batch as ``GET /batches`` lists it: with its counts, runs running now and lag."""
 
     counts: dict[str, int] = PField(description="sub-jobs by the status they show")
+    concurrent_jobs: int = PField(description="runs running now")
+    lag_s: float = PField(
+        description="how far behind its pace it is: how long its longest-waiting sub-job "
+        "has been due (0 when none waits)"
+    )
 
 
 class BatchDetail(BatchListItem):
     """A batch with its counts, lag and one page of its sub-jobs."""
 
-    concurrent_jobs: int = PField(description="runs running now")
-    lag_s: float = PField(description="how far behind its pace it is")
     sub_jobs: list[SubJob]
     sub_jobs_page: int
     sub_jobs_per_page: int

@@ -467,6 +467,15 @@ async def test_list_items_carry_counts_from_one_query_a_page(api: Api, jobext_ap
     idle = await make(api, "lane", concurrent=3, start=False)
     busy = await make(api, "lane", concurrent=2, args={"seconds": 30})
     await wait_runs(api, busy["id"], lambda rs: [r["status"] for r in rs] == ["running"] * 2)
+    # Two of the four worker slots are left: this one's third run waits in `queued`, behind
+    # its pace.
+    behind = await make(api, "lane", concurrent=3, args={"seconds": 30})
+    await wait_runs(
+        api,
+        behind["id"],
+        lambda rs: sorted(r["status"] for r in rs) == ["queued", "running", "running"],
+    )
+    await asyncio.sleep(0.3)
     statements: list[str] = []
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -480,12 +489,28 @@ async def test_list_items_carry_counts_from_one_query_a_page(api: Api, jobext_ap
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(statements) == 1, statements
-    counts = {item["id"]: item["counts"] for item in page["items"]}
-    assert counts == {idle["id"]: {"pending": 3}, busy["id"]: {"running": 2}}
+    items = {item["id"]: item for item in page["items"]}
+    counts = {batch_id: item["counts"] for batch_id, item in items.items()}
+    assert counts == {
+        idle["id"]: {"pending": 3},
+        busy["id"]: {"running": 2},
+        behind["id"]: {"queued": 1, "running": 2},
+    }
     assert counts[busy["id"]] == (await batch(api, busy["id"]))["counts"]
+    # The same query gives the runs running now and the lag, as the detail has them.
+    assert {i: item["concurrent_jobs"] for i, item in items.items()} == {
+        idle["id"]: 0,
+        busy["id"]: 2,
+        behind["id"]: 2,
+    }
+    assert items[idle["id"]]["lag_s"] == items[busy["id"]]["lag_s"] == 0
+    lag = items[behind["id"]]["lag_s"]
+    assert 0.3 <= lag <= (await batch(api, behind["id"]))["lag_s"]
     assert (await api.get("jobs/lane/batches", params={"status": "created"})).json()["items"][0][
         "counts"
     ] == {"pending": 3}
+    await api.post(f"batches/{behind['id']}/stop")
+    await wait_batch(api, behind["id"], "stopped")
     await api.post(f"batches/{busy['id']}/stop")
     await wait_batch(api, busy["id"], "stopped")
 
