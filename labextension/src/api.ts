@@ -303,15 +303,14 @@ export class JobextAPI {
 
   // -- batches and workers (newer servers)
 
-  /** A page of batches, each with its sub-job `counts`. */
+  /** A page of batches, each with its sub-job `counts`, `concurrent_jobs` and `lag_s`. */
   listBatches(options: IListOptions & { job?: string } = {}): Promise<IPage<IBatchListItem>> {
     const { job, ...rest } = options;
     const path = job ? `jobs/${encodeURIComponent(job)}/batches` : 'batches';
     return this.request('GET', path, undefined, { ...rest });
   }
 
-  /** One batch with its sub-job `counts`, `concurrent_jobs`, `lag_s` and a page of its
-   * sub-jobs (`subJobsPerPage` of them): what a list item lacks. */
+  /** One batch as the lists show it, with a page of its sub-jobs (`subJobsPerPage` of them). */
   getBatch(id: number, subJobsPerPage?: number): Promise<IBatchDetail> {
     return this.request('GET', `batches/${id}`, undefined, {
       sub_jobs_per_page: subJobsPerPage

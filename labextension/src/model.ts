@@ -9,7 +9,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { actionsFromOpenAPI, FALLBACK_ACTIONS, IActionsTable } from './actions';
 import { errorMessage, JobextAPI, JobextError } from './api';
-import { DetailCache } from './details';
 import { jobMatches, runMatches } from './filters';
 import { ISSEvent, StreamRefused } from './sse';
 import {
@@ -114,21 +113,6 @@ export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
 
 // ---------------------------------------------------------------------------- the model
 
-/** Batch statuses in which sub-jobs start at the batch's pace. */
-const BATCH_PACED: ReadonlySet<string> = new Set(['starting', 're-starting', 'running']);
-
-/** Sub-job statuses that wait to start (a lane due, a run queued): the server measures a
- * batch's lag from the longest-waiting of them. */
-const WAITING: readonly string[] = ['pending', 'queued'];
-
-/**
- * Whether a listed batch can be behind its pace, so that its `lag_s` (which lists lack) is
- * worth a `GET /batches/{id}`: it is starting sub-jobs and its counts show some waiting.
- */
-export function mayLag(batch: IBatchListItem): boolean {
-  return BATCH_PACED.has(batch.status) && WAITING.some(s => (batch.counts[s] ?? 0) > 0);
-}
-
 /** The least time between two reads of the batch list that news of batches asks for. */
 const BATCHES_MIN_INTERVAL = 1000;
 
@@ -179,13 +163,9 @@ export class JobextModel {
   jobs: IListState<IJob> = emptyList();
   runs: IListState<IRun> = emptyList();
   schedules: IListState<ISchedule> = emptyList();
-  /** Each with its sub-job counts, which the list read brings. */
+  /** Each with its sub-job counts, runs running now and lag, which the list read brings (no
+   * batch is read on its own). */
   batches: IListState<IBatchListItem> = emptyList();
-  /** The lag of listed batches that may lag (`mayLag`): only `GET /batches/{id}` has it. */
-  readonly batchLag = new DetailCache<number, IBatchDetail>(
-    id => this.api.getBatch(id, 1),
-    () => this._changed.emit()
-  );
   workers: IListState<IWorker> = emptyList();
   apps: IListState<IApp> = emptyList();
 
@@ -224,7 +204,6 @@ export class JobextModel {
     this._poll?.dispose();
     clearTimeout(this._batchesTimer ?? undefined);
     this._batchesTimer = null;
-    this.batchLag.dispose();
     Signal.clearData(this);
   }
 
@@ -308,7 +287,6 @@ export class JobextModel {
       case 'batch':
         if (deleted) {
           this.batches = this._without(this.batches, b => b.id === id);
-          this.batchLag.forget(id as number);
         } else {
           this.applyBatch(data as IBatch);
         }
@@ -345,15 +323,23 @@ export class JobextModel {
     this._changed.emit();
   }
 
-  /** A batch changed: an event (its row's fields: the counts it had stay until the list is
-   * read again, soon) or a directive's answer (with its counts and lag). */
+  /** A batch changed: an event (its row's fields: the counts, runs running and lag it had stay
+   * until the list is read again, soon) or a directive's answer (a list item's fields, and a
+   * page of sub-jobs that the list does not keep). */
   applyBatch(batch: IBatch | IBatchListItem | IBatchDetail): void {
     const held = this.batches.items.find(b => b.id === batch.id);
-    const item: IBatchListItem = { counts: {}, ...held, ...batch };
-    this.batches = this._upsertList(this.batches, item, b => b.id);
-    if ('lag_s' in batch) {
-      this.batchLag.set(batch.id, batch);
-    }
+    const item: Partial<IBatchDetail> = {
+      counts: {},
+      concurrent_jobs: 0,
+      lag_s: 0,
+      ...held,
+      ...batch
+    };
+    delete item.sub_jobs;
+    delete item.sub_jobs_page;
+    delete item.sub_jobs_per_page;
+    delete item.sub_jobs_total;
+    this.batches = this._upsertList(this.batches, item as IBatchListItem, b => b.id);
     if (!('counts' in batch)) {
       this._refreshBatchesSoon();
     }
@@ -467,11 +453,6 @@ export class JobextModel {
               this._refreshBatchesSoon();
             }
           }
-          const lagging = this.batches.items.filter(mayLag);
-          this.batchLag.retain(lagging.map(b => b.id));
-          for (const batch of lagging) {
-            this.batchLag.request(batch.id);
-          }
           break;
         }
         case 'workers':
@@ -493,8 +474,8 @@ export class JobextModel {
     }
   }
 
-  /** Read the batch list again soon (their counts changed): one read at a time, at most one
-   * a second, however much news of batches and their runs arrives meanwhile. */
+  /** Read the batch list again soon (their counts or lag changed): one read at a time, at
+   * most one a second, however much news of batches and their runs arrives meanwhile. */
   private _refreshBatchesSoon(): void {
     if (this._disposed || this._batchesTimer !== null) {
       return;

@@ -201,18 +201,21 @@ export interface IBatch {
   driven_by?: string | null;
 }
 
-/** A batch as `GET /batches` and `GET /jobs/{name}/batches` list it: with its counts. */
+/** A batch as `GET /batches` and `GET /jobs/{name}/batches` list it: with its counts, runs
+ * running now and lag. */
 export interface IBatchListItem extends IBatch {
   /** Sub-jobs by status (a sub-job in an iteration has its run's status). */
   counts: { [status: string]: number };
+  /** Runs running now (running, pausing, paused or stopping: each holds a worker slot). */
+  concurrent_jobs: number;
+  /** How far behind its pace it is: seconds its longest-waiting sub-job has been due (0 when
+   * none waits). */
+  lag_s: number;
 }
 
-/** One batch as `GET /batches/{id}` (and the directives) answer it. */
+/** One batch as `GET /batches/{id}` (and the directives) answer it: a list item with a page of
+ * its sub-jobs. */
 export interface IBatchDetail extends IBatchListItem {
-  /** Runs running now. */
-  concurrent_jobs: number;
-  /** How far behind its pace the longest-waiting sub-job is. */
-  lag_s: number;
   sub_jobs: ISubJob[];
   sub_jobs_page?: number;
   sub_jobs_per_page?: number;

@@ -2,7 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it, vi } from 'vitest';
 
 import { JobextAPI } from '../src/api';
-import { groupByJob, insertSorted, JobextModel, mayLag, mergeRun, upsert } from '../src/model';
+import { groupByJob, insertSorted, JobextModel, mergeRun, upsert } from '../src/model';
 import { IJob, IRun } from '../src/types';
 import { job, run } from './fixtures';
 
@@ -103,8 +103,10 @@ describe('JobextModel', () => {
       event: 'batch',
       data: JSON.stringify({ id: 7, status: 'paused' })
     });
-    // (the counts it had stay until the list is read again)
-    expect(model.batches.items).toEqual([{ id: 7, status: 'paused', counts: {} }]);
+    // (the counts, runs running and lag it had stay until the list is read again: none yet)
+    expect(model.batches.items).toEqual([
+      { id: 7, status: 'paused', counts: {}, concurrent_jobs: 0, lag_s: 0 }
+    ]);
     model.applyEvent({
       id: '3',
       event: 'worker',
@@ -146,8 +148,8 @@ describe('JobextModel', () => {
     expect(model.jobs.items.map(j => j.name)).toEqual(['b', 'c', 'nightly-export']);
   });
 
-  /** An API whose batch list is `items()` at each read, and whose batch details have `lag_s`
-   * 5; `asked` is every request's path. */
+  /** An API whose batch list is `items()` at each read; `asked` is every request's path (a
+   * read of one batch, `batches/{id}`, would be asked too). */
   function batchesAPI(items: () => object[]): { api: JobextAPI; asked: string[] } {
     const asked: string[] = [];
     const settings = ServerConnection.makeSettings({
@@ -169,15 +171,26 @@ describe('JobextModel', () => {
     return { api: new JobextAPI(settings), asked };
   }
 
-  it('shows the counts the batch list brings, read again at most once a second', async () => {
+  it('shows what the batch list brings, read again at most once a second', async () => {
     let reads = 0;
     const { api, asked } = batchesAPI(() => [
-      { id: 7, job: 'etl', status: 'running', counts: { running: ++reads } }
+      {
+        id: 7,
+        job: 'etl',
+        status: 'running',
+        counts: { running: ++reads, queued: 1 },
+        concurrent_jobs: reads,
+        lag_s: 2.5 * reads
+      }
     ]);
     const model = new JobextModel(api);
     await model.refresh(['batches']);
-    expect(model.batches.items[0].counts).toEqual({ running: 1 });
-    // no batch can lag (none waits): no batch is read on its own
+    expect(model.batches.items[0]).toMatchObject({
+      counts: { running: 1, queued: 1 },
+      concurrent_jobs: 1,
+      lag_s: 2.5
+    });
+    // a lagging batch is not read on its own: the list has its lag
     expect(asked).toEqual(['batches?per_page=50']);
     // a flood of news of the batch's runs: one more read of the list, a second after the first
     const started = Date.now();
@@ -185,53 +198,52 @@ describe('JobextModel', () => {
       model.applyRun(run(i, { batch_id: 7, status: 'succeeded' }));
     }
     model.applyRun(run(1000, { batch_id: 8, status: 'succeeded' }));
-    await vi.waitFor(() => expect(model.batches.items[0].counts).toEqual({ running: 2 }), {
-      timeout: 3000
-    });
+    await vi.waitFor(
+      () => expect(model.batches.items[0].counts).toEqual({ running: 2, queued: 1 }),
+      {
+        timeout: 3000
+      }
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(model.batches.items[0]).toMatchObject({ concurrent_jobs: 2, lag_s: 5 });
     await new Promise(resolve => setTimeout(resolve, 1200));
     expect(asked).toEqual(['batches?per_page=50', 'batches?per_page=50']);
-    // a batch event has no counts: the ones held stay, and the list is read again
-    model.applyEvent({
-      id: '1',
-      event: 'batch',
-      data: JSON.stringify({ id: 7, status: 'paused' })
+    // a flood of batch events (no counts, no lag): what is held stays, and the list is read
+    // once more, a second after the last read
+    for (let i = 0; i < 100; i++) {
+      model.applyEvent({
+        id: `b-${i}`,
+        event: 'batch',
+        data: JSON.stringify({ id: 7, status: i % 2 ? 'running' : 'paused' })
+      });
+    }
+    expect(model.batches.items[0]).toMatchObject({
+      status: 'running',
+      counts: { running: 2, queued: 1 },
+      lag_s: 5
     });
-    expect(model.batches.items[0]).toMatchObject({ status: 'paused', counts: { running: 2 } });
     await vi.waitFor(() => expect(asked).toHaveLength(3), { timeout: 3000 });
-    // a directive's answer carries the counts (and lag): nothing is read
-    model.applyBatch({ id: 7, status: 'paused', counts: { held: 3 }, lag_s: 0 } as never);
-    expect(model.batches.items[0].counts).toEqual({ held: 3 });
-    expect(model.batchLag.get(7)?.lag_s).toBe(0);
-    model.applyEvent({ id: '2', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
-    expect(model.batches.items).toEqual([]);
-    expect(model.batchLag.get(7)).toBeUndefined();
     await new Promise(resolve => setTimeout(resolve, 1200));
     expect(asked).toHaveLength(3);
+    // a directive's answer carries a list item's fields (and a page of sub-jobs, not kept):
+    // nothing is read
+    model.applyBatch({
+      id: 7,
+      status: 'paused',
+      counts: { held: 3 },
+      concurrent_jobs: 0,
+      lag_s: 0,
+      sub_jobs: [],
+      sub_jobs_page: 0
+    } as never);
+    expect(model.batches.items[0]).toMatchObject({ counts: { held: 3 }, lag_s: 0 });
+    expect(model.batches.items[0]).not.toHaveProperty('sub_jobs');
+    model.applyEvent({ id: '2', event: 'batch', data: JSON.stringify({ id: 7, deleted: true }) });
+    expect(model.batches.items).toEqual([]);
+    await new Promise(resolve => setTimeout(resolve, 1200));
+    expect(asked).toHaveLength(3);
+    expect(asked.filter(path => /^batches\/\d/.test(path))).toEqual([]);
     model.dispose();
-  });
-
-  it('reads the lag of the listed batches that may lag, and only theirs', async () => {
-    const { api, asked } = batchesAPI(() => [
-      { id: 9, job: 'etl', status: 'running', counts: { pending: 3, running: 2 } },
-      { id: 8, job: 'etl', status: 'running', counts: { running: 2, succeeded: 3 } },
-      { id: 7, job: 'etl', status: 'completed', counts: { completed: 5 } }
-    ]);
-    const model = new JobextModel(api);
-    await model.refresh(['batches']);
-    await vi.waitFor(() => expect(model.batchLag.get(9)?.lag_s).toBe(5));
-    expect(asked).toEqual(['batches?per_page=50', 'batches/9?sub_jobs_per_page=1']);
-    model.dispose();
-  });
-
-  it('tells which batches may be behind their pace', () => {
-    const batch = (status: string, counts: { [s: string]: number }) =>
-      ({ id: 1, status, counts }) as never;
-    expect(mayLag(batch('running', { pending: 1 }))).toBe(true);
-    expect(mayLag(batch('starting', { queued: 2, running: 1 }))).toBe(true);
-    expect(mayLag(batch('running', { running: 2, pending: 0 }))).toBe(false);
-    expect(mayLag(batch('paused', { pending: 2 }))).toBe(false);
-    expect(mayLag(batch('completed', { completed: 2 }))).toBe(false);
   });
 
   it('keeps apps live from app events, by name', () => {

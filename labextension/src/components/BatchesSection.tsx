@@ -1,5 +1,6 @@
-/** The Batches section: status, percent complete, sub-jobs counted by status, failures, lag,
- * and the four directives the server's actions table allows. */
+/** The Batches section: status, percent complete, sub-jobs counted by status, failures, lag
+ * (all as the batch list gives them), and the four directives the server's actions table
+ * allows. */
 import { Notification } from '@jupyterlab/apputils';
 import * as React from 'react';
 
@@ -14,8 +15,7 @@ const DIRECTIVES = ['start', 'stop', 'pause', 'unpause'] as const;
 
 function BatchRow(props: { ctx: IPanelContext; batch: IBatchListItem }) {
   const { ctx, batch } = props;
-  // Read only for a batch that may be behind its pace (the list has no lag).
-  const lag = ctx.model.batchLag.get(batch.id)?.lag_s ?? 0;
+  const lag = batch.lag_s ?? 0;
   const percent = batch.percent_complete;
   return (
     <li className="jp-jobext-item jp-jobext-batch" data-batch={batch.id} data-status={batch.status}>
@@ -30,7 +30,10 @@ function BatchRow(props: { ctx: IPanelContext; batch: IBatchListItem }) {
         )}
       </div>
       <ProgressBar value={percent === null || percent === undefined ? null : percent / 100} />
-      <div className="jp-jobext-counts" title={`${batch.concurrent} sub-jobs, by status`}>
+      <div
+        className="jp-jobext-counts"
+        title={`${batch.concurrent} sub-jobs, by status; ${batch.concurrent_jobs ?? 0} runs running now`}
+      >
         {orderedCounts(batch.counts).map(([status, count]) => (
           <span key={status} className="jp-jobext-count" data-status={status}>
             {status} <b>{count}</b>
