@@ -6,7 +6,9 @@ jupyter-scheduler 2.12.1 (the newest) and in jobext, side by side in one run.
 * a burst of jobs submitted at once: jobs/s from the first submit until the last is seen
   completed, and the ratio jobext / jupyter-scheduler;
 * peak memory during the burst: the sum of the RSS of the server process and all its
-  descendants (kernels, job processes), sampled every 50 ms.
+  descendants (kernels, job processes), sampled every 50 ms;
+* the same jobext burst once more with ``fork_kernels=False`` (every kernel started, none
+  forked by the kernel fork server), to show what the fork server gives.
 
 jupyter-scheduler is installed from the package index into a virtual environment of its own
 (``bench/.cache/jupyter-scheduler-2.12.1-venv``, created on the first run and reused), with the
@@ -661,9 +663,23 @@ def measure(
     }
 
 
+def burst_only(
+    make: Callable[[], contextlib.AbstractContextManager[JupyterServer]],
+    side_class: type[Side],
+    n_burst: int,
+) -> dict[str, Any]:
+    """The burst alone, after one job to warm the server up."""
+    wait_quiet()
+    with make() as server:
+        side = side_class(server)
+        side.prepare()
+        one_job(side, "warmup", server.new_session())
+        return burst(side, n_burst)
+
+
 @contextlib.contextmanager
-def jobext_server() -> Iterator[JupyterServer]:
-    server = JupyterServer(name="notebooks")
+def jobext_server(fork_kernels: bool = True) -> Iterator[JupyterServer]:
+    server = JupyterServer(name="notebooks", config={"fork_kernels": fork_kernels})
     server.root.mkdir(parents=True, exist_ok=True)
     (server.root / NOTEBOOK_NAME).write_text(notebook())
     with server:
@@ -709,6 +725,10 @@ def run(quick: bool = False) -> Result:
     print("   jobext ...", flush=True)
     ours = measure(jobext_server, JobextSide, n_seq, n_burst)
     info["jobext"] = ours
+    # The same burst with every kernel started rather than forked: what the fork server gives.
+    print("   jobext, kernels started (fork_kernels=False) ...", flush=True)
+    started = burst_only(lambda: jobext_server(fork_kernels=False), JobextSide, n_burst)
+    info["jobext_kernels_started_burst"] = started
     info["jupyter_scheduler"] = sched
 
     def lat(d: dict[str, Any] | None, q: str) -> float | None:
@@ -748,9 +768,15 @@ def run(quick: bool = False) -> Result:
     def cpu(d: dict[str, Any] | None) -> float | None:
         return None if d is None else d["burst"]["cpu_s_per_job"]
 
+    result.add(
+        f"jobext {n_burst} at once, kernels started not forked (fork_kernels=False)",
+        started["jobs_per_s"],
+        "jobs/s",
+    )
     sc, jc = cpu(sched), cpu(ours)
     result.add("jupyter-scheduler CPU per job (burst)", sc, "s")
     result.add("jobext CPU per job (burst)", jc, "s")
+    result.add("jobext CPU per job (burst), kernels started", started["cpu_s_per_job"], "s")
     sm, jm = peak(sched), peak(ours)
     result.add("jupyter-scheduler peak RSS, server + descendants (burst)", sm, "MiB")
     result.add(
