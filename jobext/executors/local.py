@@ -1,6 +1,7 @@
 """The local executor: each run is a ``jobext.job.runner`` process in its own session and process
-group on this host, forked by the fork server (``jobext.job.zygote``) when it can serve, else
-started as ``python -m jobext.job.runner``.
+group on this host, forked by a fork server (``jobext.job.zygote``) when it can serve, else
+started as ``python -m jobext.job.runner``. Each family of kinds has a fork server of its own
+(:data:`FORK_FAMILIES`), which preloads only what those kinds need.
 
 Pausing a shell job stops its process group with SIGSTOP (a command line has no checkpoints);
 pausing a Python job asks it to halt at its next ``jobext.checkpoint()``. A graceful stop sends
@@ -24,6 +25,12 @@ from jobext.executors.sweep import Sweeper
 from jobext.executors.zygote import ForkServer
 
 log = logging.getLogger(__name__)
+
+#: Kinds whose runs one fork server forks. Forking a process and ending it cost in proportion to
+#: its memory (on this project's machine about 1.7 ms for a fork server holding the runner, 5.3
+#: ms for one that also holds nbclient, zmq and SQLAlchemy), so python and shell runs are forked
+#: from a fork server that holds none of the query and notebook kinds' libraries.
+FORK_FAMILIES: tuple[tuple[str, ...], ...] = (("python", "shell"), ("query", "notebook"))
 
 MAX_LINE = 100_000
 #: Bytes parsed in one turn of the loop (a flood is read a slice at a time, the loop handed
@@ -133,9 +140,13 @@ class LocalExecutor(Executor):
         self.extra_env = env or {}
         self._procs: dict[int, _Process] = {}
         self.sweeper = Sweeper()
-        self.fork_server: ForkServer | None = None
+        #: The fork server of each kind's runs (none: every run is started).
+        self.fork_servers: dict[str, ForkServer] = {}
         if fork_server:
-            self.fork_server = ForkServer(python, {**os.environ, **self.extra_env})
+            env = {**os.environ, **self.extra_env}
+            for family in FORK_FAMILIES:
+                server = ForkServer(python, env, args=family)
+                self.fork_servers.update(dict.fromkeys(family, server))
 
     async def start(self, spec: RunSpec, events: ExecutorEvents) -> int | None:
         # Plain pipes, not asyncio's: asyncio waits for a process's pipes to close before it
@@ -165,8 +176,9 @@ class LocalExecutor(Executor):
         child_ends = (event_w, control_r, out_w, err_w)
         try:
             started = None
-            if self.fork_server is not None:
-                started = await self.fork_server.spawn(env, spec.cwd, spec.uuid, child_ends)
+            fork_server = self.fork_servers.get(spec.kind)
+            if fork_server is not None:
+                started = await fork_server.spawn(env, spec.cwd, spec.uuid, child_ends)
             if started is None:
                 started = await self._spawn(env, spec.cwd, child_ends)
         except BaseException:
@@ -371,5 +383,5 @@ class LocalExecutor(Executor):
 
     async def close(self) -> None:
         await self.sweeper.wait(5.0)
-        if self.fork_server is not None:
-            await self.fork_server.close()
+        for server in {id(s): s for s in self.fork_servers.values()}.values():
+            await server.close()

@@ -33,10 +33,18 @@ class ForkServer:
     """One ``python -m <module>`` fork server process (``jobext.job.zygote`` for runs,
     ``jobext.job.kernel_zygote`` for kernels), started on demand."""
 
-    def __init__(self, python: str, env: dict[str, str], module: str = "jobext.job.zygote"):
+    def __init__(
+        self,
+        python: str,
+        env: dict[str, str],
+        module: str = "jobext.job.zygote",
+        args: tuple[str, ...] = (),
+    ):
         self.python = python
         self.env = env
         self.module = module
+        #: Its command line's arguments (for runs: the kinds whose libraries it preloads).
+        self.args = args
         self._process: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -132,6 +140,7 @@ class ForkServer:
                 self.python,
                 "-m",
                 self.module,
+                *self.args,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 pass_fds=(child.fileno(),),

@@ -104,9 +104,9 @@ async def run(executor: LocalExecutor, events: Recorder, run_spec: RunSpec) -> O
 
 async def ready(executor: LocalExecutor) -> None:
     """Start the fork server (a first run starts it and runs without it) and wait for it."""
-    assert executor.fork_server is not None
-    executor.fork_server.start()
-    await eventually_async(lambda: executor.fork_server.ready, message="the fork server")
+    server = executor.fork_servers["python"]
+    server.start()
+    await eventually_async(lambda: server.ready, message="the fork server")
 
 
 def facts(lines: list[str]) -> dict[str, str]:
@@ -119,8 +119,7 @@ async def test_runs_are_forked_as_the_runner_would_be_started(workdir: Path) -> 
     forked = LocalExecutor()
     try:
         await ready(forked)
-        assert forked.fork_server is not None
-        zygote = forked.fork_server.pid
+        zygote = forked.fork_servers["python"].pid
         seen = {}
         for name, executor in (("plain", plain), ("forked", forked)):
             run_spec = spec(workdir, "execjobs:facts")
@@ -155,7 +154,7 @@ async def test_job_code_is_imported_after_the_fork(workdir: Path) -> None:
         second = spec(workdir, "execjobs:version")
         await run(executor, events, second)
         assert "version 2" in events.stdout(second.run_id)
-        zygote = executor.fork_server.pid  # type: ignore[union-attr]
+        zygote = executor.fork_servers["python"].pid
         modules = (Path(f"/proc/{zygote}/maps")).read_text()
         assert "jobmod" not in modules
     finally:
@@ -167,7 +166,7 @@ async def test_the_zygote_holds_only_its_socket_and_standard_streams(workdir: Pa
     executor = LocalExecutor()
     try:
         await ready(executor)
-        zygote = executor.fork_server.pid  # type: ignore[union-attr]
+        zygote = executor.fork_servers["python"].pid
         targets = _fd_targets(zygote)
         # stdin, stdout, stderr, the socket to the server, the two ends of its wake-up pipe,
         # and the socket of the spare (the next run's process, forked ahead).
@@ -255,8 +254,7 @@ async def test_kill_leftovers_ends_what_a_crash_left(workdir: Path) -> None:
 async def test_the_zygote_is_started_again_when_it_dies(workdir: Path) -> None:
     events = Recorder()
     executor = LocalExecutor()
-    server = executor.fork_server
-    assert server is not None
+    server = executor.fork_servers["python"]
     try:
         await ready(executor)
         first_zygote = server.pid
@@ -313,3 +311,33 @@ def _environ(pid: int) -> bytes:
         return Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return b""
+
+
+FORK_KINDS = ("python", "shell", "query", "notebook")
+
+
+async def test_each_family_of_kinds_has_a_fork_server_of_its_own(workdir: Path) -> None:
+    """Forking and ending a process cost in proportion to its memory: python and shell runs are
+    forked from a fork server that holds none of the notebook and query kinds' libraries."""
+    executor = LocalExecutor()
+    servers = {kind: executor.fork_servers[kind] for kind in FORK_KINDS}
+    light, heavy = servers["python"], servers["notebook"]
+    assert servers["shell"] is light and servers["query"] is heavy and light is not heavy
+    try:
+        for server in (light, heavy):
+            server.start()
+        await eventually_async(lambda: light.ready and heavy.ready, message="both fork servers")
+        maps = {
+            name: Path(f"/proc/{server.pid}/maps").read_text()
+            for name, server in (("light", light), ("heavy", heavy))
+        }
+        for library in ("zmq", "psycopg", "sqlalchemy"):
+            assert library not in maps["light"].lower(), library
+            assert library in maps["heavy"].lower(), library
+        events = Recorder()
+        outcome = await run(executor, events, run_spec := spec(workdir, "execjobs:facts"))
+        assert outcome.returncode == 0, events.logs
+        assert facts(events.stdout(run_spec.run_id))["ppid"] == str(light.pid)
+    finally:
+        await executor.wait_all(10)
+        await executor.close()
