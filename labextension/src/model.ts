@@ -446,6 +446,11 @@ export class JobextModel {
           this._batchesReadAt = Date.now();
           try {
             this.batches = this._loaded(await this.api.listBatches(page));
+            // A batch behind its pace falls further behind with no news of it: read the list
+            // again (at most once a second) while one does, so the lag shown stays true.
+            if (this.batches.items.some(b => (b.lag_s ?? 0) > 0)) {
+              this._batchesAgain = true;
+            }
           } finally {
             this._batchesReads--;
             if (this._batchesAgain && !this._batchesReads) {

@@ -178,19 +178,18 @@ describe('JobextModel', () => {
         id: 7,
         job: 'etl',
         status: 'running',
-        counts: { running: ++reads, queued: 1 },
+        counts: { running: ++reads, pending: 1 },
         concurrent_jobs: reads,
-        lag_s: 2.5 * reads
+        lag_s: 0
       }
     ]);
     const model = new JobextModel(api);
     await model.refresh(['batches']);
     expect(model.batches.items[0]).toMatchObject({
-      counts: { running: 1, queued: 1 },
+      counts: { running: 1, pending: 1 },
       concurrent_jobs: 1,
-      lag_s: 2.5
+      lag_s: 0
     });
-    // a lagging batch is not read on its own: the list has its lag
     expect(asked).toEqual(['batches?per_page=50']);
     // a flood of news of the batch's runs: one more read of the list, a second after the first
     const started = Date.now();
@@ -199,13 +198,13 @@ describe('JobextModel', () => {
     }
     model.applyRun(run(1000, { batch_id: 8, status: 'succeeded' }));
     await vi.waitFor(
-      () => expect(model.batches.items[0].counts).toEqual({ running: 2, queued: 1 }),
+      () => expect(model.batches.items[0].counts).toEqual({ running: 2, pending: 1 }),
       {
         timeout: 3000
       }
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(model.batches.items[0]).toMatchObject({ concurrent_jobs: 2, lag_s: 5 });
+    expect(model.batches.items[0]).toMatchObject({ concurrent_jobs: 2, lag_s: 0 });
     await new Promise(resolve => setTimeout(resolve, 1200));
     expect(asked).toEqual(['batches?per_page=50', 'batches?per_page=50']);
     // a flood of batch events (no counts, no lag): what is held stays, and the list is read
@@ -219,8 +218,8 @@ describe('JobextModel', () => {
     }
     expect(model.batches.items[0]).toMatchObject({
       status: 'running',
-      counts: { running: 2, queued: 1 },
-      lag_s: 5
+      counts: { running: 2, pending: 1 },
+      lag_s: 0
     });
     await vi.waitFor(() => expect(asked).toHaveLength(3), { timeout: 3000 });
     await new Promise(resolve => setTimeout(resolve, 1200));
@@ -243,6 +242,30 @@ describe('JobextModel', () => {
     await new Promise(resolve => setTimeout(resolve, 1200));
     expect(asked).toHaveLength(3);
     expect(asked.filter(path => /^batches\/\d/.test(path))).toEqual([]);
+    model.dispose();
+  });
+
+  it('reads the list once a second while a batch lags behind its pace, and only then', async () => {
+    const lags = [2.5, 3.5, 0];
+    let reads = 0;
+    const { api, asked } = batchesAPI(() => [
+      {
+        id: 7,
+        job: 'etl',
+        status: 'running',
+        counts: { running: 2, queued: 1 },
+        concurrent_jobs: 2,
+        lag_s: lags[Math.min(reads++, lags.length - 1)]
+      }
+    ]);
+    const model = new JobextModel(api);
+    await model.refresh(['batches']);
+    expect(model.batches.items[0].lag_s).toBe(2.5);
+    // no news of it, yet its lag grows: the list (never the batch alone) is read again
+    await vi.waitFor(() => expect(model.batches.items[0].lag_s).toBe(3.5), { timeout: 3000 });
+    await vi.waitFor(() => expect(model.batches.items[0].lag_s).toBe(0), { timeout: 3000 });
+    await new Promise(resolve => setTimeout(resolve, 1300));
+    expect(asked).toEqual(Array(3).fill('batches?per_page=50'));
     model.dispose();
   });
 
