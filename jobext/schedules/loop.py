@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from jobext.db.tables import Schedule
 from jobext.errors import JobExtError
+from jobext.schedules.firing import OnTime, lock_order
 from jobext.schedules.manager import ScheduleService
 from jobext.times import utcnow
 
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 #: Schedules handled per pass; more that are due are handled in the next pass at once.
 _BATCH = 200
+#: On-time fires made in one transaction.
+_FIRES_PER_TX = 50
+#: Due schedules looked at (their next time computed) between yields to the event loop.
+_YIELD_EVERY = 20
 #: At most this many missed fire times are run (misfire: all) or counted per schedule.
 MAX_CATCH_UP = 10_000
 
@@ -107,16 +112,28 @@ class Scheduler:
                 s.exec(
                     select(Schedule)
                     .where(Schedule.active, Schedule.next_fire_at <= now)
-                    .order_by(Schedule.next_fire_at)
+                    .order_by(Schedule.next_fire_at, Schedule.id)
                     .limit(_BATCH)
                 ).all()
             )
         )
-        for schedule in due:
+        on_time: list[OnTime] = []
+        for index, schedule in enumerate(due):
             try:
-                await self.handle(schedule, now)
+                fire_time = schedule.next_fire_at
+                assert fire_time is not None
+                if (now - fire_time).total_seconds() > self.misfire_threshold_s:
+                    await self.handle(schedule, now)  # missed fire times: one by one
+                else:
+                    next_fire_at = self.schedules.cron(schedule).next_after(fire_time)
+                    on_time.append((schedule, fire_time, next_fire_at))
             except Exception as exc:
                 await self._set_aside(schedule, exc)
+            if index % _YIELD_EVERY == _YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+        on_time.sort(key=lock_order)
+        for start in range(0, len(on_time), _FIRES_PER_TX):
+            await self._fire_on_time(on_time[start : start + _FIRES_PER_TX], now)
             await asyncio.sleep(0)
         if len(due) == _BATCH:
             return 0.0
@@ -126,6 +143,25 @@ class Scheduler:
         if upcoming is None:
             return self.poll_s
         return min(self.poll_s, max(0.0, (upcoming - utcnow()).total_seconds()))
+
+    async def _fire_on_time(self, fires: list[OnTime], now: dt.datetime) -> None:
+        """Fire on-time fire times together; a schedule whose fire fails is set aside. When the
+        transaction as a whole fails (PostgreSQL ended it to break a lock cycle, the database
+        went away for a moment), each is handled alone, as a missed one would be."""
+        try:
+            results = await self.firing.fire_on_time(fires, server=self.server_id)
+        except Exception:
+            self._log_once("fire-together", "jobext: firing schedules together failed")
+            for schedule, _, _ in fires:
+                try:
+                    await self.handle(schedule, now)
+                except Exception as exc:
+                    await self._set_aside(schedule, exc)
+                await asyncio.sleep(0)
+            return
+        for (schedule, _, _), result in zip(fires, results, strict=True):
+            if isinstance(result, Exception):
+                await self._set_aside(schedule, result)
 
     async def _set_aside(self, schedule: Schedule, exc: Exception) -> None:
         error = exc.message if isinstance(exc, JobExtError) else f"{type(exc).__name__}: {exc}"

@@ -374,3 +374,41 @@ async def test_what_fires_is_what_the_preview_said(api, jobext_app, cron, zone, 
     runs = await _runs_of(api, schedule["id"])
     fired = sorted(r["scheduled_for"] for r in runs)
     assert fired == preview
+
+
+async def test_fire_times_due_together_are_fired_in_one_transaction(api, jobext_app):
+    """A busy second (30 schedules due at once) costs one write transaction, not 30; each fire
+    is still claimed, run and moved on as if alone."""
+    from sqlalchemy import event
+
+    await api.job("noop", "jobs_lib:noop", max_concurrent=50)
+    ids = [(await _schedule(api, job="noop", cron="0 0 1 1 *"))["id"] for _ in range(30)]
+    await jobext_app.scheduler.stop()
+    due = utcnow().replace(microsecond=0) - dt.timedelta(seconds=1)
+
+    def move_back(session):
+        session.execute(update(Schedule).where(Schedule.id.in_(ids)).values(next_fire_at=due))
+
+    await jobext_app.db.run(move_back)
+    transactions = 0
+    fired_in: list[int] = []
+
+    def seen(conn, cursor, statement, *args):
+        nonlocal transactions
+        if statement.startswith("BEGIN IMMEDIATE"):
+            transactions += 1
+        elif statement.startswith("INSERT INTO jobext_schedule_fire"):
+            fired_in.append(transactions)
+
+    engine = jobext_app.db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await jobext_app.scheduler.tick(now=due + dt.timedelta(seconds=0.5))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(fired_in) == 30 and len(set(fired_in)) == 1, fired_in
+    for schedule_id in ids:
+        runs = await _runs_of(api, schedule_id)
+        assert [_t(r["scheduled_for"]) for r in runs] == [due]
+        row = await jobext_app.schedules.get(schedule_id)
+        assert row.next_fire_at > due and row.last_fire_at == due
