@@ -303,13 +303,15 @@ async def _handshake(kc: Any, pid: int | None = None, timeout: float = 60.0) -> 
     import queue
     import time
 
+    from jobext.job.processes import process_lives
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         kc.kernel_info()
         try:
             reply = await kc.shell_channel.get_msg(timeout=1)
         except queue.Empty:
-            if not (_process_lives(pid) if pid else await kc.is_alive()):
+            if not (process_lives(pid) if pid else await kc.is_alive()):
                 raise RuntimeError("the kernel died before it answered") from None
             continue
         if reply["msg_type"] != "kernel_info_reply":
@@ -326,25 +328,6 @@ async def _handshake(kc: Any, pid: int | None = None, timeout: float = 60.0) -> 
                 return
         await asyncio.sleep(0)
     raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
-
-
-def _process_lives(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, ended but not yet reaped by its parent, does
-    not)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-    except OSError:
-        pass  # no /proc: ask the kernel
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
 
 
 async def _end_kernel(km: Any, pid: int | None) -> None:

@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 from jobext.db.tables import Run, Worker
 from jobext.errors import Conflict, NotFound
 from jobext.executors import Executor
+from jobext.job.processes import pid_alive
 from jobext.runs.manager import RunManager
 from jobext.states import ACTIVE, RunStatus, WorkerKind
 from jobext.times import utcnow
@@ -52,16 +53,6 @@ log = logging.getLogger(__name__)
 _ACTIVE = sorted(s.value for s in ACTIVE)
 #: Whose a run is: its server (runs from before servers were recorded: their worker).
 _run_owner = func.coalesce(col(Run.server), col(Run.worker))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclasses.dataclass
@@ -152,7 +143,7 @@ class WorkerRegistry:
         verdict = _Verdict()
         for worker in rows:
             if worker.pid is not None and worker.machine == self.host.machine:
-                if worker.pid == os.getpid() or not _pid_alive(worker.pid):
+                if worker.pid == os.getpid() or not pid_alive(worker.pid):
                     verdict.by_pid.append(worker.id)
             elif aware(worker.last_seen) < stale:
                 verdict.by_beat.append(worker.id)

@@ -158,13 +158,13 @@ def test_a_kernel_that_ended_unreaped_counts_as_dead():
     import subprocess
     import time
 
-    from jobext.kinds.notebook import _process_lives
+    from jobext.job.processes import process_lives
 
     ended = subprocess.Popen(["true"])
     deadline = time.monotonic() + 10
-    while _process_lives(ended.pid) and time.monotonic() < deadline:
+    while process_lives(ended.pid) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not _process_lives(ended.pid)
+    assert not process_lives(ended.pid)
     assert psutil.Process(ended.pid).status() == psutil.STATUS_ZOMBIE
     ended.wait()
-    assert _process_lives(os.getpid())
+    assert process_lives(os.getpid())
