@@ -82,15 +82,9 @@ class Firing:
         (as :meth:`advance` does: a fire on time is one round trip, not two)."""
 
         def fire(session: Session) -> FireResult:
-            result = self._fire(session, schedule, scheduled_for, server)
             if advance:
-                _move(
-                    session,
-                    schedule,
-                    scheduled_for,
-                    {"next_fire_at": next_fire_at, "last_fire_at": scheduled_for},
-                )
-            return result
+                return self._fire_on_time(session, (schedule, scheduled_for, next_fire_at), server)
+            return self._fire(session, schedule, scheduled_for, server)
 
         result = await self.db.run(fire)
         await self._after(schedule, scheduled_for, result)
@@ -110,12 +104,10 @@ class Firing:
 
         def fire_all(session: Session) -> list[FireResult | Exception]:
             results: list[FireResult | Exception] = []
-            for schedule, due, next_fire_at in fires:
+            for on_time in fires:
                 try:
                     with session.begin_nested():
-                        result = self._fire(session, schedule, due, server)
-                        moved = {"next_fire_at": next_fire_at, "last_fire_at": due}
-                        _move(session, schedule, due, moved)
+                        result = self._fire_on_time(session, on_time, server)
                 except Exception as exc:
                     results.append(exc)
                 else:
@@ -127,6 +119,13 @@ class Firing:
             if isinstance(result, FireResult):
                 await self._after(schedule, due, result)
         return results
+
+    def _fire_on_time(self, session: Session, on_time: OnTime, server: str) -> FireResult:
+        """Fire a time on time and move its schedule on to the next (compare-and-set)."""
+        schedule, due, next_fire_at = on_time
+        result = self._fire(session, schedule, due, server)
+        _move(session, schedule, due, {"next_fire_at": next_fire_at, "last_fire_at": due})
+        return result
 
     async def _after(
         self, schedule: Schedule, scheduled_for: dt.datetime, result: FireResult
