@@ -285,8 +285,7 @@ class BatchController:
         ids = await self.db.read(
             lambda s: [i for i in s.exec(select(Run.id).where(Run.batch_id == batch_id)).all() if i]
         )
-        for run_id in ids:
-            self.runs.hub.discard(run_id)
+        self.runs.hub.discard(ids)
         await delete_runs(self.db, self.runs.results_dir, ids, publish=self.runs.hub.feed.publish)
 
         def restart(session: Session) -> Outcome:

@@ -206,8 +206,7 @@ class BatchManager:
             return [run_id for run_id in ids if run_id is not None]
 
         ids = await self.db.run(drop)
-        for run_id in ids:
-            self.runs.hub.discard(run_id)
+        self.runs.hub.discard(ids)
         removed = await delete_runs(
             self.db, self.runs.results_dir, ids, publish=self.runs.hub.feed.publish
         )

@@ -200,10 +200,13 @@ class EventHub:
                 else:
                     sub._push(by_run.get(run_id, []))
 
-    def discard(self, run_id: int) -> None:
-        """Forget a removed run: its unwritten events are not written."""
-        self._pending = [e for e in self._pending if e.run_id != run_id]
-        self._measure_backlog()
+    def discard(self, run_ids: Iterable[int]) -> None:
+        """Forget removed runs: their unwritten events are not written (one pass over the
+        backlog, however many runs)."""
+        gone = set(run_ids)
+        if gone:
+            self._pending = [e for e in self._pending if e.run_id not in gone]
+            self._measure_backlog()
 
     async def run_flusher(self) -> None:
         """Flush ``flush_interval`` seconds after events arrive, until cancelled; idle, it

@@ -52,7 +52,7 @@ async def remove_run(runs: RunManager, run_id: int) -> None:
         raise Conflict(
             f"run {run_id} is {run.status}; stop it before removing it", reason="in_progress"
         ) from None
-    runs.hub.discard(run_id)
+    runs.hub.discard([run_id])
     await delete_runs(runs.db, runs.results_dir, [run_id], publish=runs.hub.feed.publish)
 
 
@@ -83,8 +83,7 @@ async def remove_matching_runs(runs: RunManager, filters: RunFilter) -> dict[str
         return [i for i in ids if i is not None], int(busy), int(in_batches)
 
     ids, busy, in_batches = await runs.db.read(matching)
-    for run_id in ids:
-        runs.hub.discard(run_id)
+    runs.hub.discard(ids)
     deleted = await delete_runs(runs.db, runs.results_dir, ids, publish=runs.hub.feed.publish)
     return {"deleted": deleted, "in_progress": busy, "in_batches": in_batches}
 

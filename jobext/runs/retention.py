@@ -112,8 +112,7 @@ async def apply_retention(
         )
         if not ids:
             return removed
-        for run_id in ids:
-            runs.hub.discard(run_id)
+        runs.hub.discard(ids)
         removed += await delete_runs(runs.db, runs.results_dir, ids, publish=runs.hub.feed.publish)
         if len(ids) < RETENTION_BATCH:
             return removed
