@@ -181,8 +181,8 @@ def wait_quiet(limit: float, threshold: float = 15.0) -> float:
 
 def reference_loop_ms(rounds: int = 5) -> float:
     """The machine's speed as one number: the best of ``rounds`` timings of a fixed pure-Python
-    loop (``sum(range(3_000_000))`` and a 1,000,000-step ``for`` loop), in ms. Figures measured on machines whose reference
-    differs can be compared through it."""
+    loop (``sum(range(3_000_000))`` and a 1,000,000-step ``for`` loop), in ms. Figures measured
+    on machines whose reference differs can be compared through it."""
     best = float("inf")
     for _ in range(rounds):
         t0 = time.perf_counter()
