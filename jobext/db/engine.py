@@ -78,7 +78,13 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._write_engine = engine.execution_options(jobext_write=True)
+        # A read is one snapshot: a page's items and its total, say, never disagree. SQLite's
+        # transactions are snapshots already; PostgreSQL's READ COMMITTED gives each statement
+        # its own, so reads ask for REPEATABLE READ (which never fails a read-only transaction).
         sqlite = self.dialect == "sqlite"
+        self._read_engine = (
+            engine if sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
+        )
         self._writer = ThreadPoolExecutor(
             1 if sqlite else threads, thread_name_prefix="db-jobext-write"
         )
@@ -138,9 +144,9 @@ class Database:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reading; it never holds a write lock."""
+        """A session for reading, all of it one snapshot; it never holds a write lock."""
         self._check_thread()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self._read_engine, expire_on_commit=False) as session:
             yield session
 
     @contextlib.contextmanager

@@ -18,6 +18,7 @@ import psutil
 import psycopg
 import pytest
 from pg import POSTGRES, admin, server_on_fresh_database
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from waiting import eventually_async
 
@@ -79,6 +80,28 @@ async def test_the_server_uses_postgres(jobext_app, api, pg_database):
     run = await finish(api, "noop")
     assert run["status"] == "succeeded"
     assert run["created_at"].endswith("Z") and run["ended_at"].endswith("Z")
+
+
+async def test_a_read_is_one_snapshot(jobext_app, pg_database):
+    """A page's items and its total are two statements of one read: a commit between them
+    must not show (READ COMMITTED would give each statement its own snapshot)."""
+    dsn = make_url(POSTGRES).set(drivername="postgresql", database=pg_database)
+    with psycopg.connect(dsn.render_as_string(hide_password=False), autocommit=True) as other:
+        other.execute("CREATE TABLE scratch (x int)")
+
+        def read(session: Any) -> tuple[int, int]:
+            count = text("SELECT count(*) FROM scratch")
+            before = session.execute(count).scalar_one()
+            other.execute("INSERT INTO scratch VALUES (1)")
+            return before, session.execute(count).scalar_one()
+
+        assert await jobext_app.db.read(read) == (0, 0)
+        assert (
+            await jobext_app.db.read(
+                lambda s: s.execute(text("SELECT count(*) FROM scratch")).scalar_one()
+            )
+            == 1
+        )
 
 
 async def test_register_enqueue_succeed_with_logs_and_result(api):
