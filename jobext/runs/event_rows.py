@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, func, insert
 from sqlmodel import Session, select
 
 from jobext.db.tables import Run, RunEvent
@@ -99,25 +99,34 @@ def read_events(session: Session, stmt: Any) -> list[Event]:
     return [Event(*row) for row in session.execute(stmt).all()]
 
 
+_RUN = Run.__table__.c  # type: ignore[attr-defined]
+_EVENT = RunEvent.__table__.c  # type: ignore[attr-defined]
+#: The top ``seq`` a run has stored: ``max`` of one run's events, which the ``(run_id, seq)``
+#: index answers at once (a ``GROUP BY run_id`` over several runs reads every event of each).
+_TOP = select(func.max(_EVENT.seq)).where(_EVENT.run_id == _RUN.id).correlate(Run).scalar_subquery()
+#: Which of some runs still exist, with their top ``seq``: built once, as every flush asks. On
+#: PostgreSQL the runs' rows are locked while their events are numbered (see the module's
+#: docstring).
+_ALIVE = select(_RUN.id, _TOP).where(_RUN.id.in_(bindparam("ids", expanding=True)))
+_ALIVE_LOCKED = _ALIVE.with_for_update(of=Run)
+
+
+def stored_tops(session: Session, run_ids: list[int], *, lock: bool = False) -> dict[int, int]:
+    """The top ``seq`` each of ``run_ids`` has stored (0: none yet); runs that do not exist
+    are left out. ``lock`` row-locks the runs on PostgreSQL."""
+    stmt = _ALIVE_LOCKED if lock and session.get_bind().dialect.name != "sqlite" else _ALIVE
+    rows = session.connection().execute(stmt, {"ids": run_ids})
+    return {int(run_id): int(top or 0) for run_id, top in rows}
+
+
 def write_events(
     session: Session, events: list[Event]
 ) -> tuple[list[Event], dict[int, tuple[int, int]]]:
     """Number ``events`` after what each run has stored and insert them; events of runs that no
     longer exist are dropped. Returns the written events and, per run, the top ``seq`` before
     and after."""
-    run_ids = sorted({e.run_id for e in events})
-    alive = select(Run.id).where(Run.id.in_(run_ids))
-    if session.get_bind().dialect.name == "postgresql":
-        alive = alive.with_for_update()
-    existing: set[int] = {int(i) for i in session.exec(alive).all() if i is not None}
-    tops: dict[int, int] = dict(
-        session.exec(
-            select(RunEvent.run_id, func.max(RunEvent.seq))
-            .where(RunEvent.run_id.in_(sorted(existing)))
-            .group_by(RunEvent.run_id)
-        ).all()
-    )
-    before = {run_id: int(tops.get(run_id) or 0) for run_id in existing}
+    before = stored_tops(session, sorted({e.run_id for e in events}), lock=True)
+    existing = before.keys()
     counters = dict(before)
     written = []
     for event in events:
@@ -166,16 +175,7 @@ def poll_changes(
     """The stored top ``seq`` of ``run_ids``; with ``since``, the runs changed after it (only
     runs from ``floor`` on can change: those in progress and the newer ones); and the floor for
     the next poll."""
-    tops: dict[int, int] = {}
-    if run_ids:
-        tops = {
-            run_id: int(top or 0)
-            for run_id, top in session.exec(
-                select(RunEvent.run_id, func.max(RunEvent.seq))
-                .where(RunEvent.run_id.in_(run_ids))
-                .group_by(RunEvent.run_id)
-            ).all()
-        }
+    tops = stored_tops(session, run_ids) if run_ids else {}
     changed: list[Run] = []
     if since is not None:
         changed = list(

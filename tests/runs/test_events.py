@@ -12,6 +12,7 @@ from waiting import eventually_async
 from jobext.db.engine import Database
 from jobext.db.tables import Job, Run
 from jobext.runs import followers
+from jobext.runs.event_rows import stored_tops
 from jobext.runs.events import EventHub
 
 
@@ -63,6 +64,21 @@ async def test_events_are_numbered_when_written(hub, db):
     hub.emit_logs(run, _lines(1, 3), None)  # numbering goes on from what is stored
     await hub.flush()
     assert (await hub.read_after(run, 4))[0].seq == 5
+
+
+async def test_several_runs_are_numbered_each_from_its_own_top(hub, db):
+    first, second, third = _new_run(db), _new_run(db), _new_run(db)
+    hub.emit_logs(first, _lines(5), None)
+    hub.emit_logs(second, _lines(2), None)
+    await hub.flush()
+    # One flush for all three: each goes on from its own top, the third (no events) from 1.
+    for run in (first, second, third):
+        hub.emit_logs(run, _lines(1), None)
+    await hub.flush()
+    assert [(await hub.read_after(r, 0))[-1].seq for r in (first, second, third)] == [6, 3, 1]
+    with db.reading() as session:
+        tops = stored_tops(session, [first, second, third, third + 1000])
+    assert tops == {first: 6, second: 3, third: 1}  # a run that does not exist is left out
 
 
 async def test_events_of_a_removed_run_are_dropped(hub, db):
