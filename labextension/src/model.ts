@@ -113,6 +113,10 @@ export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
 
 // ---------------------------------------------------------------------------- the model
 
+/** The first pause before a list whose read failed is read again, and the longest. */
+const RETRY_FIRST = 1000;
+const RETRY_MAX = 30000;
+
 /** The least time between two reads of the batch list that news of batches asks for. */
 const BATCHES_MIN_INTERVAL = 1000;
 
@@ -204,6 +208,10 @@ export class JobextModel {
     this._poll?.dispose();
     clearTimeout(this._batchesTimer ?? undefined);
     this._batchesTimer = null;
+    for (const timer of this._retryTimers.values()) {
+      clearTimeout(timer);
+    }
+    this._retryTimers.clear();
     Signal.clearData(this);
   }
 
@@ -476,7 +484,32 @@ export class JobextModel {
         error: notAvailable ? null : errorMessage(error)
       };
       (this as unknown as { [key: string]: unknown })[section] = state;
+      if (!notAvailable) {
+        this._retrySoon(section);
+      }
+      return;
     }
+    this._failedReads.delete(section);
+  }
+
+  /** Read a section again after its read failed, while the event stream is what keeps the
+   * lists live (a poll reads them again anyway): after 1 s, then 2, 4… up to 30 s between
+   * tries, until one succeeds. Without it, a list whose read failed would stay empty until
+   * news of it arrived. */
+  private _retrySoon(section: Section): void {
+    if (this._disposed || this._retryTimers.has(section)) {
+      return;
+    }
+    const failures = (this._failedReads.get(section) ?? 0) + 1;
+    this._failedReads.set(section, failures);
+    const delay = Math.min(RETRY_MAX, RETRY_FIRST * 2 ** (failures - 1));
+    const timer = setTimeout(() => {
+      this._retryTimers.delete(section);
+      if (!this._disposed && !this._poll) {
+        void this.refresh([section]);
+      }
+    }, delay);
+    this._retryTimers.set(section, timer);
   }
 
   /** Read the batch list again soon (their counts or lag changed): one read at a time, at
@@ -598,4 +631,6 @@ export class JobextModel {
   private _batchesReadAt = -Infinity;
   private _batchesReads = 0;
   private _batchesAgain = false;
+  private _failedReads = new Map<Section, number>();
+  private _retryTimers = new Map<Section, ReturnType<typeof setTimeout>>();
 }

@@ -269,6 +269,42 @@ describe('JobextModel', () => {
     model.dispose();
   });
 
+  it('reads a list again after its read failed, backing off, until it succeeds', async () => {
+    const asked: number[] = [];
+    const replies = [503, 500, 200];
+    const settings = ServerConnection.makeSettings({
+      baseUrl: 'http://lab.test/',
+      init: { cache: 'default', credentials: 'same-origin' },
+      fetch: async () => {
+        asked.push(Date.now());
+        const status = replies[Math.min(asked.length - 1, replies.length - 1)];
+        const body =
+          status === 200
+            ? { items: [run(1)], page: 0, per_page: 50, total: 1 }
+            : { message: 'database is locked' };
+        return new Response(JSON.stringify(body), {
+          status,
+          headers: { 'Content-Type': 'application/json' }
+        });
+      }
+    });
+    const model = new JobextModel(new JobextAPI(settings));
+    await model.refresh(['runs']);
+    expect(model.runs.error).toContain('database is locked');
+    expect(model.runs.items).toEqual([]);
+    // no event and no poll: the list is read again, 1 s then 2 s later
+    await vi.waitFor(() => expect(model.runs.items.map(r => r.id)).toEqual([1]), {
+      timeout: 5000
+    });
+    expect(model.runs.error).toBeNull();
+    expect(asked).toHaveLength(3);
+    expect(asked[1] - asked[0]).toBeGreaterThanOrEqual(900);
+    expect(asked[2] - asked[1]).toBeGreaterThanOrEqual(1900);
+    await new Promise(resolve => setTimeout(resolve, 1200));
+    expect(asked).toHaveLength(3); // read once it worked: nothing more
+    model.dispose();
+  });
+
   it('keeps apps live from app events, by name', () => {
     const model = new JobextModel(api);
     const app = (name: string) => ({ name, jobs: [], deployed_at: '2026-12-01T00:00:00Z' });
