@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -33,7 +33,7 @@ from jobext.runs.event_rows import Event
 from jobext.runs.events import EventHub
 from jobext.runs.filters import RunFilter
 from jobext.runs.retries import Retry, announce_retry, insert_retry
-from jobext.runs.rows import get_run, set_status
+from jobext.runs.rows import find_run, get_run, set_status
 from jobext.runs.shapes import run_json
 from jobext.states import (
     FINAL,
@@ -45,6 +45,11 @@ from jobext.states import (
 )
 
 log = logging.getLogger(__name__)
+
+#: A run's job, and the same row-locked (PostgreSQL) while its runs are counted: built once,
+#: as every run made asks.
+_JOB = select(Job).where(Job.name == bindparam("name"))
+_JOB_LOCKED = _JOB.with_for_update()
 
 RUN_SORTS = ("id", "created_at", "started_at", "ended_at", "status", "job", "duration_s")
 
@@ -165,7 +170,8 @@ class RunManager:
         servers sharing the database. A batch's runs (``batch_id``) neither count toward it nor
         are held by it: the batch bounds them itself.
         """
-        job = session.exec(self.db.for_update(select(Job).where(Job.name == job_name))).first()
+        locked = self.db.dialect == "postgresql"
+        job = session.scalars(_JOB_LOCKED if locked else _JOB, {"name": job_name}).first()
         if job is None:
             raise NotFound(f"no job named {job_name!r}")
         self.jobs.check_kind(job.kind)
@@ -277,7 +283,7 @@ class RunManager:
         retried: list[Retry] = []
 
         def end(session: Session) -> Run | None:
-            run = session.exec(self.db.for_update(select(Run).where(Run.id == run_id))).first()
+            run = find_run(session, run_id, lock=self.db)
             if run is None:
                 return None
             values = fields()

@@ -7,6 +7,7 @@ imports, can use them without importing the run manager (which imports the job m
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -15,11 +16,22 @@ from jobext.errors import Conflict, NotFound
 from jobext.states import FINAL, RunStatus
 from jobext.times import utcnow
 
+#: One run by id, and the same row-locked (PostgreSQL): built once, as every run's end and
+#: every read of a run asks.
+_RUN_BY_ID = select(Run).where(Run.id == bindparam("run_id"))
+_RUN_BY_ID_LOCKED = _RUN_BY_ID.with_for_update()
+
+
+def find_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run | None:
+    """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given), or None."""
+    locked = lock is not None and lock.dialect == "postgresql"
+    stmt = _RUN_BY_ID_LOCKED if locked else _RUN_BY_ID
+    return session.scalars(stmt, {"run_id": run_id}).first()
+
 
 def get_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run:
     """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given); 404 when unknown."""
-    stmt = select(Run).where(Run.id == run_id)
-    run = session.exec(lock.for_update(stmt) if lock else stmt).first()
+    run = find_run(session, run_id, lock=lock)
     if run is None:
         raise NotFound(f"no run with id {run_id}")
     return run
