@@ -49,7 +49,8 @@ class Dispatcher:
         launch: Callable[[Run, Job], Awaitable[None]],
     ):
         self.db = db
-        self._claim = claim
+        #: Claims up to n runs inside a session's transaction: ``claim(session, n)``.
+        self.claim = claim
         self._free_slots = free_slots
         self._launch = launch
         #: Runs claimed and not yet handed to the supervisor (they hold slots).
@@ -109,15 +110,19 @@ class Dispatcher:
                 if slots <= 0:
                     # A run that ends frees a slot and claims (or wakes) again.
                     break
-                claimed = await self.db.run(lambda session, n=slots: self._claim(session, n))
+                claimed = await self.db.run(lambda session, n=slots: self.claim(session, n))
                 await self.start(claimed)
                 # A wake during the claim may be for a run the claim could not see yet.
                 if not self._again:
                     break
         finally:
-            self._release()
+            self.release()
 
-    def _release(self) -> None:
+    def release(self, *, look_again: bool = False) -> None:
+        """A claim has ended: take wakes again; ``look_again`` (or a wake that came meanwhile)
+        looks for startable runs once more."""
+        if look_again:
+            self._again = True
         self._busy = False
         if self._again and not self._closing:
             # Woken while claiming (or while failing): look again.
@@ -157,7 +162,7 @@ class ClaimAlong:
     def __call__(self, session: Session) -> None:
         # A transaction written again (a retried flush) claims again: the last one counts.
         self._claimed = None
-        self._claimed = self._dispatcher._claim(session, self._slots)
+        self._claimed = self._dispatcher.claim(session, self._slots)
 
     def settle_soon(self, committed: bool) -> None:
         """:meth:`settle` in a task of its own (a request's reply does not wait for the runs
@@ -176,9 +181,7 @@ class ClaimAlong:
             if claimed is not None:
                 await dispatcher.start(claimed)
         finally:
-            if claimed is None:
-                dispatcher._again = True
-            dispatcher._release()
+            dispatcher.release(look_again=claimed is None)
 
 
 #: Settling claims (a task must be referenced until it is done).
