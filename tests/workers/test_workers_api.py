@@ -241,7 +241,7 @@ async def test_the_feed_tells_of_workers(api: Api, jobext_app: Any, jp_fetch: An
         ("workers", {"sort": "pid"}, 400, "sort"),
         ("workers", {"per_page": "0"}, 400, "per_page"),
         ("workers/nope", None, 404, None),
-        (f"workers/{uuid.uuid4()}", None, 404, None),
+        ("workers/0d473670-6502-48c8-8e0f-0003baba6fc3", None, 404, None),  # no such worker
     ],
 )
 async def test_bad_requests_say_why(
