@@ -1,7 +1,7 @@
 """The dispatcher: when this server claims queued runs (:mod:`jobext.runs.claims`) and hands
 them to the supervisor to start.
 
-A claim is made in one of three ways:
+A claim is made in one of three ways, one at a time:
 
 * on a wake (a new run, a changed job, a heartbeat, a retry's backoff timer): a transaction of
   its own, repeated while wakes keep coming;
@@ -12,13 +12,8 @@ A claim is made in one of three ways:
 
 A claim along another transaction (:class:`ClaimAlong`) runs last in it, in a savepoint of its
 own, so that its failure never undoes the work it came with; once that transaction has
-committed, what it claimed is started.
-
-Each claim holds the slots it may fill from when it is asked for until its runs are handed over,
-so claims under way together never take more runs than there are slots: a run that ends while
-a claim of the dispatcher's own is under way still fills its slot in its own transaction (in a
-burst of runs, most slots are filled that way, with no transaction of their own). A wake while a
-claim is under way is kept, and served once no claim holds slots.
+committed, what it claimed is started. While any claim is under way the others wait: a wake
+meanwhile is kept, and served when it ends.
 """
 
 from __future__ import annotations
@@ -60,24 +55,17 @@ class Dispatcher:
         self._launch = launch
         #: Runs claimed and not yet handed to the supervisor (they hold slots).
         self.starting = 0
-        #: Slots held by the claims under way (one of its own, and any along other work).
-        self._reserved = 0
         self._scheduled = False
         self._busy = False
         self._again = False
         self._closing = False
         self._backoff_timer: asyncio.TimerHandle | None = None
 
-    def free(self) -> int:
-        """Slots free and held by no claim under way."""
-        return self._free_slots() - self._reserved
-
     def wake(self) -> None:
-        """Look for startable queued runs soon (calls coalesce); while a claim is under way,
-        once it has ended (it may not see the run the wake is for)."""
+        """Look for startable queued runs soon (calls coalesce)."""
         if self._closing:
             return
-        if self._busy or self._reserved:
+        if self._busy:
             self._again = True
             return
         if not self._scheduled:
@@ -85,18 +73,18 @@ class Dispatcher:
             asyncio.get_running_loop().call_soon(self._spawn)
 
     def along(self) -> ClaimAlong | None:
-        """A claim to make inside another write transaction, for the slots free and held by no
-        other claim (so claims under way together never start more runs than there are slots);
-        None when there are none. Call :meth:`ClaimAlong.settle` once that transaction ends."""
+        """A claim to make inside another write transaction, or None when no slot is free or
+        another claim is under way (then a wake is kept for its end). The dispatcher waits
+        until :meth:`ClaimAlong.settle`."""
         if self._closing:
             return None
-        slots = self.free()
-        if slots <= 0:
-            if self._reserved:
-                # The claims under way may leave some of their slots: look again after them.
-                self._again = True
+        if self._busy:
+            self._again = True
             return None
-        self._reserved += slots
+        slots = self._free_slots()
+        if slots <= 0:
+            return None
+        self._busy = True
         return ClaimAlong(self, slots)
 
     def close(self) -> None:
@@ -118,43 +106,33 @@ class Dispatcher:
         try:
             while True:
                 self._again = False
-                slots = self.free()
+                slots = self._free_slots()
                 if slots <= 0:
-                    # A run that ends frees a slot and claims (or wakes) again; a claim under
-                    # way that leaves slots looks again when it ends.
-                    self._again = self._again or self._reserved > 0
+                    # A run that ends frees a slot and claims (or wakes) again.
                     break
-                self._reserved += slots
-                try:
-                    claimed = await self.db.run(lambda session, n=slots: self.claim(session, n))
-                finally:
-                    self.release(slots)
+                claimed = await self.db.run(lambda session, n=slots: self.claim(session, n))
                 await self.start(claimed)
                 # A wake during the claim may be for a run the claim could not see yet.
                 if not self._again:
                     break
         finally:
-            self._busy = False
-            self.settled()
+            self.release()
 
-    def release(self, slots: int) -> None:
-        """A claim no longer holds its ``slots`` (its runs, if any, are about to be started)."""
-        self._reserved -= slots
-
-    def settled(self, *, look_again: bool = False) -> None:
-        """A claim has ended (its slots are no longer held): serve a wake that came meanwhile,
-        or look again when ``look_again``."""
+    def release(self, *, look_again: bool = False) -> None:
+        """A claim has ended: take wakes again; ``look_again`` (or a wake that came meanwhile)
+        looks for startable runs once more."""
         if look_again:
             self._again = True
+        self._busy = False
         if self._again and not self._closing:
+            # Woken while claiming (or while failing): look again.
             self.wake()
 
     async def start(self, claimed: Claimed) -> None:
-        """Hand the runs of a committed claim to the supervisor, oldest first (call it as soon
-        as the claim's slots are no longer held: the runs hold them now)."""
+        """Hand the runs of a committed claim to the supervisor, oldest first."""
         runs, backoff = claimed
-        self.starting += len(runs)
         self._wake_for_backoff(backoff)
+        self.starting += len(runs)
         for run, job in runs:
             # The supervisor counts the run as live before its launch first waits.
             self.starting -= 1
@@ -199,13 +177,11 @@ class ClaimAlong:
         either way (and look again when the claim did not happen or a wake came meanwhile)."""
         dispatcher = self._dispatcher
         claimed = self._claimed if committed else None
-        # The slots pass from the claim to the runs it took at once (no wait in between).
-        dispatcher.release(self._slots)
         try:
             if claimed is not None:
                 await dispatcher.start(claimed)
         finally:
-            dispatcher.settled(look_again=claimed is None)
+            dispatcher.release(look_again=claimed is None)
 
 
 #: Settling claims (a task must be referenced until it is done).
