@@ -79,6 +79,12 @@ export function insertSorted<T>(
   return { items: copy, added: true, shown };
 }
 
+/** How long to wait before try `attempt` + 1 after `attempt` failures in a row: `first`,
+ * doubled with each failure, at most `max` (in ms). */
+export function backoff(attempt: number, first = 1000, max = 30000): number {
+  return Math.min(max, first * 2 ** Math.min(attempt, 30));
+}
+
 /** Runs under their job, jobs in the order of their newest run. */
 export function groupByJob(runs: readonly IRun[]): Array<[string, IRun[]]> {
   const groups = new Map<string, IRun[]>();
@@ -112,10 +118,6 @@ export function mergeRun(run: IRun, data: Partial<IRun>): IRun {
 }
 
 // ---------------------------------------------------------------------------- the model
-
-/** The first pause before a list whose read failed is read again, and the longest. */
-const RETRY_FIRST = 1000;
-const RETRY_MAX = 30000;
 
 /** The least time between two reads of the batch list that news of batches asks for. */
 const BATCHES_MIN_INTERVAL = 1000;
@@ -502,7 +504,7 @@ export class JobextModel {
     }
     const failures = (this._failedReads.get(section) ?? 0) + 1;
     this._failedReads.set(section, failures);
-    const delay = Math.min(RETRY_MAX, RETRY_FIRST * 2 ** (failures - 1));
+    const delay = backoff(failures - 1);
     const timer = setTimeout(() => {
       this._retryTimers.delete(section);
       if (!this._disposed && !this._poll) {
@@ -577,7 +579,7 @@ export class JobextModel {
         this._startPolling();
       }
       // The server ended the stream (a restart) or it broke: reconnect after a pause.
-      const delay = Math.min(30000, 1000 * 2 ** Math.min(failures, 5));
+      const delay = backoff(failures);
       await new Promise(resolve => setTimeout(resolve, delay));
     }
   }

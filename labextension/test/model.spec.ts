@@ -2,7 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it, vi } from 'vitest';
 
 import { JobextAPI } from '../src/api';
-import { groupByJob, insertSorted, JobextModel, mergeRun, upsert } from '../src/model';
+import { backoff, groupByJob, insertSorted, JobextModel, mergeRun, upsert } from '../src/model';
 import { IJob, IRun } from '../src/types';
 import { job, run } from './fixtures';
 
@@ -45,6 +45,13 @@ describe('list updates', () => {
       shown: false,
       items: list
     });
+  });
+
+  it('backs off by doubling, up to its longest pause', () => {
+    expect([0, 1, 2, 4, 5, 60].map(n => backoff(n))).toEqual([
+      1000, 2000, 4000, 16000, 30000, 30000
+    ]);
+    expect([0, 3, 5].map(n => backoff(n, 500, 15000))).toEqual([500, 4000, 15000]);
   });
 
   it('groups runs under their job in the order of their newest run', () => {

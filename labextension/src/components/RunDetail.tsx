@@ -11,7 +11,7 @@ import { allowed } from '../actions';
 import { errorMessage, IDownload, JobextAPI } from '../api';
 import { formatBytes, formatDuration, formatTime, parseCsv, tail } from '../format';
 import { LOG_PAGE, LOG_TAIL, LogWindow } from '../logs';
-import { JobextModel, mergeRun } from '../model';
+import { backoff, JobextModel, mergeRun } from '../model';
 import { ISSEvent } from '../sse';
 import { FINAL_STATUSES, ILogLine, IRun } from '../types';
 import { ActionButton, ErrorLine, ProgressBar, StatusBadge } from './common';
@@ -126,7 +126,7 @@ function useRunStream(api: JobextAPI, runId: number, onRun: (run: IRun) => void)
         }
         setConnected(false);
         if (!closed) {
-          await new Promise(r => setTimeout(r, Math.min(15000, 500 * 2 ** failures)));
+          await new Promise(r => setTimeout(r, backoff(failures, 500, 15000)));
         }
       }
     })();
