@@ -164,9 +164,15 @@ class Database:
                 session.rollback()
                 raise
 
+    @property
+    def locks_rows(self) -> bool:
+        """Whether reads that must lock their rows ask for it: on PostgreSQL (SQLite's write
+        transaction locks already). Statements built once keep a locked twin for it."""
+        return self.dialect == "postgresql"
+
     def for_update(self, stmt: Select[Any]) -> Select[Any]:
-        """``stmt`` with a row lock on PostgreSQL (SQLite's write transaction locks already)."""
-        if self.dialect == "postgresql":
+        """``stmt`` with a row lock where :attr:`locks_rows`."""
+        if self.locks_rows:
             return stmt.with_for_update()
         return stmt
 

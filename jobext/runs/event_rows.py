@@ -114,7 +114,8 @@ _ALIVE_LOCKED = _ALIVE.with_for_update(of=Run)
 def stored_tops(session: Session, run_ids: list[int], *, lock: bool = False) -> dict[int, int]:
     """The top ``seq`` each of ``run_ids`` has stored (0: none yet); runs that do not exist
     are left out. ``lock`` row-locks the runs on PostgreSQL."""
-    stmt = _ALIVE_LOCKED if lock and session.get_bind().dialect.name != "sqlite" else _ALIVE
+    locks_rows = session.get_bind().dialect.name == "postgresql"  # as Database.locks_rows
+    stmt = _ALIVE_LOCKED if lock and locks_rows else _ALIVE
     rows = session.connection().execute(stmt, {"ids": run_ids})
     return {int(run_id): int(top or 0) for run_id, top in rows}
 

@@ -170,8 +170,8 @@ class RunManager:
         servers sharing the database. A batch's runs (``batch_id``) neither count toward it nor
         are held by it: the batch bounds them itself.
         """
-        locked = self.db.dialect == "postgresql"
-        job = session.scalars(_JOB_LOCKED if locked else _JOB, {"name": job_name}).first()
+        stmt = _JOB_LOCKED if self.db.locks_rows else _JOB
+        job = session.scalars(stmt, {"name": job_name}).first()
         if job is None:
             raise NotFound(f"no job named {job_name!r}")
         self.jobs.check_kind(job.kind)

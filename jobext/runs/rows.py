@@ -24,8 +24,7 @@ _RUN_BY_ID_LOCKED = _RUN_BY_ID.with_for_update()
 
 def find_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run | None:
     """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given), or None."""
-    locked = lock is not None and lock.dialect == "postgresql"
-    stmt = _RUN_BY_ID_LOCKED if locked else _RUN_BY_ID
+    stmt = _RUN_BY_ID_LOCKED if lock is not None and lock.locks_rows else _RUN_BY_ID
     return session.scalars(stmt, {"run_id": run_id}).first()
 
 
