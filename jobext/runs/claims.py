@@ -50,6 +50,7 @@ _ACTIVE = (
 _JOBS: Select[Job] = (
     select(Job).where(Job.name.in_(bindparam("names", expanding=True))).order_by(Job.name)  # type: ignore[attr-defined]
 )
+_JOBS_LOCKED = _JOBS.with_for_update()
 #: The compare-and-set: a run another server claimed meanwhile is not queued any more.
 _CLAIM = (
     update(Run)
@@ -90,7 +91,8 @@ def claim_queued_runs(
     if not candidates:
         return [], backoff
     names = sorted({row[1] for row in candidates})
-    jobs = {j.name: j for j in session.scalars(db.for_update(_JOBS), {"names": names})}
+    jobs_stmt = _JOBS_LOCKED if db.locks_rows else _JOBS
+    jobs = {j.name: j for j in session.scalars(jobs_stmt, {"names": names})}
     active: dict[str, int] = {
         name: count for name, count in conn.execute(_ACTIVE, {"names": names})
     }
