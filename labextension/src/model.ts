@@ -198,6 +198,9 @@ export class JobextModel {
     const opened = new PromiseDelegate<void>();
     void this._follow(opened);
     await Promise.race([opened.promise, new Promise(resolve => setTimeout(resolve, 3000))]);
+    // A stream that opens only after this read (a slow server) did not carry what changed in
+    // between: its first opening reads the lists again.
+    this._listsRead = true;
     await this.refresh();
   }
 
@@ -551,13 +554,15 @@ export class JobextModel {
             onOpen: () => {
               opened.resolve();
               const reconnected = failures > 0;
+              const late = !this._streamOpened && this._listsRead;
+              this._streamOpened = true;
               failures = 0;
               this.live = 'events';
               this.error = null;
               this._poll?.dispose();
               this._poll = null;
               this._changed.emit();
-              if (reconnected) {
+              if (reconnected || late) {
                 void this.refresh();
               }
             },
@@ -633,6 +638,8 @@ export class JobextModel {
   private _batchesReadAt = -Infinity;
   private _batchesReads = 0;
   private _batchesAgain = false;
+  private _listsRead = false;
+  private _streamOpened = false;
   private _failedReads = new Map<Section, number>();
   private _retryTimers = new Map<Section, ReturnType<typeof setTimeout>>();
 }

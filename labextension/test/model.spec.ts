@@ -312,6 +312,46 @@ describe('JobextModel', () => {
     model.dispose();
   });
 
+  it('reads the lists again when the event stream opens only after they were read', async () => {
+    // A slow server: the stream opens 3.5 s after it was asked for, later than the model waits
+    // before it reads the lists. A job made in between comes with no event: the stream's
+    // first opening reads the lists again.
+    const jobs: IJob[] = [];
+    const asked: string[] = [];
+    let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+    const settings = ServerConnection.makeSettings({
+      baseUrl: 'http://lab.test/',
+      init: { cache: 'default', credentials: 'same-origin' },
+      fetch: async (input: RequestInfo | URL) => {
+        const path = (input as Request).url.replace(/^.*\/v1\//, '').split('?')[0];
+        asked.push(path);
+        if (path === 'events') {
+          await new Promise(resolve => setTimeout(resolve, 3500));
+          const body = new ReadableStream<Uint8Array>({ start: c => void (stream = c) });
+          return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+        }
+        if (path === 'openapi.json') {
+          return new Response('{}', { status: 404 });
+        }
+        const items = path === 'jobs' ? jobs.slice() : [];
+        return new Response(JSON.stringify({ items, page: 0, per_page: 50, total: items.length }), {
+          headers: { 'Content-Type': 'application/json' }
+        });
+      }
+    });
+    const model = new JobextModel(new JobextAPI(settings));
+    await model.start();
+    expect(model.jobs.items).toEqual([]);
+    jobs.push(job('made-meanwhile'));
+    await vi.waitFor(() => expect(model.live).toBe('events'), { timeout: 3000 });
+    await vi.waitFor(() => expect(model.jobs.items.map(j => j.name)).toEqual(['made-meanwhile']), {
+      timeout: 2000
+    });
+    expect(asked.filter(path => path === 'jobs')).toHaveLength(2);
+    model.dispose();
+    (stream as ReadableStreamDefaultController<Uint8Array> | null)?.close();
+  });
+
   it('keeps apps live from app events, by name', () => {
     const model = new JobextModel(api);
     const app = (name: string) => ({ name, jobs: [], deployed_at: '2026-12-01T00:00:00Z' });
