@@ -10,9 +10,14 @@ or the empty string), quotes doubled; NULL is an empty field and the empty strin
   renders each value as a quoted literal with the connection's own escaping rules; COPY takes
   no server-side parameters. The session uses ``DateStyle ISO`` and ``IntervalStyle
   iso_8601``, so intervals are ISO 8601 durations (``P1DT2H3.5S``); booleans are ``t``/``f``.
-* Any other database (SQLite first): rows are fetched in chunks through the driver's cursor;
-  values arrive as the driver gives them (see ``_cell``). SQLite's rows are written a column at
-  a time (``_records``), other drivers' by ``csv`` in C; both write the same bytes.
+* SQLite through sqlite3, when jobext's C module ``_sqlite_csv`` was built (``hatch_build.py``):
+  the module runs the query on a read-only connection of its own and writes each row's CSV
+  record straight from SQLite's values, no Python object per value (:func:`_sqlite_in_c`).
+* Any other database, and SQLite without the module: rows are fetched in chunks through the
+  driver's cursor; values arrive as the driver gives them (see ``_cell``). SQLite's rows are
+  written a column at a time (``_records``), other drivers' by ``csv`` in C.
+
+The C module and ``_records`` write the same bytes (``tests/kinds/test_sqlite_csv.py``).
 
 Either way a pause or a stop takes effect between chunks, and progress is reported every
 ``REPORT_EVERY_S`` seconds.
@@ -24,15 +29,19 @@ import time
 
 TYPE_CHECKING = False  # not `from typing import`: job processes must not pay for typing
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 #: Seconds between two progress reports of a running export.
 REPORT_EVERY_S = 0.25
 _WRITE_BYTES = 1 << 20
-#: Rows fetched and written at a time within a chunk (of ``chunk_size`` rows).
+#: Rows fetched and written at a time within a chunk (of ``chunk_size`` rows): by Python, and
+#: by the C module (about a megabyte of CSV).
 _BATCH = 1000
+_C_BATCH = 10_000
 
 
 class NoRows(Exception):
@@ -56,6 +65,11 @@ def export(url: str, sql: str, params: dict[str, Any], out: Path, size: int, cha
     )
     engine = create_engine(url, poolclass=NullPool)
     try:
+        reader = _sqlite_reader(engine, statement)
+        if reader is not None:
+            count = _sqlite_in_c(reader, out, size, channel)
+            _report(channel, count)
+            return count
         with engine.connect() as conn:
             compiled = statement.compile(
                 dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
@@ -139,6 +153,64 @@ def _copy_postgres(conn: Any, compiled: Any, out: Path, size: int, channel: Any)
     return count
 
 
+#: Parameter types the C module binds as sqlite3 does (bool as an integer).
+_BINDABLE = frozenset({int, bool, float, str, bytes, type(None)})
+
+
+def _sqlite_reader(engine: Any, statement: Any) -> Any | None:
+    """The C module's reader of ``statement``, for SQLite through sqlite3; None where the
+    export takes the Python way: the module was not built, another driver, converters asked
+    for in the URL (``detect_types``), or a parameter of a type sqlite3 adapts in Python."""
+    if engine.dialect.name != "sqlite" or engine.dialect.driver != "pysqlite" or not USE_C:
+        return None
+    try:
+        from jobext.kinds import _sqlite_csv  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    compiled = statement.compile(
+        dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    args, options = engine.dialect.create_connect_args(engine.url)
+    if len(args) != 1 or options.get("detect_types") or not _BINDABLE.issuperset(map(type, params)):
+        return None
+    return _sqlite_csv.Reader(
+        str(args[0]),
+        str(compiled),
+        params,
+        uri=bool(options.get("uri")),
+        timeout=float(options.get("timeout", 5.0)),
+    )
+
+
+#: False makes every SQLite export take the Python way (the tests compare the two).
+USE_C = True
+
+
+def _sqlite_in_c(reader: Any, out: Path, size: int, channel: Any) -> int:
+    """Write the CSV records ``reader`` (the C module's) gives, :data:`_C_BATCH` rows at a
+    time; return how many rows there were."""
+    import csv
+    import io
+
+    try:
+        columns = reader.columns
+        if not columns:
+            reader.read(1)  # a statement that would write fails so, as in sqlite3's execute()
+            raise NoRows
+        count = 0
+        with out.open("wb", buffering=0) as handle:
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n").writerow(columns)
+            handle.write(header.getvalue().encode())
+            for rows, text in _pieces(reader.read, size, _Chunks(channel), _C_BATCH):
+                handle.write(text)
+                count += rows
+        return count
+    finally:
+        reader.close()
+
+
 def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
     import csv
     import gc
@@ -169,7 +241,7 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
         with out.open("w", encoding="utf-8", newline="", buffering=_WRITE_BYTES) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([column[0] for column in cursor.description])
-            for rows in _batches(cursor, size, _Chunks(channel)):
+            for _, rows in _pieces(_fetcher(cursor), size, _Chunks(channel), _BATCH):
                 text = _records(rows, width, record) if sqlite else None
                 if text is None:
                     _write_rows(writer, handle, rows)
@@ -183,21 +255,32 @@ def _fetch(conn: Any, compiled: Any, out: Path, size: int, channel: Any) -> int:
     return count
 
 
-def _batches(cursor: Any, size: int, chunks: _Chunks) -> Iterator[Sequence[Any]]:
-    """The cursor's rows, :data:`_BATCH` at a time; :meth:`_Chunks.done` after each chunk of
+def _fetcher(cursor: Any) -> Callable[[int], tuple[int, Sequence[Any]]]:
+    def fetch(wanted: int) -> tuple[int, Sequence[Any]]:
+        rows = cursor.fetchmany(wanted)
+        return len(rows), rows
+
+    return fetch
+
+
+def _pieces(
+    read: Callable[[int], tuple[int, T]], size: int, chunks: _Chunks, batch: int
+) -> Iterator[tuple[int, T]]:
+    """What ``read(n)`` gives (how many rows, and those rows in some form) for at most ``batch``
+    rows at a time, until it gives fewer than asked; :meth:`_Chunks.done` after each chunk of
     ``size`` rows (and the last), once the caller has written it and asks for more. Rows written
-    soon after they were fetched are still in the CPU's cache: a tenth faster than by 10,000."""
+    soon after they were read are still in the CPU's cache: a tenth faster than by 10,000."""
     count = started = 0  # rows so far; the first row of the current chunk
     while True:
-        wanted = min(_BATCH, started + size - count)
-        rows = cursor.fetchmany(wanted)
-        if not rows:
+        wanted = min(batch, started + size - count)
+        got, rows = read(wanted)
+        if not got:
             if count > started:  # the last chunk ended with a full batch
                 chunks.done(count)
             return
-        yield rows
-        count += len(rows)
-        if count == started + size or len(rows) < wanted:
+        yield got, rows
+        count += got
+        if count == started + size or got < wanted:
             started = count
             chunks.done(count)
 

@@ -760,7 +760,8 @@ def test_a_checkpoint_follows_every_chunk_and_the_last(total: int, size: int) ->
     )
     chunks = Chunks()
     seen = []
-    for batch in csv_export._batches(cursor, size, chunks):  # type: ignore[arg-type]
+    fetch = csv_export._fetcher(cursor)
+    for _, batch in csv_export._pieces(fetch, size, chunks, csv_export._BATCH):  # type: ignore[arg-type]
         assert len(batch) <= min(size, csv_export._BATCH)
         seen += [row[0] for row in batch]
     db.close()
