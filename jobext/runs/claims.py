@@ -96,6 +96,10 @@ def claim_queued_runs(
     active: dict[str, int] = {
         name: count for name, count in conn.execute(_ACTIVE, {"names": names})
     }
+    # The start is stamped now, not at the transaction's start: the job locks above may have
+    # waited for another server's end of a run, which is stamped before its commit; a start
+    # stamped earlier would show the runs of a max_concurrent=1 job overlapping.
+    started = utcnow()
     chosen: list[int] = []
     for run_id, job_name, batch_id, pinned_to in candidates:
         if len(chosen) >= slots:
@@ -109,7 +113,7 @@ def claim_queued_runs(
         # Pinned to another worker: it stays that run's worker; else this server's, until
         # a remote executor's claim names where the run executes.
         worker = pinned_to if pinned_to in pinned else server_id
-        params = {"run_id": run_id, "worker": worker, "server": server_id, "now": now}
+        params = {"run_id": run_id, "worker": worker, "server": server_id, "now": started}
         if conn.execute(_CLAIM, params).rowcount == 1:
             active[job_name] = active.get(job_name, 0) + own
             chosen.append(run_id)
