@@ -1,9 +1,14 @@
 """Run events as rows: the :class:`Event` a run's stream carries, and how events are numbered,
 written and read back in the database (the event hub, :mod:`jobext.runs.events`, decides when).
 
-Each flush numbers a run's events after the highest ``seq`` already stored for that run (under
-the run's row lock on PostgreSQL; SQLite's write lock serialises writers anyway), so servers
-writing to one run never clash.
+Each flush numbers a run's events after the highest ``seq`` already stored for that run, so
+servers writing to one run never clash. SQLite's write lock serialises writers anyway. On
+PostgreSQL a flush holds, until it commits, an advisory lock per run (taken in one order, so two
+flushes never wait on each other in a cycle) and a ``FOR KEY SHARE`` lock on the run's row (the
+run cannot be deleted under its new events). Not a row lock that updates wait for: a claim
+holds a job's row while it updates that job's queued runs, and a run's end flushes events of
+queued runs before it claims, so the two would wait on each other (a deadlock, seen when
+several claims ran at once).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert
+from sqlalchemy import bindparam, func, insert, text
 from sqlmodel import Session, select
 
 from jobext.db.tables import Run, RunEvent
@@ -108,14 +113,27 @@ _TOP = select(func.max(_EVENT.seq)).where(_EVENT.run_id == _RUN.id).correlate(Ru
 #: PostgreSQL the runs' rows are locked while their events are numbered (see the module's
 #: docstring).
 _ALIVE = select(_RUN.id, _TOP).where(_RUN.id.in_(bindparam("ids", expanding=True)))
-_ALIVE_LOCKED = _ALIVE.with_for_update(of=Run)
+_ALIVE_LOCKED = _ALIVE.with_for_update(of=Run, read=True, key_share=True)  # FOR KEY SHARE
+#: The advisory locks under which a flush numbers runs' events on PostgreSQL, taken in the
+#: order of their keys (the ordered subquery is not flattened: it is DISTINCT). Two int4 keys:
+#: jobext's space, and the run's id folded into an int4 (ids 2**32 apart share a lock).
+_NUMBERING = text(
+    "SELECT count(pg_advisory_xact_lock(:space, k.key)) FROM (SELECT DISTINCT"
+    " CAST(id % 4294967296 - 2147483648 AS int) AS key"
+    " FROM unnest(CAST(:ids AS bigint[])) AS id ORDER BY 1) AS k"
+)
+#: jobext's key space of advisory locks ("jobx").
+NUMBERING_SPACE = 0x6A6F6278
 
 
 def stored_tops(session: Session, run_ids: list[int], *, lock: bool = False) -> dict[int, int]:
     """The top ``seq`` each of ``run_ids`` has stored (0: none yet); runs that do not exist
-    are left out. ``lock`` row-locks the runs on PostgreSQL."""
+    are left out. ``lock`` takes the numbering locks on PostgreSQL (see the module's
+    docstring)."""
     locks_rows = session.get_bind().dialect.name == "postgresql"  # as Database.locks_rows
     stmt = _ALIVE_LOCKED if lock and locks_rows else _ALIVE
+    if lock and locks_rows:
+        session.connection().execute(_NUMBERING, {"space": NUMBERING_SPACE, "ids": run_ids})
     rows = session.connection().execute(stmt, {"ids": run_ids})
     return {int(run_id): int(top or 0) for run_id, top in rows}
 

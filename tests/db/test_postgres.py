@@ -104,6 +104,55 @@ async def test_a_read_is_one_snapshot(jobext_app, pg_database):
         )
 
 
+async def test_numbering_a_runs_events_lets_its_row_be_updated(jobext_app, api, pg_database):
+    """While a flush numbers a run's events, the run's row can still be updated (as a claim's
+    compare-and-set does): a claim holding its job's row and a run's end that flushes a queued
+    run's events before its own claim would otherwise wait on each other, a deadlock. Another
+    flush of the same run still waits, and so does the run's deletion."""
+    import threading
+
+    from jobext.runs.event_rows import NUMBERING_SPACE, Event, write_events
+    from jobext.times import utcnow
+
+    await api.job("short", "jobs_lib:noop")
+    run = await finish(api, "short")
+    numbered = threading.Event()
+    release = threading.Event()
+
+    def flush() -> None:
+        with jobext_app.db.writing() as session:
+            write_events(session, [Event(run["id"], 0, utcnow(), "log", "a line")])
+            numbered.set()
+            release.wait(30)
+
+    def others() -> list[str]:
+        dsn = make_url(POSTGRES).set(drivername="postgresql", database=pg_database)
+        seen = []
+        with psycopg.connect(dsn.render_as_string(hide_password=False)) as conn:
+            for sql in (
+                "UPDATE jobext_run SET updated_at = updated_at WHERE id = %(id)s",
+                "SELECT pg_advisory_xact_lock(%(space)s, CAST(%(id)s - 2147483648 AS int))",
+                "DELETE FROM jobext_run WHERE id = %(id)s",
+            ):
+                conn.execute("SET lock_timeout = '500ms'")
+                try:
+                    conn.execute(sql, {"id": run["id"], "space": NUMBERING_SPACE})
+                    seen.append("done")
+                except psycopg.errors.LockNotAvailable:
+                    seen.append("waits")
+                conn.rollback()
+        return seen
+
+    flusher = threading.Thread(target=flush)
+    flusher.start()
+    try:
+        assert await asyncio.to_thread(numbered.wait, 30)
+        assert await asyncio.to_thread(others) == ["done", "waits", "waits"]
+    finally:
+        release.set()
+        await asyncio.to_thread(flusher.join, 30)
+
+
 async def test_register_enqueue_succeed_with_logs_and_result(api):
     job = await api.job(
         "report", "jobs_lib:write_result", description="rows to CSV", default_args={"rows": 2}
