@@ -165,7 +165,12 @@ def _sqlite_reader(engine: Any, statement: Any) -> Any | None:
         return None
     try:
         from jobext.kinds import _sqlite_csv  # type: ignore[attr-defined]
-    except ImportError:
+    except ImportError as exc:
+        _log().warning(
+            "writing the CSV in Python: jobext's C module for SQLite exports was not built "
+            "(a C compiler and sqlite3.h are needed when jobext is installed): %s",
+            exc,
+        )
         return None
     compiled = statement.compile(
         dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
@@ -173,6 +178,10 @@ def _sqlite_reader(engine: Any, statement: Any) -> Any | None:
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     args, options = engine.dialect.create_connect_args(engine.url)
     if len(args) != 1 or options.get("detect_types") or not _BINDABLE.issuperset(map(type, params)):
+        _log().info(
+            "writing the CSV in Python: the URL asks for converters (detect_types), "
+            "or an argument is not a number, text, bytes or null"
+        )
         return None
     return _sqlite_csv.Reader(
         str(args[0]),
@@ -181,6 +190,12 @@ def _sqlite_reader(engine: Any, statement: Any) -> Any | None:
         uri=bool(options.get("uri")),
         timeout=float(options.get("timeout", 5.0)),
     )
+
+
+def _log() -> Any:
+    import logging
+
+    return logging.getLogger("jobext.query")
 
 
 #: False makes every SQLite export take the Python way (the tests compare the two).

@@ -225,3 +225,19 @@ def test_a_missing_database_file_is_not_made(
     with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
         export(monkeypatch, path, "SELECT 1", in_c=True)
     assert not path.exists()
+
+
+def test_without_the_c_module_the_export_says_so_and_writes_the_same(
+    mixed: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sys
+
+    expected = export(monkeypatch, mixed, "SELECT * FROM m ORDER BY id", in_c=True)
+    import jobext.kinds
+
+    # As if it was not built: the import fails.
+    monkeypatch.delattr(jobext.kinds, "_sqlite_csv", raising=False)
+    monkeypatch.setitem(sys.modules, "jobext.kinds._sqlite_csv", None)
+    with caplog.at_level("INFO", logger="jobext.query"):
+        assert export(monkeypatch, mixed, "SELECT * FROM m ORDER BY id", in_c=True) == expected
+    assert "C module for SQLite exports was not built" in caplog.text
