@@ -141,6 +141,28 @@ export type LiveMode = 'connecting' | 'events' | 'polling';
 
 export type Section = 'jobs' | 'runs' | 'schedules' | 'batches' | 'workers' | 'apps';
 
+/** The sections an event of the server-wide stream changes: a deleted job takes its runs and
+ * schedules with it; a `reset` reads everything again anyway. */
+export function sectionsOf(event: string, deleted: boolean): Section[] {
+  switch (event) {
+    case 'run':
+    case 'progress':
+      return ['runs'];
+    case 'batch':
+      return ['batches'];
+    case 'schedule':
+      return ['schedules'];
+    case 'worker':
+      return ['workers'];
+    case 'app':
+      return ['apps'];
+    case 'job':
+      return deleted ? ['jobs', 'runs', 'schedules'] : ['jobs'];
+    default:
+      return [];
+  }
+}
+
 export class JobextModel {
   constructor(
     readonly api: JobextAPI,
@@ -279,6 +301,12 @@ export class JobextModel {
     }
     const deleted = (data as { deleted?: boolean }).deleted === true;
     const id = (data as { id?: string | number }).id;
+    const changes = sectionsOf(event.event, deleted);
+    for (const read of this._reads) {
+      if (changes.includes(read.section)) {
+        read.news.push(event);
+      }
+    }
     switch (event.event) {
       case 'run':
         if (deleted) {
@@ -437,6 +465,10 @@ export class JobextModel {
 
   private async _load(section: Section): Promise<void> {
     const page = { per_page: this.perPage };
+    // What the stream says of this section while the list is read: the list, read before
+    // some of it happened, would otherwise overwrite it (a job registered meanwhile vanished).
+    const read = { section, news: [] as ISSEvent[] };
+    this._reads.add(read);
     try {
       switch (section) {
         case 'jobs':
@@ -493,8 +525,13 @@ export class JobextModel {
         this._retrySoon(section);
       }
       return;
+    } finally {
+      this._reads.delete(read);
     }
     this._failedReads.delete(section);
+    for (const event of read.news) {
+      this.applyEvent(event);
+    }
   }
 
   /** Read a section again after its read failed, while the event stream is what keeps the
@@ -642,4 +679,5 @@ export class JobextModel {
   private _streamOpened = false;
   private _failedReads = new Map<Section, number>();
   private _retryTimers = new Map<Section, ReturnType<typeof setTimeout>>();
+  private _reads = new Set<{ section: Section; news: ISSEvent[] }>();
 }

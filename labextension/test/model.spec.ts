@@ -352,6 +352,37 @@ describe('JobextModel', () => {
     (stream as ReadableStreamDefaultController<Uint8Array> | null)?.close();
   });
 
+  it('keeps what the stream said while a list was read, over the older list', async () => {
+    // The list is read (its reply made before a job was registered) while the job's event
+    // arrives: the reply must not wipe out the job, nor bring back one deleted meanwhile.
+    let reply: ((jobs: IJob[]) => void) | null = null;
+    const settings = ServerConnection.makeSettings({
+      baseUrl: 'http://lab.test/',
+      init: { cache: 'default', credentials: 'same-origin' },
+      fetch: async () => {
+        const items = await new Promise<IJob[]>(resolve => (reply = resolve));
+        return new Response(JSON.stringify({ items, page: 0, per_page: 50, total: items.length }), {
+          headers: { 'Content-Type': 'application/json' }
+        });
+      }
+    });
+    const model = new JobextModel(new JobextAPI(settings));
+    const reading = model.refresh(['jobs']);
+    await vi.waitFor(() => expect(reply).not.toBeNull());
+    const event = (data: unknown) =>
+      model.applyEvent({ id: '1', event: 'job', data: JSON.stringify(data) });
+    event(job('made-meanwhile'));
+    event({ name: 'gone', deleted: true });
+    (reply as unknown as (jobs: IJob[]) => void)([job('gone'), job('kept')]);
+    await reading;
+    expect(model.jobs.items.map(j => j.name)).toEqual(['kept', 'made-meanwhile']);
+    expect(model.jobs.total).toBe(2);
+    // Once read, news is applied once, as before.
+    event(job('later'));
+    expect(model.jobs.items.map(j => j.name)).toEqual(['kept', 'later', 'made-meanwhile']);
+    model.dispose();
+  });
+
   it('keeps apps live from app events, by name', () => {
     const model = new JobextModel(api);
     const app = (name: string) => ({ name, jobs: [], deployed_at: '2026-12-01T00:00:00Z' });
