@@ -146,8 +146,9 @@ def launch_options(job: Job, env: KindEnv, run_uuid: str | None = None) -> dict[
 
 
 def preload() -> None:
-    """Import what every export needs (the fork server calls this once): SQLAlchemy and the
-    drivers of SQLite and PostgreSQL, when installed. No connection is opened."""
+    """Import what every export needs (the fork server calls this once): SQLAlchemy, the
+    drivers of SQLite and PostgreSQL, when installed, and the C module of SQLite exports, when
+    built. No connection is opened."""
     import csv  # noqa: F401
     import sqlite3  # noqa: F401
 
@@ -161,6 +162,11 @@ def preload() -> None:
         pass
 
     from jobext.kinds import csv_export  # noqa: F401
+
+    try:
+        from jobext.kinds import _sqlite_csv  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        pass  # not built: the export says so in the run's log
 
 
 def execute(spec: dict[str, Any], channel: Any) -> dict[str, Any]:
