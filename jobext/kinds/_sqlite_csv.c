@@ -444,6 +444,8 @@ Reader_init(Reader *self, PyObject *args, PyObject *kwargs)
 static void
 Reader_close_handles(Reader *self)
 {
+    self->width = 0;
+    self->done = 1;
     if (self->statement) {
         sqlite3_finalize(self->statement);
         self->statement = NULL;

@@ -241,3 +241,16 @@ def test_without_the_c_module_the_export_says_so_and_writes_the_same(
     with caplog.at_level("INFO", logger="jobext.query"):
         assert export(monkeypatch, mixed, "SELECT * FROM m ORDER BY id", in_c=True) == expected
     assert "C module for SQLite exports was not built" in caplog.text
+
+
+def test_a_closed_reader_refuses_to_read(mixed: Path) -> None:
+    from jobext.kinds import _sqlite_csv  # type: ignore[attr-defined]
+
+    reader = _sqlite_csv.Reader(str(mixed), "SELECT id FROM m WHERE id < ?", [3])
+    assert reader.columns == ("id",)
+    assert reader.read(1) == (1, b"1\n")
+    reader.close()
+    assert reader.columns == ()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        reader.read(1)
+    reader.close()  # twice is fine
