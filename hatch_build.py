@@ -30,6 +30,8 @@ class SqliteCsvBuild(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name != "wheel":  # an sdist carries the source, not a build of it
+            return
         root = Path(self.root)
         (root / "jobext/labextension/install.json").unlink(missing_ok=True)
         source = root / SOURCE
