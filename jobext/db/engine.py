@@ -127,6 +127,13 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_read, fn)
 
+    async def read_rows(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(connection)`` on a worker thread, with no ORM session: for the hottest
+        reads (a run by id, which clients poll), where a session's setup costs more than the
+        statement."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_rows, fn)
+
     async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         """Run other blocking work (file trees, process scans) on a reader thread."""
         loop = asyncio.get_running_loop()
@@ -139,6 +146,11 @@ class Database:
     def _run_read(self, fn: Callable[[Session], T]) -> T:
         with self.reading() as session:
             return fn(session)
+
+    def _run_rows(self, fn: Callable[[Connection], T]) -> T:
+        self._check_thread()
+        with self._read_engine.connect() as connection:
+            return fn(connection)
 
     # -- on the calling thread
 

@@ -61,7 +61,7 @@ class RunHandler(JobExtHandler):
     @authorized("read")
     async def get(self, run_id: str) -> None:
         """200 the run, current or past; 404 if unknown."""
-        self.reply(self.runs.run_json(await self.runs.get(self.run_id(run_id))))
+        self.reply(await self.runs.get_json(self.run_id(run_id)))
 
     @web.authenticated
     @authorized("write")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -33,7 +33,7 @@ from jobext.runs.event_rows import Event
 from jobext.runs.events import EventHub
 from jobext.runs.filters import RunFilter
 from jobext.runs.retries import Retry, announce_retry, insert_retry
-from jobext.runs.rows import find_run, get_run, set_status
+from jobext.runs.rows import find_run, get_run, run_row, set_status
 from jobext.runs.shapes import run_json
 from jobext.states import (
     FINAL,
@@ -74,7 +74,7 @@ class RunManager:
     def control(self) -> Any:
         return self.jobs.control
 
-    def run_json(self, run: Run) -> dict[str, Any]:
+    def run_json(self, run: Run | Row[Any]) -> dict[str, Any]:
         return run_json(run, self.jobs.api_base)
 
     # ------------------------------------------------------------------ reading
@@ -82,6 +82,11 @@ class RunManager:
     async def get(self, run_id: int) -> Run:
         """One run, current or past; 404 when unknown."""
         return await self.db.read(lambda s: get_run(s, run_id))
+
+    async def get_json(self, run_id: int) -> dict[str, Any]:
+        """The API shape of one run, current or past (read as a plain row: clients poll it);
+        404 when unknown."""
+        return self.run_json(await self.db.read_rows(lambda c: run_row(c, run_id)))
 
     async def list_page(self, filters: RunFilter, page: PageRequest) -> tuple[list[Run], int]:
         """One page of runs matching ``filters``."""

@@ -7,7 +7,9 @@ imports, can use them without importing the run manager (which imports the job m
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -20,12 +22,23 @@ from jobext.times import utcnow
 #: every read of a run asks.
 _RUN_BY_ID = select(Run).where(Run.id == bindparam("run_id"))
 _RUN_BY_ID_LOCKED = _RUN_BY_ID.with_for_update()
+_RUN_TABLE = Run.__table__  # type: ignore[attr-defined]
+#: The same as a plain row (its columns by name), for reads that only show the run.
+_RUN_ROW_BY_ID = _RUN_TABLE.select().where(_RUN_TABLE.c.id == bindparam("run_id"))
 
 
 def find_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run | None:
     """Run ``run_id`` (row-locked on PostgreSQL when ``lock`` is given), or None."""
     stmt = _RUN_BY_ID_LOCKED if lock is not None and lock.locks_rows else _RUN_BY_ID
     return session.scalars(stmt, {"run_id": run_id}).first()
+
+
+def run_row(connection: Connection, run_id: int) -> Row[Any]:
+    """Run ``run_id`` as a row (attributes named as :class:`Run`'s); 404 when unknown."""
+    row = connection.execute(_RUN_ROW_BY_ID, {"run_id": run_id}).first()
+    if row is None:
+        raise NotFound(f"no run with id {run_id}")
+    return row
 
 
 def get_run(session: Session, run_id: int, *, lock: Database | None = None) -> Run:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict
 from pydantic import Field as PField
+from sqlalchemy import Row
 
 from jobext.db import tables
 from jobext.shapes import Input, Output
@@ -134,8 +135,9 @@ class RunsDeleted(Output):
     in_batches: int
 
 
-def run_json(run: tables.Run, api_base: str = "/jobext/api/v1") -> dict[str, Any]:
-    """The API shape of a run; ``api_base`` makes the result URL absolute to the server."""
+def run_json(run: tables.Run | Row[Any], api_base: str = "/jobext/api/v1") -> dict[str, Any]:
+    """The API shape of a run (an ORM object, or a row of its table); ``api_base`` makes the
+    result URL absolute to the server."""
     duration = run.duration_s
     if duration is None and run.started_at is not None:
         end = run.ended_at or utcnow()
@@ -181,7 +183,7 @@ def run_json(run: tables.Run, api_base: str = "/jobext/api/v1") -> dict[str, Any
     }
 
 
-def result_filename(run: tables.Run) -> str:
+def result_filename(run: tables.Run | Row[Any]) -> str:
     """``<job>-<run id>.<ext>``: the name a downloaded result is saved under."""
     ext = ""
     if run.result_file and "." in run.result_file.rsplit("/", 1)[-1]:

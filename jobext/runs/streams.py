@@ -94,7 +94,7 @@ class EventStreamMixin(JobExtHandler):
                     await self.flush()
                     last_write = now
             try:
-                final: dict[str, object] | None = self.runs.run_json(await self.runs.get(run_id))
+                final: dict[str, object] | None = await self.runs.get_json(run_id)
             except NotFound:
                 final = None
             close_id = max(sub.last_seq, after) + 1

@@ -419,3 +419,24 @@ async def test_a_removed_runs_id_is_never_reused(api):
     assert done["status"] == "succeeded"
     events = (await api.get(f"runs/{new['id']}/logs")).json()["items"]
     assert not any("stop" in line["text"] for line in events)
+
+
+async def test_a_run_reads_the_same_alone_as_in_a_list(api):
+    # GET /runs/{id} reads the run as a plain row, the list through the ORM: the same JSON.
+    await api.job("writer", "jobs_lib:write_result", max_concurrent=3)
+    await api.job("steps", "jobs_lib:steps")
+    await api.job("fail", "jobs_lib:fail")
+    ids = [
+        (await api.run("writer", {"rows": 2, "suffix": ".csv"}))["id"],
+        (await api.run("steps"))["id"],
+        (await api.run("fail", {"message": "ünïcødé"}))["id"],
+    ]
+    for run_id in ids:
+        await api.wait(run_id)
+    listed = {r["id"]: r for r in (await api.get("runs", params={"per_page": 100})).json()["items"]}
+    for run_id in ids:
+        alone = (await api.get(f"runs/{run_id}")).json()
+        assert alone == listed[run_id]
+    assert listed[ids[0]]["result"]["filename"] == f"writer-{ids[0]}.csv"
+    assert listed[ids[1]]["steps"] and listed[ids[2]]["error"].startswith("ValueError: ünïcødé")
+    assert (await api.get("runs/999999")).code == 404
