@@ -254,3 +254,16 @@ def test_a_closed_reader_refuses_to_read(mixed: Path) -> None:
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         reader.read(1)
     reader.close()  # twice is fine
+
+
+@pytest.mark.parametrize("form", ["file:{path}?mode=ro&uri=true", "{path}?timeout=1"])
+def test_urls_with_options_take_the_c_module(
+    mixed: Path, form: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A URI filename (``mode=ro``) and the driver's options reach the module's connection."""
+    out = mixed.with_name("uri.csv")
+    url = "sqlite:///" + form.format(path=mixed)
+    with caplog.at_level("INFO", logger="jobext.query"):
+        count = csv_export.export(url, "SELECT id FROM m WHERE id <= 2", {}, out, 10, Channel())
+    assert (count, out.read_bytes()) == (2, b"id\n1\n2\n")
+    assert "in Python" not in caplog.text
