@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import bindparam, delete, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -28,6 +29,23 @@ from jobext.runs.shapes import run_json
 from jobext.shapes import parse
 from jobext.states import IN_PROGRESS, RunStatus
 from jobext.times import iso, utcnow
+
+_RUN = Run.__table__  # type: ignore[attr-defined]
+# A job's stats (GET /jobs/{name}, /jobs/{name}/stats), built once and read as plain rows.
+_STATUS_COUNTS = (
+    sa_select(_RUN.c.status, func.count())
+    .where(_RUN.c.job == bindparam("name"))
+    .group_by(_RUN.c.status)
+)
+_AVERAGE_DURATION = sa_select(func.avg(_RUN.c.duration_s)).where(
+    _RUN.c.job == bindparam("name"), _RUN.c.status == RunStatus.SUCCEEDED.value
+)
+_LATEST_RUN = (
+    _RUN.select().where(_RUN.c.job == bindparam("name")).order_by(_RUN.c.id.desc()).limit(1)
+)
+_NEXT_FIRE = sa_select(func.min(Schedule.next_fire_at)).where(  # type: ignore[call-overload]
+    Schedule.job == bindparam("name"), Schedule.active
+)
 
 JOB_SORTS = ("name", "kind", "created_at", "updated_at")
 
@@ -282,22 +300,12 @@ class JobManager:
         return await self.db.read(read)
 
     def _stats(self, session: Session, name: str) -> dict[str, Any]:
-        counts = dict(
-            session.exec(
-                select(Run.status, func.count()).where(Run.job == name).group_by(Run.status)
-            ).all()
-        )
-        average = session.exec(
-            select(func.avg(Run.duration_s)).where(
-                Run.job == name, Run.status == RunStatus.SUCCEEDED.value
-            )
-        ).one()
-        latest = session.exec(
-            select(Run).where(Run.job == name).order_by(Run.id.desc()).limit(1)
-        ).first()
-        next_run_at = session.exec(
-            select(func.min(Schedule.next_fire_at)).where(Schedule.job == name, Schedule.active)
-        ).one()
+        conn = session.connection()
+        named = {"name": name}
+        counts: dict[str, int] = dict(conn.execute(_STATUS_COUNTS, named).all())
+        average = conn.execute(_AVERAGE_DURATION, named).scalar()
+        latest = conn.execute(_LATEST_RUN, named).first()
+        next_run_at = conn.execute(_NEXT_FIRE, named).scalar()
         return {
             "total": sum(counts.values()),
             "succeeded": counts.get("succeeded", 0),
