@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from jobext.db.engine import Database
@@ -52,6 +53,10 @@ _JOB = select(Job).where(Job.name == bindparam("name"))
 _JOB_LOCKED = _JOB.with_for_update()
 
 RUN_SORTS = ("id", "created_at", "started_at", "ended_at", "status", "job", "duration_s")
+
+
+#: A run's columns, for reads that only show runs (rows, not ORM objects).
+_RUN_COLUMNS = tuple(Run.__table__.c)  # type: ignore[attr-defined]
 
 
 class RunManager:
@@ -88,9 +93,11 @@ class RunManager:
         404 when unknown."""
         return self.run_json(await self.db.read_rows(lambda c: run_row(c, run_id)))
 
-    async def list_page(self, filters: RunFilter, page: PageRequest) -> tuple[list[Run], int]:
-        """One page of runs matching ``filters``."""
-        stmt = select(Run).where(*filters.conditions())
+    async def list_page(self, filters: RunFilter, page: PageRequest) -> tuple[list[Row[Any]], int]:
+        """One page of runs matching ``filters``, as plain rows (attributes named as
+        :class:`Run`'s): what a list shows needs no ORM objects, which cost more than the
+        statement."""
+        stmt = sa_select(*_RUN_COLUMNS).where(*filters.conditions())
         columns = {name: getattr(Run, name) for name in RUN_SORTS}
         return await self.db.read(
             lambda s: paginate(s, stmt, page, columns=columns, default_sort="-id", tiebreak=Run.id)

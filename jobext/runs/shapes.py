@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import ConfigDict
@@ -135,57 +136,78 @@ class RunsDeleted(Output):
     in_batches: int
 
 
+#: The run table's columns, by name: what :func:`run_json` reads.
+_COLUMNS = frozenset(tables.Run.__table__.c.keys())  # type: ignore[attr-defined]
+
+
+def _values(run: tables.Run | Row[Any]) -> Mapping[Any, Any]:
+    """A run's column values by name, read at once: an attribute of a row or of an ORM object
+    costs a lookup each (0.6 µs on this machine), and a run has 30 of them."""
+    if isinstance(run, Row):
+        return run._mapping
+    loaded = run.__dict__
+    if loaded.keys() >= _COLUMNS:  # every column loaded (none expired)
+        return loaded
+    return {name: getattr(run, name) for name in _COLUMNS}
+
+
 def run_json(run: tables.Run | Row[Any], api_base: str = "/jobext/api/v1") -> dict[str, Any]:
     """The API shape of a run (an ORM object, or a row of its table); ``api_base`` makes the
     result URL absolute to the server."""
-    duration = run.duration_s
-    if duration is None and run.started_at is not None:
-        end = run.ended_at or utcnow()
-        duration = round((end - run.started_at).total_seconds(), 3)
+    v = _values(run)
+    duration = v["duration_s"]
+    started_at = v["started_at"]
+    if duration is None and started_at is not None:
+        end = v["ended_at"] or utcnow()
+        duration = round((end - started_at).total_seconds(), 3)
     result = None
-    if run.result_file:
+    if v["result_file"]:
         result = {
-            "filename": result_filename(run),
-            "size": run.result_size,
-            "media_type": run.result_media_type,
-            "url": f"{api_base}/runs/{run.id}/result",
+            "filename": _result_name(v["job"], v["id"], v["result_file"]),
+            "size": v["result_size"],
+            "media_type": v["result_media_type"],
+            "url": f"{api_base}/runs/{v['id']}/result",
         }
     return {
-        "id": run.id,
-        "uuid": run.uuid,
-        "job": run.job,
-        "kind": run.kind,
-        "args": run.args,
-        "status": run.status,
-        "trigger": run.trigger,
-        "user": run.user,
-        "scheduled_for": iso(run.scheduled_for),
-        "created_at": iso(run.created_at),
-        "started_at": iso(run.started_at),
-        "updated_at": iso(run.updated_at),
-        "ended_at": iso(run.ended_at),
+        "id": v["id"],
+        "uuid": v["uuid"],
+        "job": v["job"],
+        "kind": v["kind"],
+        "args": v["args"],
+        "status": v["status"],
+        "trigger": v["trigger"],
+        "user": v["user"],
+        "scheduled_for": iso(v["scheduled_for"]),
+        "created_at": iso(v["created_at"]),
+        "started_at": iso(started_at),
+        "updated_at": iso(v["updated_at"]),
+        "ended_at": iso(v["ended_at"]),
         "duration_s": duration,
-        "progress": run.progress,
-        "message": run.message,
-        "records_written": run.records_written,
-        "steps": run.steps or [],
-        "exit_code": run.exit_code,
-        "error": run.error,
-        "attempt": run.attempt,
-        "restarted_from": run.restarted_from,
-        "restarted_as": run.restarted_as,
-        "schedule_id": run.schedule_id,
-        "batch_id": run.batch_id,
-        "sub_job": run.sub_job,
-        "iteration": run.iteration,
-        "worker": run.worker,
+        "progress": v["progress"],
+        "message": v["message"],
+        "records_written": v["records_written"],
+        "steps": v["steps"] or [],
+        "exit_code": v["exit_code"],
+        "error": v["error"],
+        "attempt": v["attempt"],
+        "restarted_from": v["restarted_from"],
+        "restarted_as": v["restarted_as"],
+        "schedule_id": v["schedule_id"],
+        "batch_id": v["batch_id"],
+        "sub_job": v["sub_job"],
+        "iteration": v["iteration"],
+        "worker": v["worker"],
         "result": result,
     }
 
 
 def result_filename(run: tables.Run | Row[Any]) -> str:
     """``<job>-<run id>.<ext>``: the name a downloaded result is saved under."""
+    return _result_name(run.job, run.id, run.result_file)
+
+
+def _result_name(job: str, run_id: int, result_file: str | None) -> str:
     ext = ""
-    if run.result_file and "." in run.result_file.rsplit("/", 1)[-1]:
-        ext = "." + run.result_file.rsplit(".", 1)[-1]
-    return f"{run.job}-{run.id}{ext}"
+    if result_file and "." in result_file.rsplit("/", 1)[-1]:
+        ext = "." + result_file.rsplit(".", 1)[-1]
+    return f"{job}-{run_id}{ext}"
