@@ -73,6 +73,14 @@ def ignore_sigterm(seconds: float = 60.0) -> None:
     time.sleep(seconds)
 
 
+def die_on_sigterm(seconds: float = 60.0) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    print("SIGTERM ends me", flush=True)
+    time.sleep(seconds)
+
+
 def steps() -> None:
     with jobext.step("extract"):
         print("extracting")

@@ -348,6 +348,11 @@ class Supervisor:
         live = self.live[run.id]
         if live.applied is state:
             return
+        if live.applied is RunStatus.STOPPING and state not in FINAL:
+            # A stop is never taken back: this is older news (the heartbeat's read of the run
+            # began before the stop committed). Applying it would judge a process the stop
+            # killed as failed.
+            return
         live.applied = state
         if state is RunStatus.PAUSING:
             self.executor.pause(run.id)

@@ -440,3 +440,19 @@ async def test_a_run_reads_the_same_alone_as_in_a_list(api):
     assert listed[ids[0]]["result"]["filename"] == f"writer-{ids[0]}.csv"
     assert listed[ids[1]]["steps"] and listed[ids[2]]["error"].startswith("ValueError: ünïcødé")
     assert (await api.get("runs/999999")).code == 404
+
+
+async def test_a_stop_is_not_taken_back_by_older_news(api, jobext_app):
+    # The heartbeat re-reads the runs this server holds and steers their processes to match.
+    # A read that began before a stop committed, applied after it, must not undo the stop: the
+    # process, which SIGTERM kills at once (as one that has not yet installed the runner's
+    # handler), ends stopped, not "killed by signal 15".
+    await api.job("sudden", "jobs_lib:die_on_sigterm")
+    run = await api.run("sudden", {"seconds": 60})
+    await api.wait_log(run["id"], "SIGTERM ends me")
+    older = await jobext_app.runs.get(run["id"])
+    assert older.status == "running"
+    assert (await api.post(f"runs/{run['id']}/stop")).code == 200
+    jobext_app.runs.control.apply(older)
+    done = await api.wait(run["id"], timeout=30)
+    assert done["status"] == "stopped", done
