@@ -66,7 +66,9 @@ def _seed(server: JupyterServer) -> None:
     server.call("POST", "jobs/noop/batches", {"concurrent": 2, "start": False})
 
 
-def fuzz(seconds: float, *, workdir: Path | None = None, seed: int | None = None) -> dict[str, Any]:
+def fuzz(
+    seconds: float, *, workdir: Path | None = None, seed: int | None = None, workers: int = 2
+) -> dict[str, Any]:
     """Run schemathesis against a fresh server for ``seconds``; return what it reported:
     ``exit_code``, ``failures`` (names and counts), ``errors``, ``generated``, ``output``."""
     server = JupyterServer(name="fuzz", jobs_module=BENCHJOBS, workdir=workdir)
@@ -79,7 +81,8 @@ def fuzz(seconds: float, *, workdir: Path | None = None, seed: int | None = None
     with server:
         _seed(server)
         reports = [
-            _schemathesis(server, phases, seconds * share, seed) for phases, share in PHASE_GROUPS
+            _schemathesis(server, phases, seconds * share, seed, workers)
+            for phases, share in PHASE_GROUPS
         ]
         server_errors = [
             line for line in server.log_tail(100_000).splitlines() if re.search(r"\] 5\d\d ", line)
@@ -104,7 +107,7 @@ def fuzz(seconds: float, *, workdir: Path | None = None, seed: int | None = None
 
 
 def _schemathesis(
-    server: JupyterServer, phases: str, seconds: float, seed: int | None
+    server: JupyterServer, phases: str, seconds: float, seed: int | None, workers: int
 ) -> dict[str, Any]:
     command = [
         *schemathesis_command(),
@@ -121,7 +124,7 @@ def _schemathesis(
         "--phases",
         phases,
         "--workers",
-        "2",
+        str(workers),
         "--no-color",
     ]
     if seed is not None:

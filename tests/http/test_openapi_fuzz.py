@@ -25,7 +25,11 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     except ImportError:
         pytest.skip("schemathesis is not installed (pip install '.[test]')")
     assert schemathesis_command()
-    report = fuzz(SECONDS, workdir=tmp_path / "server")
+    # One worker thread: with two, hypothesis (describing a filtered strategy) parses source in
+    # both at once, and CPython 3.11.7's parser can fail so ("SystemError: AST constructor
+    # recursion depth mismatch", a bug of the interpreter's, seen in a fresh-clone CI): a
+    # runtime error of the fuzzer, not a finding.
+    report = fuzz(SECONDS, workdir=tmp_path / "server", workers=1)
     summary = {k: v for k, v in report.items() if k != "output"}
     assert report["server_5xx"] == [], summary
     assert report["failures"] == {} and report["errors"] == {}, report["output"][-30_000:]
