@@ -110,8 +110,7 @@ _EVENT = RunEvent.__table__.c  # type: ignore[attr-defined]
 #: index answers at once (a ``GROUP BY run_id`` over several runs reads every event of each).
 _TOP = select(func.max(_EVENT.seq)).where(_EVENT.run_id == _RUN.id).correlate(Run).scalar_subquery()
 #: Which of some runs still exist, with their top ``seq``: built once, as every flush asks. On
-#: PostgreSQL the runs' rows are locked while their events are numbered (see the module's
-#: docstring).
+#: PostgreSQL a flush reads it with ``FOR KEY SHARE`` (see the module's docstring).
 _ALIVE = select(_RUN.id, _TOP).where(_RUN.id.in_(bindparam("ids", expanding=True)))
 _ALIVE_LOCKED = _ALIVE.with_for_update(of=Run, read=True, key_share=True)  # FOR KEY SHARE
 #: The advisory locks under which a flush numbers runs' events on PostgreSQL, taken in the
@@ -130,11 +129,12 @@ def stored_tops(session: Session, run_ids: list[int], *, lock: bool = False) -> 
     """The top ``seq`` each of ``run_ids`` has stored (0: none yet); runs that do not exist
     are left out. ``lock`` takes the numbering locks on PostgreSQL (see the module's
     docstring)."""
-    locks_rows = session.get_bind().dialect.name == "postgresql"  # as Database.locks_rows
-    stmt = _ALIVE_LOCKED if lock and locks_rows else _ALIVE
-    if lock and locks_rows:
-        session.connection().execute(_NUMBERING, {"space": NUMBERING_SPACE, "ids": run_ids})
-    rows = session.connection().execute(stmt, {"ids": run_ids})
+    connection = session.connection()
+    locked = lock and connection.dialect.name == "postgresql"  # as Database.locks_rows
+    if locked:
+        # Its own statement: the tops below are read in a snapshot taken after the wait.
+        connection.execute(_NUMBERING, {"space": NUMBERING_SPACE, "ids": run_ids})
+    rows = connection.execute(_ALIVE_LOCKED if locked else _ALIVE, {"ids": run_ids})
     return {int(run_id): int(top or 0) for run_id, top in rows}
 
 
